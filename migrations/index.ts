@@ -1,0 +1,5 @@
+import { Foundation1763700000000 } from './1763700000000-foundation';
+import { ProgramsPadronInstruments1763700100000 } from './1763700100000-programs-padron-instruments';
+
+/** Every migration, in order. New migrations are appended here; merged ones are never edited. */
+export const MIGRATIONS = [Foundation1763700000000, ProgramsPadronInstruments1763700100000];

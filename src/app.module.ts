@@ -1,0 +1,69 @@
+import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { LoggerModule } from 'nestjs-pino';
+import { AuthModule } from './auth/auth.module';
+import { CommonModule } from './common/common.module';
+import { APP_CONFIG, AppConfig } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
+import { LedgerWorkerModule } from './ledger/ledger-worker.module';
+import { LedgerModule } from './ledger/ledger.module';
+
+export type ProcessRole = 'all' | 'api' | 'worker';
+
+/** Feature modules (HTTP + services) and their background-job parts. */
+const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule];
+const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule];
+
+/** Never log credentials or personal data (CURP, card numbers, PINs). */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  '*.pin',
+  '*.curp',
+  '*.password',
+  '*.instrumentNumber',
+  '*.apiKey',
+];
+
+@Module({})
+export class AppModule {
+  static forRole(role: ProcessRole): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule,
+        LoggerModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => ({
+            pinoHttp: {
+              level: config.LOG_LEVEL,
+              redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+              genReqId: (req, res) => {
+                const incoming = req.headers['x-request-id'];
+                const id = typeof incoming === 'string' && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+                res.setHeader('x-request-id', id);
+                return id;
+              },
+              // The path only: query strings may carry filters we would rather not keep.
+              serializers: {
+                req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+                res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+              },
+              customProps: () => ({ role }),
+              autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
+            },
+          }),
+        }),
+        DatabaseModule,
+        CommonModule,
+        JobsModule,
+        ...FEATURES,
+        ...(role === 'api' ? [] : WORKERS),
+      ],
+    };
+  }
+}

@@ -1,0 +1,73 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { JwtService } from '@nestjs/jwt';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { problems } from '../problem';
+import { hashApiKey } from './secrets';
+import { ACCESS_RULE, AccessRule, Principal, ROLES, Role, StaffPrincipal } from './principal';
+
+export interface AuthenticatedRequest {
+  headers: Record<string, string | string[] | undefined>;
+  principal?: Principal;
+}
+
+interface TokenClaims {
+  sub: string;
+  username: string;
+  role: Role;
+}
+
+/** Global guard: staff by JWT with a role check, merchants by API key, or public. */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly jwt: JwtService,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [context.getHandler(), context.getClass()]) ?? {};
+    if (rule.public) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    if (rule.merchant) {
+      request.principal = await this.merchantFromApiKey(request);
+      return true;
+    }
+    const staff = await this.staffFromToken(request);
+    request.principal = staff;
+    if (staff.role === 'admin') return true;
+    if (!rule.roles?.includes(staff.role)) throw problems.forbidden(`The ${staff.role} role may not do this`);
+    return true;
+  }
+
+  private async staffFromToken(request: AuthenticatedRequest): Promise<StaffPrincipal> {
+    const header = request.headers['authorization'];
+    const match = typeof header === 'string' ? /^Bearer (\S+)$/i.exec(header) : null;
+    if (!match) throw problems.unauthenticated('Send Authorization: Bearer <token> from POST /v1/auth/token');
+    let claims: TokenClaims;
+    try {
+      claims = await this.jwt.verifyAsync<TokenClaims>(match[1]);
+    } catch {
+      throw problems.unauthenticated('The token is invalid or has expired');
+    }
+    if (!ROLES.includes(claims.role)) throw problems.unauthenticated('The token is invalid');
+    return { kind: 'staff', userId: claims.sub, username: claims.username, role: claims.role };
+  }
+
+  private async merchantFromApiKey(request: AuthenticatedRequest): Promise<Principal> {
+    const key = request.headers['x-api-key'];
+    if (typeof key !== 'string' || key.length === 0 || key.length > 200) {
+      throw problems.unauthenticated('Send X-Api-Key with the merchant key');
+    }
+    const rows = await this.db.query(
+      `SELECT id, merchant_id AS "merchantId", terminal_id AS "terminalId"
+         FROM merchant_api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+      [hashApiKey(key)],
+    );
+    if (!rows[0]) throw problems.unauthenticated('The API key is not valid');
+    return { kind: 'merchant', merchantId: rows[0].merchantId, keyId: rows[0].id, terminalId: rows[0].terminalId };
+  }
+}

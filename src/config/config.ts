@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the service reads from the environment, validated once at start.
+ * Defaults are safe for a developer machine; production must set JWT_SECRET.
+ */
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/monedero'),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  MONEDERO_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  MIGRATIONS_RUN: z.enum(['true', 'false']).default('true'),
+  JWT_SECRET: z.string().min(16, 'JWT_SECRET must be at least 16 characters').default('dev-only-secret-change-me-please'),
+  JWT_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
+  /** Prefix of every BullMQ key, so several deployments (or test runs) can share one Redis. */
+  QUEUE_PREFIX: z.string().min(1).default('monedero'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
+  /** Upper bound of any single SQL statement, so a stuck query fails cleanly instead of hanging a request. */
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(30000),
+  /** Idempotency records left "in flight" longer than this are considered abandoned (the process died). */
+  IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS: z.coerce.number().int().positive().default(60),
+  /** Key of the HMAC that stores instrument numbers (never kept in clear). */
+  INSTRUMENT_NUMBER_SECRET: z.string().min(16).default('dev-only-instrument-secret'),
+  DEFAULT_TIME_ZONE: z.string().default('America/Mexico_City'),
+});
+
+export type AppConfig = Readonly<z.infer<typeof schema>>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = parsed.data;
+  if (config.NODE_ENV === 'production' && config.JWT_SECRET === 'dev-only-secret-change-me-please') {
+    throw new ConfigError('Invalid configuration:\n  JWT_SECRET: must be set in production');
+  }
+  if (config.NODE_ENV === 'production' && config.INSTRUMENT_NUMBER_SECRET === 'dev-only-instrument-secret') {
+    throw new ConfigError('Invalid configuration:\n  INSTRUMENT_NUMBER_SECRET: must be set in production');
+  }
+  return Object.freeze(config);
+}
+
+/** Injection token for the validated configuration. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,8 @@
+/** BullMQ queue names (DESIGN.md "Jobs"). */
+export const QUEUES = {
+  cycles: 'cycles',
+  holds: 'holds',
+  sweeps: 'sweeps',
+  settlement: 'settlement',
+  seals: 'seals',
+} as const;

@@ -1,0 +1,88 @@
+import type Decimal from 'decimal.js';
+
+export type Side = 'debit' | 'credit';
+
+/** What an account is for; used by reports and reconciliation. */
+export type AccountCategory =
+  | 'treasury'
+  | 'program_budget'
+  | 'instrument'
+  | 'grant'
+  | 'merchant_payable'
+  | 'bank'
+  | 'reintegro_payable'
+  | 'pending_reintegro'
+  | 'insurer_payable'
+  | 'suspense'
+  | 'test';
+
+export interface AccountSpec {
+  code: string;
+  name: string;
+  category: AccountCategory;
+  /** `debit` only for the treasury (the source of every peso); everything that holds money is `credit`. */
+  normalSide?: Side;
+  programId?: string | null;
+  ownerType?: string | null;
+  ownerId?: string | null;
+  currency?: string;
+  noNegativeBalance?: boolean;
+  /** Hot account credited by many concurrent postings: totals roll up later (see DESIGN.md). */
+  deferredTotals?: boolean;
+}
+
+export interface Account {
+  id: string;
+  code: string;
+  name: string;
+  category: AccountCategory;
+  normalSide: Side;
+  programId: string | null;
+  ownerType: string | null;
+  ownerId: string | null;
+  currency: string;
+  noNegativeBalance: boolean;
+  deferredTotals: boolean;
+}
+
+export interface PostingInput {
+  accountId: string;
+  side: Side;
+  amount: Decimal;
+}
+
+export interface EntryInput {
+  kind: string;
+  /** Unique across the ledger: a second post with the same key returns the first entry. */
+  idempotencyKey?: string | null;
+  effectiveAt: Date;
+  description?: string | null;
+  metadata?: Record<string, unknown>;
+  createdBy?: string | null;
+  postings: PostingInput[];
+}
+
+export interface PostResult {
+  entryId: string;
+  replayed: boolean;
+}
+
+export interface Balance {
+  posted: Decimal;
+  pending: Decimal;
+  available: Decimal;
+  postedDebits: Decimal;
+  postedCredits: Decimal;
+}
+
+export type HoldStatus = 'authorized' | 'captured' | 'voided' | 'expired';
+
+export interface Hold {
+  id: string;
+  accountId: string;
+  amount: Decimal;
+  status: HoldStatus;
+  capturedAmount: Decimal | null;
+  expiresAt: Date;
+  captureEntryId: string | null;
+}

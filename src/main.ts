@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { AppModule, ProcessRole } from './app.module';
+import { configureHttpApp, createFastifyAdapter } from './app.setup';
+import { ConfigError, loadConfig } from './config/config';
+import { migrate } from './database/migrate';
+
+/**
+ * Starts Monedero: by default the HTTP API and the BullMQ worker in one process;
+ * MONEDERO_ROLE=api or worker runs one of them (scale-out: run as many of each as needed).
+ */
+export async function bootstrap(roleOverride?: ProcessRole): Promise<void> {
+  const config = loadConfig();
+  const role = roleOverride ?? config.MONEDERO_ROLE;
+  if (config.MIGRATIONS_RUN === 'true') await migrate(config);
+
+  if (role === 'worker') {
+    const context = await NestFactory.createApplicationContext(AppModule.forRole('worker'), { bufferLogs: true });
+    context.useLogger(context.get(Logger));
+    context.enableShutdownHooks();
+    context.get(Logger).log('Monedero worker started');
+    return;
+  }
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(role), createFastifyAdapter(), { bufferLogs: true });
+  configureHttpApp(app);
+  await app.listen(config.PORT, config.HOST);
+  app.get(Logger).log(`Monedero ${role === 'all' ? 'API and worker' : 'API'} listening on http://${config.HOST}:${config.PORT} (docs at /docs)`);
+}
+
+export function exitOnStartupError(error: unknown): never {
+  if (error instanceof ConfigError) console.error(error.message);
+  else console.error('Monedero failed to start:', error);
+  process.exit(1);
+}
+
+if (require.main === module) bootstrap().catch(exitOnStartupError);

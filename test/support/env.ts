@@ -1,0 +1,7 @@
+// Test defaults; scripts/test.sh sets DATABASE_URL and REDIS_URL for the whole run.
+process.env.NODE_ENV = 'test';
+process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/monedero_test';
+process.env.REDIS_URL ??= 'redis://127.0.0.1:6379';
+process.env.QUEUE_PREFIX ??= 'monedero-test';
+process.env.LOG_LEVEL ??= 'silent';
+process.env.MIGRATIONS_RUN = 'false';
