@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: object) => Promise<Buffer>;
@@ -39,4 +39,19 @@ export function generateApiKey(): { key: string; prefix: string; hash: string } 
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
+}
+
+/**
+ * Instrument numbers and PINs are stored as HMAC-SHA-256 under INSTRUMENT_NUMBER_SECRET, a key
+ * that never sits in the database. A slow KDF would not protect a 4–6 digit PIN anyway (10^6
+ * guesses), while it would cap redemptions at a few dozen per second per core; what protects a
+ * PIN is the key plus the three-attempts lock. Both hashes are computable from the request alone,
+ * so a redemption needs no lookup before its single SQL call.
+ */
+export function instrumentNumberHash(number: string, secret: string): string {
+  return createHmac('sha256', secret).update(`number:${number}`).digest('hex');
+}
+
+export function pinHash(number: string, pin: string, secret: string): string {
+  return createHmac('sha256', secret).update(`pin:${number}:${pin}`).digest('hex');
 }

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { isMoneyString, isPositiveMoneyString } from '../common/money';
+
+/**
+ * A program's benefit rules as validated data (API.md `rules`, DOMAIN.md). Every fixture in
+ * fixtures/programs/ parses with this schema; the padrón, cycles, redemption and treasury read
+ * it. Amounts are money strings; dates are business dates (YYYY-MM-DD) in the program's time zone.
+ */
+const money = z.string().refine(isMoneyString, 'a money string with at most two decimals, e.g. "1075.20"');
+const positiveMoney = z.string().refine(isPositiveMoneyString, 'a money string greater than zero with at most two decimals');
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
+const decimalFactor = z.string().regex(/^\d+(\.\d+)?$/, 'a decimal number as a string');
+
+export const SCHOOL_LEVELS = ['preescolar', 'primaria', 'secundaria'] as const;
+export const MERCHANT_CATEGORIES = ['grocery', 'pharmacy', 'stationery', 'clothing', 'footwear', 'department_store', 'other'] as const;
+
+/** How much one cycle line pays. */
+export const BenefitRule = z.discriminatedUnion('type', [
+  /** The same amount for everyone (Pensión $1,075.20; Uniformes $150 a load). */
+  z.object({ type: z.literal('fixed'), amount: positiveMoney }).strict(),
+  /** Amount picked by a beneficiary attribute (Útiles: schoolLevel → 60 / 110 / 150). */
+  z
+    .object({ type: z.literal('by_attribute'), attribute: z.string().min(1), amounts: z.record(z.string(), positiveMoney) })
+    .strict(),
+  /**
+   * Amount as a multiple of the Unidad de Cuenta de la CDMX (Pensión: ½ × 71.68 × 30 = 1,075.20;
+   * Desempleo: 30 × 71.68 = 2,150.40). Rounded half-up to the centavo.
+   */
+  z.object({ type: z.literal('unidades_de_cuenta'), unitValue: positiveMoney, factor: decimalFactor }).strict(),
+  /** Grants and loans: amounts are per award (tranche plan / loan terms), not per cycle line. */
+  z.object({ type: z.literal('per_award') }).strict(),
+]);
+
+/** A split payment: one cycle line, several credits (Seguro: $1,500 beneficiary + $37 insurer). */
+export const SplitRule = z
+  .array(
+    z
+      .object({
+        to: z.enum(['beneficiary', 'insurer_payable']),
+        amount: positiveMoney,
+        label: z.string().optional(),
+      })
+      .strict(),
+  )
+  .min(2);
+
+export const ScheduleRule = z.discriminatedUnion('frequency', [
+  /** Monthly deposit on a day of the month (Pensión: day 1). */
+  z.object({ frequency: z.literal('monthly'), dayOfMonth: z.number().int().min(1).max(28) }).strict(),
+  /** A fixed number of loads in the fiscal year (Uniformes: 2; Útiles: 1); dates are set per cycle. */
+  z.object({ frequency: z.literal('loads'), count: z.number().int().min(1).max(12), dates: z.array(isoDate).optional() }).strict(),
+  /** Released tranche by tranche (grants). */
+  z.object({ frequency: z.literal('tranches') }).strict(),
+]);
+
+export const EligibilityRule = z
+  .object({
+    /** Age in whole years at the application date (P3: 68 or more). */
+    minAge: z.number().int().min(0).optional(),
+    maxAge: z.number().int().min(0).optional(),
+    /** Years of residence in the state at the application date (P4: 3). */
+    minResidenceYears: z.number().int().min(0).optional(),
+    /** CURP state codes accepted as residence (DF = Ciudad de México). */
+    residenceStates: z.array(z.string().length(2)).optional(),
+    /** Allowed values of attributes.schoolLevel (Útiles). */
+    schoolLevels: z.array(z.enum(SCHOOL_LEVELS)).optional(),
+    /** At most one benefit every N years (Desempleo: once every 2 years). */
+    oncePerYears: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+export const TrancheRule = z
+  .object({
+    /** Share of the award, as a decimal string ("0.5"), or a fixed amount. */
+    share: decimalFactor.optional(),
+    amount: positiveMoney.optional(),
+    /** Proof of spending due this many business days after release (Cooperativas: 45 calendar → see notes). */
+    proofDueBusinessDays: z.number().int().min(1).optional(),
+    proofDueCalendarDays: z.number().int().min(1).optional(),
+    /** Reminder and warning days after release (Cooperativas: 30 and 45). */
+    reminderDays: z.array(z.number().int().min(1)).optional(),
+  })
+  .strict()
+  .refine((t) => (t.share === undefined) !== (t.amount === undefined), 'a tranche has either a share or an amount');
+
+export const ProgramRules = z
+  .object({
+    benefit: BenefitRule,
+    split: SplitRule.optional(),
+    schedule: ScheduleRule.optional(),
+    /** Months a beneficiary can be paid (Desempleo 6; Violencia 12, or `withAuthorization` 18). */
+    maxMonths: z.object({ default: z.number().int().min(1), withAuthorization: z.number().int().min(1).optional() }).strict().optional(),
+    /** Last valid business date of vouchers (inclusive), e.g. 2016-12-31. */
+    voucherExpiresOn: isoDate.optional(),
+    /** Merchant categories where the instrument may be spent; absent = every category. */
+    allowedMerchantCategories: z.array(z.enum(MERCHANT_CATEGORIES)).optional(),
+    eligibility: EligibilityRule.optional(),
+    /** Reingresos allowed (P43: 3). */
+    reentryLimit: z.number().int().min(0).default(3),
+    /** Card collection: business days after the cards arrive, and failed visits, before baja (P22). */
+    cardCollection: z.object({ businessDays: z.number().int().min(1), visits: z.number().int().min(1) }).strict().optional(),
+    /** Grants: the tranche plan; tranche n+1 only after proof for tranche n is accepted. */
+    tranchePlan: z.array(TrancheRule).min(1).optional(),
+    /** Grants and loans: award caps. */
+    awardMin: money.optional(),
+    awardMax: money.optional(),
+    /** Loans (FONDESOC): grace months then interest-free monthly instalments. */
+    loanTerms: z.object({ graceMonths: z.number().int().min(0), instalments: z.number().int().min(1) }).strict().optional(),
+    /** Authorised budget of the fiscal year (appropriated with POST /v1/programs/{id}/appropriations). */
+    authorizedBudget: money.optional(),
+    /** Meta física: people the program plans to reach (coverage indicator). */
+    targetBeneficiaries: z.number().int().min(0).optional(),
+    /** Where a rule comes from: seed rule ids and design decisions, for people reading the data. */
+    notes: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export type ProgramRules = z.infer<typeof ProgramRules>;
+export type BenefitRule = z.infer<typeof BenefitRule>;
