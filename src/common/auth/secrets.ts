@@ -52,6 +52,7 @@ export function instrumentNumberHash(number: string, secret: string): string {
   return createHmac('sha256', secret).update(`number:${number}`).digest('hex');
 }
 
-export function pinHash(number: string, pin: string, secret: string): string {
-  return createHmac('sha256', secret).update(`pin:${number}:${pin}`).digest('hex');
+/** Keyed by the number's hash (which the database keeps), so delivery can set a PIN without the number. */
+export function pinHash(numberHash: string, pin: string, secret: string): string {
+  return createHmac('sha256', secret).update(`pin:${numberHash}:${pin}`).digest('hex');
 }
