@@ -21,9 +21,9 @@ export interface TestApp {
 }
 
 /** The real application (real PostgreSQL and Redis) with a settable clock. `api` role by default: no workers. */
-export async function createTestApp(options: { role?: ProcessRole; now?: Date } = {}): Promise<TestApp> {
+export async function createTestApp(options: { role?: ProcessRole; now?: Date; imports?: any[] } = {}): Promise<TestApp> {
   const clock = new SettableClock(options.now ?? new Date());
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRole(options.role ?? 'api')] })
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRole(options.role ?? 'api'), ...(options.imports ?? [])] })
     .overrideProvider(Clock)
     .useValue(clock)
     .compile();

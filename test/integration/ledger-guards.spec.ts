@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { SQLSTATE, sqlState } from '../../src/common/db-errors';
+import { money } from '../../src/common/money';
+import { LedgerService } from '../../src/ledger/ledger.service';
+import { createTestApp, TestApp } from '../support/app';
+import { fund, testAccount } from '../support/ledger-fixtures';
+
+/** The invariants hold against direct SQL, not only through the service. */
+describe('ledger invariants enforced by PostgreSQL', () => {
+  let t: TestApp;
+  let ledger: LedgerService;
+  let entryId: string;
+  let a: string;
+  let b: string;
+  beforeAll(async () => {
+    t = await createTestApp();
+    ledger = t.app.get(LedgerService);
+    a = (await testAccount(ledger)).id;
+    b = (await testAccount(ledger)).id;
+    entryId = await fund(ledger, a, '100.00');
+  });
+  afterAll(() => t.close());
+
+  const stateOf = async (sql: string, params: unknown[] = []) => {
+    try {
+      await t.db.query(sql, params);
+      return 'accepted';
+    } catch (error) {
+      return sqlState(error);
+    }
+  };
+
+  it('refuses a direct UPDATE, DELETE or TRUNCATE of postings and entries', async () => {
+    expect(await stateOf(`UPDATE postings SET amount = 1 WHERE entry_id = $1`, [entryId])).toBe(SQLSTATE.immutable);
+    expect(await stateOf(`DELETE FROM postings WHERE entry_id = $1`, [entryId])).toBe(SQLSTATE.immutable);
+    expect(await stateOf(`UPDATE journal_entries SET kind = 'x' WHERE id = $1`, [entryId])).toBe(SQLSTATE.immutable);
+    expect(await stateOf(`DELETE FROM journal_entries WHERE id = $1`, [entryId])).toBe(SQLSTATE.immutable);
+    expect(await stateOf(`TRUNCATE postings CASCADE`)).toBe(SQLSTATE.immutable);
+    const rows = await t.db.query(`SELECT amount FROM postings WHERE entry_id = $1 ORDER BY id`, [entryId]);
+    expect(rows.map((r: { amount: string }) => r.amount)).toEqual(['100.00', '100.00']);
+  });
+
+  it('refuses an unbalanced insert, a one-sided entry and appending to an existing entry', async () => {
+    // Inside one transaction that is rolled back, so no empty entry is left behind for others.
+    const runner = t.db.createQueryRunner();
+    await runner.startTransaction();
+    const attempt = async (sql: string, params: unknown[]) => {
+      await runner.query('SAVEPOINT attempt');
+      try {
+        await runner.query(sql, params);
+        return 'accepted';
+      } catch (error) {
+        return sqlState(error);
+      } finally {
+        await runner.query('ROLLBACK TO SAVEPOINT attempt');
+      }
+    };
+    try {
+      const e = await runner.query(`INSERT INTO journal_entries (kind, effective_at) VALUES ('manual', now()) RETURNING id`);
+      const id = e[0].id;
+      const insert = `INSERT INTO postings (entry_id, account_id, side, amount, effective_at) VALUES `;
+      expect(await attempt(`${insert} ($1, $2, 'debit', 10, now()), ($1, $3, 'credit', 9.99, now())`, [id, a, b])).toBe(SQLSTATE.unbalancedEntry);
+      expect(await attempt(`${insert} ($1, $2, 'debit', 10, now())`, [id, a])).toBe(SQLSTATE.unbalancedEntry);
+      // A balanced pair added later to an already-posted entry is still refused.
+      expect(await attempt(`${insert} ($1, $2, 'debit', 1, now()), ($1, $3, 'credit', 1, now())`, [entryId, a, b])).toBe(SQLSTATE.unbalancedEntry);
+      // …while a balanced, complete entry goes through (the check is not simply refusing everything).
+      expect(await attempt(`${insert} ($1, $2, 'debit', 1, now()), ($1, $3, 'credit', 1, now())`, [id, a, b])).toBe('accepted');
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+  });
+
+  it('refuses an overdraft even through a direct UPDATE of the account totals', async () => {
+    expect(await stateOf(`UPDATE ledger_accounts SET posted_debits = posted_credits + 0.01 WHERE id = $1`, [a])).toBe(SQLSTATE.checkViolation);
+  });
+
+  it('refuses amounts with a third decimal instead of rounding them', async () => {
+    expect(
+      await stateOf(`SELECT ledger_post('x', NULL, now(), ARRAY[$1::uuid, $2::uuid], ARRAY['debit','credit'], ARRAY[1.005, 1.005])`, [a, b]),
+    ).toBe('MN006');
+    expect(
+      await stateOf(`SELECT ledger_post('x', NULL, now(), ARRAY[$1::uuid, $2::uuid], ARRAY['debit','credit'], ARRAY[-1, -1])`, [a, b]),
+    ).toBe('MN006');
+    expect(
+      await stateOf(`SELECT ledger_post('x', NULL, now(), ARRAY[$1::uuid, $2::uuid], ARRAY['debit','credit'], ARRAY[1, 2])`, [a, b]),
+    ).toBe(SQLSTATE.unbalancedEntry);
+  });
+
+  it('refuses a guarded account that is also deferred (hot accounts cannot be guarded)', async () => {
+    expect(
+      await stateOf(
+        `INSERT INTO ledger_accounts (code, name, category, normal_side, no_negative_balance, deferred_totals) VALUES ($1, 'x', 'test', 'credit', true, true)`,
+        [`bad:${randomUUID()}`],
+      ),
+    ).toBe(SQLSTATE.checkViolation);
+  });
+
+  it('refuses to capture an expired hold even when the expiry job has not run', async () => {
+    // Far-future instants, so no other test's expiry run (whatever its clock) touches this hold.
+    const card = (await testAccount(ledger)).id;
+    const shop = (await testAccount(ledger, { guarded: false })).id;
+    await fund(ledger, card, '20.00');
+    const now = new Date('2999-01-01T12:00:00Z');
+    const expiresAt = new Date('2999-01-01T12:15:00Z');
+    const { holdId } = await ledger.authorizeHold({ accountId: card, amount: money('15.00'), expiresAt, now });
+    await expect(ledger.captureHold({ holdId, destinationAccountId: shop, now: expiresAt })).rejects.toMatchObject({
+      code: SQLSTATE.holdNotCapturable,
+    });
+    expect((await ledger.findHold(holdId))!.status).toBe('authorized');
+
+    // The set-based expiry releases it; run inside a rolled-back transaction so that other
+    // tests' holds (due at that far-future instant too) are left alone.
+    const runner = t.db.createQueryRunner();
+    await runner.startTransaction();
+    try {
+      expect(await ledger.expireHolds(expiresAt, 100000, runner)).toBeGreaterThanOrEqual(1);
+      expect((await ledger.findHold(holdId, runner))!.status).toBe('expired');
+      const during = await ledger.balance(card, runner);
+      expect([during.posted.toFixed(2), during.pending.toFixed(2)]).toEqual(['20.00', '0.00']);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+    expect(await ledger.releaseHold(holdId, 'expired', expiresAt)).toBe(true);
+    const bal = await ledger.balance(card);
+    expect([bal.posted.toFixed(2), bal.pending.toFixed(2)]).toEqual(['20.00', '0.00']);
+  });
+
+  it('captures part of a hold, releases the rest, and refuses a second capture', async () => {
+    const card = (await testAccount(ledger)).id;
+    const shop = (await testAccount(ledger, { guarded: false })).id;
+    await fund(ledger, card, '20.00');
+    const now = new Date();
+    const { holdId } = await ledger.authorizeHold({ accountId: card, amount: money('15.00'), expiresAt: new Date('2999-01-01T00:00:00Z'), now });
+    await expect(ledger.captureHold({ holdId, amount: money('15.01'), destinationAccountId: shop, now })).rejects.toMatchObject({
+      code: SQLSTATE.holdAmountExceeded,
+    });
+    await ledger.captureHold({ holdId, amount: money('12.50'), destinationAccountId: shop, now });
+    const bal = await ledger.balance(card);
+    expect([bal.posted.toFixed(2), bal.pending.toFixed(2), bal.available.toFixed(2)]).toEqual(['7.50', '0.00', '7.50']);
+    await expect(ledger.captureHold({ holdId, destinationAccountId: shop, now })).rejects.toMatchObject({ code: SQLSTATE.holdNotCapturable });
+    expect(await ledger.releaseHold(holdId, 'voided', now)).toBe(false);
+  });
+
+  it('reverses an entry once, and the reversal restores both balances', async () => {
+    const x = (await testAccount(ledger)).id;
+    const y = (await testAccount(ledger)).id;
+    await fund(ledger, x, '10.00');
+    const { entryId: moved } = await ledger.post({
+      kind: 'transfer',
+      effectiveAt: new Date(),
+      postings: [
+        { accountId: x, side: 'debit', amount: money('4.00') },
+        { accountId: y, side: 'credit', amount: money('4.00') },
+      ],
+    });
+    const first = await ledger.reverse(moved, { effectiveAt: new Date() });
+    expect(first.replayed).toBe(false);
+    expect((await ledger.balance(x)).posted.toFixed(2)).toBe('10.00');
+    expect((await ledger.balance(y)).posted.toFixed(2)).toBe('0.00');
+    const again = await ledger.reverse(moved, { effectiveAt: new Date() });
+    expect(again).toEqual({ entryId: first.entryId, replayed: true });
+    await expect(ledger.reverse(moved, { effectiveAt: new Date(), idempotencyKey: `other:${randomUUID()}` })).rejects.toMatchObject({
+      code: SQLSTATE.uniqueViolation,
+    });
+  });
+
+  it('answers the balance as of a date from the postings', async () => {
+    const acct = (await testAccount(ledger)).id;
+    const t0 = new Date('2016-03-01T06:00:00Z');
+    const t1 = new Date('2016-04-01T06:00:00Z');
+    const tr = await t.db.query(`SELECT id FROM ledger_accounts WHERE code = 'treasury:MXN'`);
+    for (const [at, amt] of [
+      [t0, '1075.20'],
+      [t1, '1075.20'],
+    ] as const) {
+      await ledger.post({
+        kind: 'deposit',
+        effectiveAt: at,
+        postings: [
+          { accountId: tr[0].id, side: 'debit', amount: money(amt) },
+          { accountId: acct, side: 'credit', amount: money(amt) },
+        ],
+      });
+    }
+    expect((await ledger.balanceAsOf(acct, new Date('2016-02-29T00:00:00Z'))).toFixed(2)).toBe('0.00');
+    expect((await ledger.balanceAsOf(acct, new Date('2016-03-15T00:00:00Z'))).toFixed(2)).toBe('1075.20');
+    expect((await ledger.balanceAsOf(acct, new Date('2016-05-01T00:00:00Z'))).toFixed(2)).toBe('2150.40');
+  });
+});
