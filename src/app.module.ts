@@ -6,16 +6,24 @@ import { CommonModule } from './common/common.module';
 import { APP_CONFIG, AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { DisbursementsWorkerModule } from './disbursements/disbursements-worker.module';
+import { DisbursementsModule } from './disbursements/disbursements.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LedgerWorkerModule } from './ledger/ledger-worker.module';
 import { LedgerModule } from './ledger/ledger.module';
+import { ProgramsModule } from './programs/programs.module';
+import { BeneficiariesModule } from './beneficiaries/beneficiaries.module';
+import { InstrumentsModule } from './instruments/instruments.module';
+import { OpsModule } from './ops/ops.module';
+import { MerchantsWorkerModule } from './merchants/merchants-worker.module';
+import { MerchantsModule } from './merchants/merchants.module';
 
 export type ProcessRole = 'all' | 'api' | 'worker';
 
 /** Feature modules (HTTP + services) and their background-job parts. */
-const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule];
-const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule];
+const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule];
+const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule, MerchantsWorkerModule, DisbursementsWorkerModule];
 
 /** Never log credentials or personal data (CURP, card numbers, PINs). */
 export const REDACTED_PATHS = [
@@ -61,6 +69,7 @@ export class AppModule {
         DatabaseModule,
         CommonModule,
         JobsModule,
+        OpsModule,
         ...FEATURES,
         ...(role === 'api' ? [] : WORKERS),
       ],

@@ -3,6 +3,8 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { createValidationPipe } from './common/validation';
+import { MetricsService } from './ops/metrics.service';
+import { mountQueueDashboard } from './ops/queue-dashboard';
 
 /** Largest request body accepted; larger ones get 413 payload_too_large. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -12,10 +14,19 @@ export function createFastifyAdapter(): FastifyAdapter {
 }
 
 /** Everything an HTTP app needs beyond its modules; used by main.ts and by the tests. */
-export function configureHttpApp(app: NestFastifyApplication): void {
+export async function configureHttpApp(app: NestFastifyApplication): Promise<void> {
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
+  const metrics = app.get(MetricsService);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', (request, reply, done) => {
+      metrics.observeHttp(request.method, request.routeOptions?.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+  await mountQueueDashboard(app);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

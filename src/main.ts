@@ -24,7 +24,7 @@ export async function bootstrap(roleOverride?: ProcessRole): Promise<void> {
     return;
   }
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(role), createFastifyAdapter(), { bufferLogs: true });
-  configureHttpApp(app);
+  await configureHttpApp(app);
   await app.listen(config.PORT, config.HOST);
   app.get(Logger).log(`Monedero ${role === 'all' ? 'API and worker' : 'API'} listening on http://${config.HOST}:${config.PORT} (docs at /docs)`);
 }

@@ -24,7 +24,13 @@ const schema = z.object({
   IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS: z.coerce.number().int().positive().default(60),
   /** Key of the HMAC that stores instrument numbers (never kept in clear). */
   INSTRUMENT_NUMBER_SECRET: z.string().min(16).default('dev-only-instrument-secret'),
+  /** Requests per second one merchant API key may make (per API process). */
+  MERCHANT_RATE_LIMIT_PER_SECOND: z.coerce.number().int().positive().default(200),
   DEFAULT_TIME_ZONE: z.string().default('America/Mexico_City'),
+  /** Where settlement payout files (CSV for the bank) are written (merchants). */
+  SETTLEMENT_DIR: z.string().min(1).default('var/settlements'),
+  /** How long a merchant authorization (hold) lives before it is released automatically. */
+  AUTHORIZATION_TTL_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
 });
 
 export type AppConfig = Readonly<z.infer<typeof schema>>;

@@ -28,7 +28,7 @@ export async function createTestApp(options: { role?: ProcessRole; now?: Date; i
     .useValue(clock)
     .compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), { logger: false });
-  configureHttpApp(app);
+  await configureHttpApp(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const http = request(app.getHttpServer());

@@ -1,0 +1,84 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsObject, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { MERCHANT_CATEGORIES } from '../programs/program-rules';
+import { IsMoneyAmount } from '../common/validation';
+
+export class CreateMerchantRequest {
+  @ApiProperty({ example: 'Abarrotes La Esperanza' })
+  @IsString()
+  @Length(1, 200)
+  name!: string;
+
+  @ApiProperty({ enum: MERCHANT_CATEGORIES })
+  @IsIn(MERCHANT_CATEGORIES as unknown as string[])
+  category!: string;
+
+  @ApiProperty({ example: { street: 'Av. Juárez 10', colonia: 'Centro', municipality: 'Cuauhtémoc', state: 'DF', postalCode: '06000' } })
+  @IsObject()
+  address!: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'CLABE (18 digits) where settlements are paid' })
+  @IsOptional()
+  @Matches(/^\d{18}$/, { message: 'bankAccount must be an 18-digit CLABE' })
+  bankAccount?: string;
+}
+
+export class CreateTerminalRequest {
+  @ApiProperty({ example: 'Caja 1' })
+  @IsString()
+  @Length(1, 100)
+  label!: string;
+}
+
+export class CreateApiKeyRequest {
+  @ApiPropertyOptional({ description: 'Bind the key to one terminal of the merchant' })
+  @IsOptional()
+  @IsUUID()
+  terminalId?: string;
+}
+
+export class RedeemRequest {
+  @ApiProperty({ example: '4000001234567899', description: '16-digit instrument number' })
+  @Matches(/^\d{16}$/, { message: 'instrumentNumber must be 16 digits' })
+  instrumentNumber!: string;
+
+  @ApiProperty({ example: '1234' })
+  @Matches(/^\d{4,6}$/, { message: 'pin must be 4 to 6 digits' })
+  pin!: string;
+
+  @ApiProperty({ example: '150.00' })
+  @IsMoneyAmount()
+  amount!: string;
+
+  @ApiPropertyOptional({ example: 'ticket-000123' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  reference?: string;
+}
+
+export class CaptureRequest {
+  @ApiPropertyOptional({ example: '120.00', description: 'At most the held amount; the rest is released. Default: all.' })
+  @IsOptional()
+  @IsMoneyAmount()
+  amount?: string;
+}
+
+export class RefundRequest {
+  @ApiProperty({ example: '20.00' })
+  @IsMoneyAmount()
+  amount!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  reference?: string;
+}
+
+export class RunSettlementRequest {
+  @ApiPropertyOptional({ example: '2026-03-15', description: 'Business date to settle; default: yesterday' })
+  @IsOptional()
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'businessDate must be YYYY-MM-DD' })
+  businessDate?: string;
+}

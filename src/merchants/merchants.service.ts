@@ -1,0 +1,152 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { generateApiKey } from '../common/auth/secrets';
+import { Clock } from '../common/clock';
+import { ApiProblem, problems } from '../common/problem';
+import type { Queryable } from '../database/queryable';
+import { LedgerService } from '../ledger/ledger.service';
+import type { CreateMerchantRequest } from './merchants.dto';
+import { decodeCursor, encodeCursor } from './merchants.rules';
+
+const MERCHANT_COLUMNS = `m.id, m.name, m.category, m.address, m.bank_account AS "bankAccount", m.status,
+  m.payable_account_id AS "payableAccountId", m.created_at AS "createdAt", m.status_changed_at AS "statusChangedAt"`;
+
+export interface MerchantView {
+  id: string;
+  name: string;
+  category: string;
+  address: Record<string, unknown>;
+  bankAccount: string | null;
+  status: 'active' | 'suspended';
+  payableAccountId: string;
+  createdAt: Date;
+  statusChangedAt: Date | null;
+}
+
+/** Affiliation of merchants and their API keys and terminals (admin use cases). */
+@Injectable()
+export class MerchantsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly ledger: LedgerService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Affiliates a merchant: its payable account (hot, deferred totals) and a first API key, shown once. */
+  async create(input: CreateMerchantRequest, actor: string): Promise<MerchantView & { apiKey: string; apiKeyId: string }> {
+    const id = randomUUID();
+    return this.db.transaction(async (tx) => {
+      const payable = await this.ledger.ensureAccount(
+        {
+          code: `merchant:${id}:payable`,
+          name: `Merchant payable ${input.name}`,
+          category: 'merchant_payable',
+          ownerType: 'merchant',
+          ownerId: id,
+          deferredTotals: true,
+        },
+        tx,
+      );
+      await tx.query(
+        `INSERT INTO merchants (id, name, category, address, bank_account, payable_account_id, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [id, input.name, input.category, JSON.stringify(input.address), input.bankAccount ?? null, payable.id, actor, this.clock.now()],
+      );
+      const key = await this.insertKey(tx, id, null);
+      const merchant = (await this.find(id, tx))!;
+      return { ...merchant, apiKey: key.apiKey, apiKeyId: key.id };
+    });
+  }
+
+  async find(id: string, q: Queryable = this.db): Promise<MerchantView | null> {
+    const rows = await q.query(`SELECT ${MERCHANT_COLUMNS} FROM merchants m WHERE m.id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+
+  async get(id: string): Promise<MerchantView & { apiKeys: unknown[]; terminals: unknown[] }> {
+    const merchant = await this.find(id);
+    if (!merchant) throw problems.notFound('merchant');
+    const apiKeys = await this.db.query(
+      `SELECT id, key_prefix AS "prefix", terminal_id AS "terminalId", created_at AS "createdAt", revoked_at AS "revokedAt"
+         FROM merchant_api_keys WHERE merchant_id = $1 ORDER BY created_at, id`,
+      [id],
+    );
+    const terminals = await this.db.query(
+      `SELECT id, label, created_at AS "createdAt" FROM merchant_terminals WHERE merchant_id = $1 ORDER BY created_at, id`,
+      [id],
+    );
+    return { ...merchant, apiKeys, terminals };
+  }
+
+  async list(limit: number, cursorRaw: unknown): Promise<{ data: MerchantView[]; nextCursor: string | null }> {
+    const cursor = decodeCursor(cursorRaw);
+    const rows: MerchantView[] = await this.db.query(
+      `SELECT ${MERCHANT_COLUMNS} FROM merchants m
+        WHERE ($1::timestamptz IS NULL OR (m.created_at, m.id) > ($1::timestamptz, $2::uuid))
+        ORDER BY m.created_at, m.id LIMIT $3`,
+      [cursor?.at ?? null, cursor?.id ?? null, limit + 1],
+    );
+    const data = rows.slice(0, limit);
+    const last = data[data.length - 1];
+    return { data, nextCursor: rows.length > limit ? encodeCursor({ at: new Date(last.createdAt).toISOString(), id: last.id }) : null };
+  }
+
+  /** A new key (rotation = create a new one, then revoke the old). The key is returned only here. */
+  async createApiKey(merchantId: string, terminalId: string | null): Promise<{ id: string; apiKey: string; prefix: string; terminalId: string | null }> {
+    return this.db.transaction(async (tx) => {
+      const merchant = await tx.query(`SELECT 1 FROM merchants WHERE id = $1`, [merchantId]);
+      if (!merchant[0]) throw problems.notFound('merchant');
+      if (terminalId) {
+        const t = await tx.query(`SELECT 1 FROM merchant_terminals WHERE id = $1 AND merchant_id = $2`, [terminalId, merchantId]);
+        if (!t[0]) throw problems.notFound('terminal');
+      }
+      return this.insertKey(tx, merchantId, terminalId);
+    });
+  }
+
+  async revokeApiKey(merchantId: string, keyId: string): Promise<{ id: string; revokedAt: Date }> {
+    const rows = await this.db.query(
+      `WITH u AS (UPDATE merchant_api_keys SET revoked_at = coalesce(revoked_at, $3)
+                   WHERE id = $1 AND merchant_id = $2 RETURNING id, revoked_at AS "revokedAt")
+       SELECT * FROM u`,
+      [keyId, merchantId, this.clock.now()],
+    );
+    if (!rows[0]) throw problems.notFound('API key');
+    return rows[0];
+  }
+
+  async setStatus(merchantId: string, status: 'active' | 'suspended'): Promise<MerchantView> {
+    const rows = await this.db.query(
+      `WITH u AS (UPDATE merchants SET status = $2, status_changed_at = CASE WHEN status = $2 THEN status_changed_at ELSE $3 END
+                   WHERE id = $1 RETURNING id)
+       SELECT * FROM u`,
+      [merchantId, status, this.clock.now()],
+    );
+    if (!rows[0]) throw problems.notFound('merchant');
+    return (await this.find(merchantId))!;
+  }
+
+  async createTerminal(merchantId: string, label: string): Promise<{ id: string; merchantId: string; label: string; createdAt: Date }> {
+    const merchant = await this.find(merchantId);
+    if (!merchant) throw problems.notFound('merchant');
+    const rows = await this.db.query(
+      `INSERT INTO merchant_terminals (merchant_id, label, created_at) VALUES ($1, $2, $3)
+       RETURNING id, merchant_id AS "merchantId", label, created_at AS "createdAt"`,
+      [merchantId, label, this.clock.now()],
+    );
+    return rows[0];
+  }
+
+  private async insertKey(q: Queryable, merchantId: string, terminalId: string | null) {
+    const key = generateApiKey();
+    const rows = await q.query(
+      `INSERT INTO merchant_api_keys (merchant_id, terminal_id, key_prefix, key_hash, created_at)
+       VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      [merchantId, terminalId, key.prefix, key.hash, this.clock.now()],
+    );
+    if (!rows[0]) throw new ApiProblem(500, 'internal_error', 'API key not stored');
+    return { id: rows[0].id as string, apiKey: key.key, prefix: key.prefix, terminalId };
+  }
+}

@@ -1,0 +1,182 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { MerchantPrincipal } from '../common/auth/principal';
+import { instrumentNumberHash, pinHash } from '../common/auth/secrets';
+import { Clock } from '../common/clock';
+import { formatMoney } from '../common/money';
+import { ReplayedResponse } from '../common/problem';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import type { CaptureRequest, RedeemRequest, RefundRequest } from './merchants.dto';
+import { decodeCursor, encodeCursor, maskInstrumentNumber, parseTimeRange, problemFromBody } from './merchants.rules';
+
+/** The Idempotency-Key of a request whose record is written by the SQL function itself. */
+export interface IdempotencyClaim {
+  scope: string;
+  key: string;
+  fingerprint: string;
+}
+
+type Body = Record<string, unknown>;
+
+/**
+ * Redemptions, authorizations (holds), captures, voids and refunds of merchants. Each use case
+ * is one SQL function call (one round trip, one transaction); refusals come back as problem
+ * documents, so their audit record (and a wrong-PIN count) persist while nothing is posted.
+ */
+@Injectable()
+export class RedemptionsService {
+  private readonly holdTtl: string;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.holdTtl = `${config.AUTHORIZATION_TTL_SECONDS} seconds`;
+  }
+
+  /** Direct redemption (`redeem`) or authorization (`authorize`). */
+  async redeem(op: 'redeem' | 'authorize', merchant: MerchantPrincipal, input: RedeemRequest, idem: IdempotencyClaim): Promise<Body> {
+    const numberHash = instrumentNumberHash(input.instrumentNumber, this.config.INSTRUMENT_NUMBER_SECRET);
+    const rows = await this.db.query(
+      `SELECT o_status AS status, o_body AS body, o_replayed AS replayed
+         FROM merchant_redeem($1, $2, $3, $4, $5, $6, $7::numeric, $8, $9, $10::interval, $11, $12, $13)`,
+      [
+        op,
+        merchant.merchantId,
+        merchant.terminalId,
+        merchant.keyId,
+        numberHash,
+        pinHash(numberHash, input.pin, this.config.INSTRUMENT_NUMBER_SECRET),
+        input.amount,
+        input.reference ?? null,
+        this.clock.now(),
+        this.holdTtl,
+        idem.scope,
+        idem.key,
+        idem.fingerprint,
+      ],
+    );
+    return this.outcome(rows[0]);
+  }
+
+  async capture(merchant: MerchantPrincipal, id: string, input: CaptureRequest): Promise<Body> {
+    return this.resolve('capture', merchant, id, input.amount ?? null);
+  }
+
+  async void(merchant: MerchantPrincipal, id: string): Promise<Body> {
+    return this.resolve('void', merchant, id, null);
+  }
+
+  async refund(merchant: MerchantPrincipal, redemptionId: string, input: RefundRequest): Promise<Body> {
+    const rows = await this.db.query(
+      `SELECT o_status AS status, o_body AS body FROM merchant_refund($1, $2, $3, $4::numeric, $5, $6)`,
+      [merchant.merchantId, merchant.terminalId, redemptionId, input.amount, input.reference ?? null, this.clock.now()],
+    );
+    return this.outcome(rows[0]);
+  }
+
+  /** One redemption or authorization of this merchant (403 for another merchant's). */
+  async get(merchant: MerchantPrincipal, id: string): Promise<Body> {
+    const rows = await this.db.query(`${transactionsSql('r.id = $1', 'false')}`, [id, null, this.clock.now()]);
+    const row = rows[0];
+    if (!row) throw problemFromBody(404, { code: 'not_found', detail: 'redemption not found' });
+    if (row.merchantId !== merchant.merchantId) throw problemFromBody(403, { code: 'forbidden', detail: 'This redemption belongs to another merchant' });
+    return view(row);
+  }
+
+  /** The merchant's redemptions, authorizations and refunds, oldest first, keyset-paginated. */
+  async transactions(merchantId: string, q: { from?: unknown; to?: unknown; limit: number; cursor?: unknown }) {
+    const range = parseTimeRange(q.from, q.to, this.config.DEFAULT_TIME_ZONE);
+    const cursor = decodeCursor(q.cursor);
+    const rows = await this.db.query(
+      `${transactionsSql('r.merchant_id = $1', 'f.merchant_id = $1')}
+        WHERE ($4::timestamptz IS NULL OR t."createdAt" >= $4) AND ($5::timestamptz IS NULL OR t."createdAt" < $5)
+          AND ($6::timestamptz IS NULL OR (t."createdAt", t.id) > ($6::timestamptz, $7::uuid))
+        ORDER BY t."createdAt", t.id LIMIT $8`,
+      [merchantId, null, this.clock.now(), range.from, range.to, cursor?.at ?? null, cursor?.id ?? null, q.limit + 1],
+    );
+    const data = rows.slice(0, q.limit).map(view);
+    const last = rows[q.limit - 1];
+    return {
+      data,
+      nextCursor: rows.length > q.limit ? encodeCursor({ at: new Date(last.createdAt).toISOString(), id: last.id }) : null,
+    };
+  }
+
+  async settlements(merchantId: string, q: { limit: number; cursor?: unknown }) {
+    const cursor = decodeCursor(q.cursor);
+    const rows = await this.db.query(
+      `SELECT id, statement_id AS "statementId", business_date::text AS "businessDate", currency,
+              captures_count AS "capturesCount", captures_total::text AS "capturesTotal",
+              refunds_count AS "refundsCount", refunds_total::text AS "refundsTotal", net_amount::text AS "netAmount",
+              entry_id AS "entryId", created_at AS "createdAt"
+         FROM settlements
+        WHERE merchant_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
+        ORDER BY created_at, id LIMIT $4`,
+      [merchantId, cursor?.at ?? null, cursor?.id ?? null, q.limit + 1],
+    );
+    const data = rows.slice(0, q.limit);
+    const last = data[data.length - 1];
+    return {
+      data,
+      nextCursor: rows.length > q.limit ? encodeCursor({ at: new Date(last.createdAt).toISOString(), id: last.id }) : null,
+    };
+  }
+
+  private async resolve(op: 'capture' | 'void', merchant: MerchantPrincipal, id: string, amount: string | null): Promise<Body> {
+    const rows = await this.db.query(
+      `SELECT o_status AS status, o_body AS body FROM merchant_resolve_authorization($1, $2, $3, $4, $5::numeric, $6)`,
+      [op, merchant.merchantId, merchant.terminalId, id, amount, this.clock.now()],
+    );
+    return this.outcome(rows[0]);
+  }
+
+  private outcome(row: { status: number; body: Body; replayed?: boolean }): Body {
+    if (row.replayed) throw new ReplayedResponse(row.status, row.body);
+    if (row.status >= 400) throw problemFromBody(row.status, row.body as { code?: string; detail?: string });
+    return row.body;
+  }
+}
+
+/**
+ * Redemptions and refunds as one list. An authorization's status comes from its hold: the
+ * expiry job releases holds in the ledger, and one past its time is shown expired even before.
+ */
+const transactionsSql = (redemptionFilter: string, refundFilter: string) => `
+SELECT * FROM (
+  SELECT r.id, CASE r.kind WHEN 'direct' THEN 'redemption' ELSE 'authorization' END AS type, r.merchant_id AS "merchantId",
+         CASE WHEN r.status = 'authorized' AND h.status <> 'authorized' THEN h.status
+              WHEN r.status = 'authorized' AND h.expires_at <= $3 THEN 'expired'
+              ELSE r.status END AS status,
+         r.amount::text AS "authorizedAmount", r.captured_amount::text AS "capturedAmount", r.refunded_amount::text AS "refundedAmount",
+         r.instrument_last4 AS last4, r.reference, r.terminal_id AS "terminalId", NULL::uuid AS "redemptionId",
+         r.created_at AS "createdAt", r.captured_at AS "capturedAt", r.expires_at AS "expiresAt", r.settlement_id AS "settlementId"
+    FROM redemptions r LEFT JOIN ledger_holds h ON h.id = r.hold_id
+   WHERE ${redemptionFilter} AND $2::int IS NULL
+  UNION ALL
+  SELECT f.id, 'refund', f.merchant_id, 'refunded', NULL, f.amount::text, NULL, r.instrument_last4, f.reference, NULL, f.redemption_id,
+         f.created_at, NULL, NULL, f.settlement_id
+    FROM redemption_refunds f JOIN redemptions r ON r.id = f.redemption_id
+   WHERE ${refundFilter}
+) t`;
+
+function view(row: Record<string, any>): Body {
+  const amount = row.type === 'authorization' && !row.capturedAmount ? row.authorizedAmount : row.capturedAmount;
+  return {
+    id: row.id,
+    type: row.type,
+    status: row.status,
+    amount: formatMoney(amount),
+    ...(row.type === 'authorization' ? { authorizedAmount: formatMoney(row.authorizedAmount) } : {}),
+    ...(row.type !== 'refund' ? { refundedAmount: formatMoney(row.refundedAmount) } : { redemptionId: row.redemptionId }),
+    instrumentNumber: maskInstrumentNumber(row.last4),
+    reference: row.reference,
+    terminalId: row.terminalId,
+    createdAt: new Date(row.createdAt).toISOString(),
+    capturedAt: row.capturedAt ? new Date(row.capturedAt).toISOString() : null,
+    expiresAt: row.expiresAt ? new Date(row.expiresAt).toISOString() : null,
+    settlementId: row.settlementId,
+  };
+}

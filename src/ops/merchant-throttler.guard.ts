@@ -1,0 +1,27 @@
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ThrottlerGuard } from '@nestjs/throttler';
+import { createHash } from 'node:crypto';
+import { ACCESS_RULE, AccessRule } from '../common/auth/principal';
+import { ApiProblem } from '../common/problem';
+
+/**
+ * Rate limit of merchant routes, per API key, in the memory of each API process (a merchant
+ * never waits on Redis). Staff routes are limited by the login lockout instead.
+ */
+@Injectable()
+export class MerchantThrottlerGuard extends ThrottlerGuard {
+  protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [context.getHandler(), context.getClass()]);
+    return !rule?.merchant;
+  }
+
+  protected override async getTracker(req: Record<string, any>): Promise<string> {
+    const key = req.headers?.['x-api-key'];
+    return typeof key === 'string' ? createHash('sha256').update(key).digest('hex').slice(0, 32) : `ip:${req.ip}`;
+  }
+
+  protected override async throwThrottlingException(): Promise<void> {
+    throw new ApiProblem(429, 'rate_limited', 'Too many requests for this API key; slow down and retry');
+  }
+}

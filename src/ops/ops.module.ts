@@ -1,0 +1,22 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { MerchantThrottlerGuard } from './merchant-throttler.guard';
+import { MetricsController } from './metrics.controller';
+import { MetricsService } from './metrics.service';
+
+/** Running the service: Prometheus metrics and merchant rate limits (the queue dashboard is mounted in app.setup.ts). */
+@Global()
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => [{ name: 'merchant-key', ttl: 1000, limit: config.MERCHANT_RATE_LIMIT_PER_SECOND }],
+    }),
+  ],
+  controllers: [MetricsController],
+  providers: [MetricsService, { provide: APP_GUARD, useClass: MerchantThrottlerGuard }],
+  exports: [MetricsService],
+})
+export class OpsModule {}
