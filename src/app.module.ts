@@ -12,8 +12,6 @@ import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LedgerWorkerModule } from './ledger/ledger-worker.module';
 import { LedgerModule } from './ledger/ledger.module';
-import { MerchantsWorkerModule } from './merchants/merchants-worker.module';
-import { MerchantsModule } from './merchants/merchants.module';
 import { ProgramsModule } from './programs/programs.module';
 import { BeneficiariesModule } from './beneficiaries/beneficiaries.module';
 import { InstrumentsModule } from './instruments/instruments.module';
