@@ -14,6 +14,7 @@ export type AccountCategory =
   | 'pending_reintegro'
   | 'insurer_payable'
   | 'suspense'
+  | 'cycle_commitment'
   | 'test';
 
 export interface AccountSpec {

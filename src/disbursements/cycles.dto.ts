@@ -1,0 +1,86 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
+import { IsMoneyAmount } from '../common/validation';
+
+export class CreateCycleRequest {
+  @ApiProperty({
+    example: '2016-03',
+    description: 'The period paid (YYYY-MM). Voucher loads (schedule.frequency = loads) are identified by their period: Uniformes load 1 = "2016-08", load 2 = "2016-10".',
+  })
+  @Matches(/^[0-9]{4}-(0[1-9]|1[0-2])$/, { message: 'period must be YYYY-MM' })
+  period!: string;
+
+  @ApiProperty({ enum: ['deposit', 'tranche'] })
+  @IsIn(['deposit', 'tranche'])
+  kind!: 'deposit' | 'tranche';
+
+  @ApiPropertyOptional({ description: 'When an approved cycle runs (ISO 8601); now if absent or past' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  scheduledFor?: string;
+}
+
+export class ExtensionAuthorizationRequest {
+  @ApiProperty({ description: 'Reference of the authorisation record (e.g. DGIDS oficio number)' })
+  @IsString()
+  @Length(1, 200)
+  reference!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
+  note?: string;
+}
+
+export class CreateGrantRequest {
+  @ApiProperty()
+  @IsUUID()
+  beneficiaryId!: string;
+
+  @ApiProperty({ example: '150000.00' })
+  @IsMoneyAmount()
+  awardAmount!: string;
+}
+
+export class ProofDocumentDto {
+  @ApiProperty({ example: 'FAC-A-000123' })
+  @IsString()
+  @Length(1, 200)
+  reference!: string;
+
+  @ApiPropertyOptional({ example: 'invoice' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 50)
+  kind?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 1000)
+  description?: string;
+}
+
+export class SubmitProofRequest {
+  @ApiProperty({ example: '60000.00' })
+  @IsMoneyAmount()
+  amount!: string;
+
+  @ApiProperty({ type: [ProofDocumentDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(200)
+  @ValidateNested({ each: true })
+  @Type(() => ProofDocumentDto)
+  documents!: ProofDocumentDto[];
+}
+
+export class ReviewProofRequest {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
+  note?: string;
+}

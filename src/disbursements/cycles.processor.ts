@@ -1,0 +1,53 @@
+import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Job, Queue } from 'bullmq';
+import { QUEUES } from '../jobs/queues';
+import { CyclesService } from './cycles.service';
+
+/** Worker settings of the cycles queue (read once at start; env so tests and the crash test can shorten them). */
+const CONCURRENCY = Number(process.env.CYCLES_CONCURRENCY ?? 2);
+/** A dead worker's chunk is retried after its lock expires (BullMQ stalled-job check). */
+const LOCK_MS = Number(process.env.CYCLES_LOCK_MS ?? 30000);
+
+/** When the scheduler looks for drafts to make (daily, business time zone). */
+export const DRAFT_SCHEDULER_ID = 'cycle-drafts';
+export const DRAFT_SCHEDULE = { pattern: '0 6 * * *', tz: 'America/Mexico_City' };
+
+/**
+ * The `cycles` queue: `start` (delayed to scheduledFor) adds the cycle's flow; `chunk` posts one
+ * chunk; `finish` (the flow's parent) closes the cycle; `scheduled-drafts` (Job Scheduler) makes
+ * the next monthly drafts. Every job is idempotent in the database (at-least-once delivery).
+ */
+@Processor(QUEUES.cycles, { concurrency: CONCURRENCY, lockDuration: LOCK_MS, stalledInterval: LOCK_MS, maxStalledCount: 10 })
+export class CyclesProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly log = new Logger(CyclesProcessor.name);
+
+  constructor(
+    private readonly cycles: CyclesService,
+    @InjectQueue(QUEUES.cycles) private readonly queue: Queue,
+  ) {
+    super();
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.queue.upsertJobScheduler(DRAFT_SCHEDULER_ID, DRAFT_SCHEDULE, { name: 'scheduled-drafts' });
+  }
+
+  async process(job: Job): Promise<unknown> {
+    switch (job.name) {
+      case 'start':
+        return { outcome: await this.cycles.start(job.data.cycleId) };
+      case 'chunk':
+        return this.cycles.postChunk(job.data.cycleId, job.data.from, job.data.to);
+      case 'finish': {
+        const c = await this.cycles.finish(job.data.cycleId);
+        return { status: c.status, postedCount: c.postedCount, exceptionCount: c.exceptionCount };
+      }
+      case 'scheduled-drafts':
+        return { created: await this.cycles.createScheduledDrafts() };
+      default:
+        this.log.warn(`unknown job ${job.name}`);
+        return null;
+    }
+  }
+}
