@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { coreCommands } from './cli/core.commands';
+import { programCommands } from './programs/programs.commands';
+import { padronCommands } from './beneficiaries/padron.commands';
 import { CliCommand, CliUsageError, parseOptions } from './cli/command';
 import { CommonModule } from './common/common.module';
 import { ConfigError } from './config/config';
@@ -11,7 +13,7 @@ import { ApiProblem } from './common/problem';
 import { LedgerModule } from './ledger/ledger.module';
 
 /** Every command of `npm run cli -- <command> [--option value …]`. */
-const COMMANDS: CliCommand[] = [...coreCommands];
+const COMMANDS: CliCommand[] = [...coreCommands, ...programCommands, ...padronCommands];
 
 function help(): string {
   return ['Usage: npm run cli -- <command> [options]', '', ...COMMANDS.map((c) => `  ${c.usage}\n      ${c.summary}`)].join('\n');

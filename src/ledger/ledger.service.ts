@@ -47,6 +47,43 @@ export class LedgerService {
     return rows[0];
   }
 
+  /**
+   * Set-based ensureAccount for many accounts that share everything but code, name and owner
+   * (e.g. one instrument account per card in a bulk issuance): one INSERT … SELECT FROM unnest,
+   * idempotent on code. Returns the account ids in the order of `items`.
+   */
+  async ensureAccountsBulk(
+    common: Omit<AccountSpec, 'code' | 'name' | 'ownerId'>,
+    items: Array<{ code: string; name: string; ownerId?: string | null }>,
+    q: Queryable = this.db,
+  ): Promise<string[]> {
+    if (!items.length) return [];
+    const codes = items.map((i) => i.code);
+    await q.query(
+      `INSERT INTO ledger_accounts (code, name, category, normal_side, program_id, owner_type, owner_id, currency, no_negative_balance, deferred_totals)
+       SELECT t.code, t.name, $4, $5, $6, $7, t.owner_id, $8, $9, $10 FROM unnest($1::text[], $2::text[], $3::uuid[]) AS t(code, name, owner_id)
+       ON CONFLICT (code) DO NOTHING`,
+      [
+        codes,
+        items.map((i) => i.name),
+        items.map((i) => i.ownerId ?? null),
+        common.category,
+        common.normalSide ?? 'credit',
+        common.programId ?? null,
+        common.ownerType ?? null,
+        common.currency ?? 'MXN',
+        common.noNegativeBalance ?? false,
+        common.deferredTotals ?? false,
+      ],
+    );
+    const rows: Array<{ id: string }> = await q.query(
+      `SELECT a.id FROM unnest($1::text[]) WITH ORDINALITY AS t(code, n) JOIN ledger_accounts a ON a.code = t.code ORDER BY t.n`,
+      [codes],
+    );
+    if (rows.length !== items.length) throw new Error('ensureAccountsBulk: some accounts are missing after insert');
+    return rows.map((r) => r.id);
+  }
+
   async findAccount(id: string, q: Queryable = this.db): Promise<Account | null> {
     const rows = await q.query(`SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1`, [id]);
     return rows[0] ?? null;

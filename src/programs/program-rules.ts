@@ -79,6 +79,8 @@ export const TrancheRule = z
     proofDueCalendarDays: z.number().int().min(1).optional(),
     /** Reminder and warning days after release (Cooperativas: 30 and 45). */
     reminderDays: z.array(z.number().int().min(1)).optional(),
+    /** What this tranche or stage is, for people (e.g. "Etapa II: equipamiento"). */
+    label: z.string().optional(),
   })
   .strict()
   .refine((t) => (t.share === undefined) !== (t.amount === undefined), 'a tranche has either a share or an amount');
@@ -110,6 +112,36 @@ export const ProgramRules = z
     authorizedBudget: money.optional(),
     /** Meta física: people the program plans to reach (coverage indicator). */
     targetBeneficiaries: z.number().int().min(0).optional(),
+    /** Card collection deadline in calendar months (Desempleo: 3 months, then the trámite is cancelled). */
+    cardCollectionMonths: z.number().int().min(1).optional(),
+    /** What happens to a voucher balance left at expiry (design: the ROs are silent, G2). */
+    voucherUnspentAtExpiry: z.enum(['reintegro', 'keep']).optional(),
+    /** Monthly signature of the delivery list; this many consecutive missed months → baja (Seguro S6). */
+    monthlySignature: z.object({ missedMonthsForBaja: z.number().int().min(1) }).strict().optional(),
+    /** Grants: caps per stage, modality or sector (per award and optionally per member). */
+    awardCaps: z
+      .array(
+        z
+          .object({
+            label: z.string().min(1),
+            max: positiveMoney,
+            perMember: positiveMoney.optional(),
+            minMembers: z.number().int().min(1).optional(),
+            maxMembers: z.number().int().min(1).optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    /** Grants: share of the project cost the program may cover, with / without other public programs. */
+    supportShares: z
+      .array(z.object({ label: z.string().min(1), withOtherPrograms: decimalFactor, withoutOtherPrograms: decimalFactor }).strict())
+      .optional(),
+    /** Grants: awards above `amount` are paid in at least `minTranches` tranches (FONAES R004-07). */
+    trancheThreshold: z.object({ amount: positiveMoney, minTranches: z.number().int().min(2) }).strict().optional(),
+    /** Grants: a pending proof of spending on an earlier award blocks a new one (FONAES R004-20). */
+    blockIfPendingProof: z.boolean().optional(),
+    /** Grants: unspent money is returned within this many business days of rescission (PROFACE C-3). */
+    rescissionReturnBusinessDays: z.number().int().min(1).optional(),
     /** Where a rule comes from: seed rule ids and design decisions, for people reading the data. */
     notes: z.array(z.string()).optional(),
   })

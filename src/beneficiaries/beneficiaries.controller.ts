@@ -1,0 +1,76 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, StreamableFile } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Readable } from 'node:stream';
+import { CurrentStaff } from '../common/auth/current-principal';
+import { Public, Roles, StaffPrincipal } from '../common/auth/principal';
+import { problems } from '../common/problem';
+import { parseLimit } from '../programs/programs.controller';
+import { DeactivateRequest, EnrolRequest } from './beneficiaries.dto';
+import { DeactivationCause } from './beneficiaries.rules';
+import { BeneficiariesService } from './beneficiaries.service';
+
+@ApiTags('padrón')
+@ApiBearerAuth()
+@Controller('v1')
+export class BeneficiariesController {
+  constructor(private readonly beneficiaries: BeneficiariesService) {}
+
+  @Post('programs/:id/beneficiaries')
+  @Roles('program_officer')
+  enrol(@Param('id', new ParseUUIDPipe()) programId: string, @Body() body: EnrolRequest, @CurrentStaff() staff: StaffPrincipal) {
+    return this.beneficiaries.enrol(programId, body, staff);
+  }
+
+  @Get('programs/:id/beneficiaries')
+  @Roles('program_officer', 'auditor')
+  list(
+    @Param('id', new ParseUUIDPipe()) programId: string,
+    @CurrentStaff() staff: StaffPrincipal,
+    @Query('limit') limit?: string,
+    @Query('cursor') cursor?: string,
+    @Query('status') status?: string,
+    @Query('curp') curp?: string,
+  ) {
+    if (status !== undefined && status !== 'active' && status !== 'inactive') throw problems.validation('status must be active or inactive');
+    return this.beneficiaries.list(programId, staff, { limit: parseLimit(limit), cursor: cursor ?? null, status, curp });
+  }
+
+  /** The public padrón (P47, U18): published without CURP, birth date or address; no names for confidential programs. */
+  @Public()
+  @Get('programs/:id/padron.csv')
+  async publicPadron(@Param('id', new ParseUUIDPipe()) programId: string) {
+    const lines = this.beneficiaries.publicExport(programId);
+    const first = await lines.next(); // 404 before any byte is sent
+    async function* all() {
+      if (!first.done) yield first.value;
+      yield* lines;
+    }
+    return new StreamableFile(Readable.from(all()), { type: 'text/csv; charset=utf-8', disposition: 'attachment; filename="padron.csv"' });
+  }
+
+  @Get('beneficiaries/:id')
+  @Roles('program_officer', 'auditor')
+  get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentStaff() staff: StaffPrincipal) {
+    return this.beneficiaries.get(id, staff);
+  }
+
+  @Get('beneficiaries/:id/history')
+  @Roles('program_officer', 'auditor')
+  history(@Param('id', new ParseUUIDPipe()) id: string, @CurrentStaff() staff: StaffPrincipal) {
+    return this.beneficiaries.history(id, staff);
+  }
+
+  @Post('beneficiaries/:id/deactivate')
+  @HttpCode(200)
+  @Roles('program_officer')
+  deactivate(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: DeactivateRequest, @CurrentStaff() staff: StaffPrincipal) {
+    return this.beneficiaries.deactivate(id, { ...body, cause: body.cause as DeactivationCause }, staff);
+  }
+
+  @Post('beneficiaries/:id/reactivate')
+  @HttpCode(200)
+  @Roles('program_officer')
+  reactivate(@Param('id', new ParseUUIDPipe()) id: string, @CurrentStaff() staff: StaffPrincipal) {
+    return this.beneficiaries.reactivate(id, staff);
+  }
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { InstrumentsModule } from '../instruments/instruments.module';
+import { ProgramsModule } from '../programs/programs.module';
+import { BeneficiariesController } from './beneficiaries.controller';
+import { BeneficiariesService } from './beneficiaries.service';
+import { PadronImportService } from './padron-import.service';
+
+@Module({
+  imports: [ProgramsModule, InstrumentsModule],
+  controllers: [BeneficiariesController],
+  providers: [BeneficiariesService, PadronImportService],
+  exports: [BeneficiariesService, PadronImportService],
+})
+export class BeneficiariesModule {}

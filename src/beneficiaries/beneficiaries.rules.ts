@@ -1,0 +1,42 @@
+/** Causes of baja (API.md), with the seed rules they come from. */
+export const DEACTIVATION_CAUSES = [
+  'death', // P38 (Pensión VII), Desempleo cause 9
+  'voluntary_rejection', // P37 (VI), Desempleo cause 7
+  'duplicate_registration', // P34 (III)
+  'false_information', // P35 (IV), Seguro S6, Desempleo cause 2
+  'not_located', // P33 (I)
+  'nonexistent_address', // P36 (V)
+  'incapacity_without_representative', // P40 (IX)
+  'breach_of_commitment', // P41 (X), Seguro S6
+  'name_error', // P39 (VIII): baja, then a new alta with the corrected name
+  'card_not_collected', // P22, Desempleo cause 5
+  'term_completed', // Desempleo month 6, Seguro month 12/18
+] as const;
+export type DeactivationCause = (typeof DEACTIVATION_CAUSES)[number];
+
+/**
+ * Causes after which a reingreso makes no sense. Design decision: a death recorded by mistake is
+ * corrected by an officer with a new alta, not by re-activating the deceased's record.
+ */
+export const NO_REENTRY_CAUSES: ReadonlySet<string> = new Set(['death']);
+
+/**
+ * On baja the beneficiary's live instruments are blocked, except when the card was never
+ * collected (P22: "cancelada la nueva tarjeta"), where they are cancelled for good.
+ */
+export function instrumentStatusOnBaja(cause: DeactivationCause): 'blocked' | 'cancelled' {
+  return cause === 'card_not_collected' ? 'cancelled' : 'blocked';
+}
+
+export type ReentryDecision = { allowed: true } | { allowed: false; code: 'reentry_limit_reached' | 'reentry_not_allowed'; detail: string };
+
+/** P43: re-entry at most `limit` times (3); the (limit+1)-th is refused. */
+export function reentryDecision(reentryCount: number, limit: number, lastCause: string | null): ReentryDecision {
+  if (lastCause && NO_REENTRY_CAUSES.has(lastCause)) {
+    return { allowed: false, code: 'reentry_not_allowed', detail: `a beneficiary deactivated for ${lastCause} cannot re-enter` };
+  }
+  if (reentryCount >= limit) {
+    return { allowed: false, code: 'reentry_limit_reached', detail: `re-entry is allowed at most ${limit} times (P43); this beneficiary has re-entered ${reentryCount} times` };
+  }
+  return { allowed: true };
+}

@@ -1,0 +1,344 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import Decimal from 'decimal.js';
+import { DataSource } from 'typeorm';
+import type { StaffPrincipal } from '../common/auth/principal';
+import { businessDate, Clock } from '../common/clock';
+import { formatMoney, money, sumMoney } from '../common/money';
+import { ApiProblem, problems } from '../common/problem';
+import type { Queryable } from '../database/queryable';
+import { LedgerService } from '../ledger/ledger.service';
+import { ProgramAccessService } from '../programs/program-access.service';
+import { Program, ProgramsService } from '../programs/programs.service';
+import { DeactivationCause, instrumentStatusOnBaja, reentryDecision } from './beneficiaries.rules';
+import { curpBirthDate, curpProblem, curpSex, describeCurpProblem, isRealDate } from './curp.rules';
+import { evaluateEligibility } from './eligibility.rules';
+
+export interface Address {
+  street?: string;
+  colonia?: string;
+  municipality?: string;
+  state: string;
+  postalCode?: string;
+}
+
+export interface EnrolInput {
+  curp: string;
+  givenNames: string;
+  surnames: string;
+  birthDate: string;
+  address: Address;
+  applicationDate?: string;
+  attributes?: Record<string, unknown>;
+}
+
+interface BeneficiaryRow {
+  id: string;
+  programId: string;
+  folio: string;
+  curp: string;
+  givenNames: string;
+  surnames: string;
+  birthDate: string;
+  address: Address;
+  applicationDate: string;
+  incorporatedOn: string;
+  attributes: Record<string, unknown>;
+  status: 'active' | 'inactive';
+  deactivationCause: string | null;
+  deactivatedOn: string | null;
+  reentryCount: number;
+  createdBy: string | null;
+  createdAt: Date;
+}
+
+const COLUMNS = `id, program_id AS "programId", folio, curp, given_names AS "givenNames", surnames,
+  to_char(birth_date, 'YYYY-MM-DD') AS "birthDate", address, to_char(application_date, 'YYYY-MM-DD') AS "applicationDate",
+  to_char(incorporated_on, 'YYYY-MM-DD') AS "incorporatedOn", attributes, status, deactivation_cause AS "deactivationCause",
+  to_char(deactivated_on, 'YYYY-MM-DD') AS "deactivatedOn", reentry_count AS "reentryCount", created_by AS "createdBy", created_at AS "createdAt"`;
+
+/** Validates a CURP and its agreement with the birth date; throws 400 invalid_curp. */
+export function assertCurp(curp: string, birthDate: string): void {
+  const problem = curpProblem(curp);
+  if (problem) throw new ApiProblem(400, 'invalid_curp', describeCurpProblem(problem));
+  if (curpBirthDate(curp) !== birthDate) throw new ApiProblem(400, 'invalid_curp', 'the birth date in the CURP does not match birthDate');
+}
+
+/** The padrón: alta with eligibility at the application date, baja with reintegro, reingreso, history. */
+@Injectable()
+export class BeneficiariesService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly ledger: LedgerService,
+    private readonly programs: ProgramsService,
+    private readonly access: ProgramAccessService,
+    private readonly clock: Clock,
+  ) {}
+
+  today(program: Program): string {
+    return businessDate(this.clock.now(), program.timeZone);
+  }
+
+  async enrol(programId: string, input: EnrolInput, staff: StaffPrincipal) {
+    const program = await this.programs.getById(programId);
+    await this.access.assertMayManage(staff, program);
+    assertCurp(input.curp, input.birthDate);
+    if (!isRealDate(input.birthDate)) throw problems.validation('birthDate is not a real date');
+    const today = this.today(program);
+    const applicationDate = input.applicationDate ?? today;
+    if (!isRealDate(applicationDate)) throw problems.validation('applicationDate is not a real date');
+    if (applicationDate > today) throw problems.validation('applicationDate cannot be in the future');
+    const attributes = input.attributes ?? {};
+    const verdict = evaluateEligibility(program.rules, { birthDate: input.birthDate, address: input.address, attributes }, applicationDate);
+    if (!verdict.eligible) throw new ApiProblem(422, 'not_eligible', `${verdict.rule}: ${verdict.detail}`, { rule: verdict.rule });
+
+    const actor = `user:${staff.username}`;
+    return this.db.transaction(async (m) => {
+      // P20: never retroactive, so the person is incorporated on the application date.
+      const rows = await m.query(
+        `INSERT INTO beneficiaries (program_id, folio, curp, given_names, surnames, birth_date, address, application_date, incorporated_on, attributes, created_by)
+         VALUES ($1, $2 || '-' || lpad(nextval('beneficiary_folio_seq')::text, 8, '0'), $3, $4, $5, $6, $7, $8, $8, $9, $10)
+         ON CONFLICT (program_id, curp) WHERE status = 'active' DO NOTHING
+         RETURNING id, folio, status`,
+        [program.id, program.code, input.curp, input.givenNames, input.surnames, input.birthDate, input.address, applicationDate, attributes, actor],
+      );
+      if (!rows[0]) throw problems.conflict('duplicate_beneficiary', `an active beneficiary with this CURP exists in ${program.code}`);
+      await this.recordHistory(m, rows[0].id, null, 'active', 'enrolment', applicationDate, null, actor);
+      return { id: rows[0].id, folio: rows[0].folio, status: 'active' as const, programId: program.id, incorporatedOn: applicationDate };
+    });
+  }
+
+  private async recordHistory(q: Queryable, beneficiaryId: string, from: string | null, to: string, cause: string | null, effectiveDate: string, note: string | null, actor: string): Promise<number> {
+    const rows = await q.query(
+      `INSERT INTO beneficiary_status_history (beneficiary_id, from_status, to_status, cause, effective_date, note, actor, at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+      [beneficiaryId, from, to, cause, effectiveDate, note, actor, this.clock.now()],
+    );
+    return Number(rows[0].id);
+  }
+
+  async findRow(id: string, q: Queryable = this.db, lock = false): Promise<BeneficiaryRow | null> {
+    const rows = await q.query(`SELECT ${COLUMNS} FROM beneficiaries WHERE id = $1 ${lock ? 'FOR UPDATE' : ''}`, [id]);
+    return rows[0] ?? null;
+  }
+
+  async get(id: string, staff: StaffPrincipal) {
+    const row = await this.findRow(id);
+    if (!row) throw problems.notFound('beneficiary');
+    const program = await this.programs.getById(row.programId);
+    return this.view(row, await this.access.canSeeIdentity(staff, program));
+  }
+
+  async list(programId: string, staff: StaffPrincipal, opts: { limit: number; cursor: string | null; status?: string; curp?: string }) {
+    const program = await this.programs.getById(programId);
+    const identity = await this.access.canSeeIdentity(staff, program);
+    // Searching by CURP would reveal who is in a confidential program: only with access.
+    if (opts.curp && !identity) throw problems.forbidden(`program ${program.code} is confidential and you are not assigned to it`);
+    const rows: BeneficiaryRow[] = await this.db.query(
+      `SELECT ${COLUMNS} FROM beneficiaries
+        WHERE program_id = $1 AND ($2::text IS NULL OR folio > $2) AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR curp = $4)
+        ORDER BY folio LIMIT $5`,
+      [program.id, opts.cursor, opts.status ?? null, opts.curp ?? null, opts.limit + 1],
+    );
+    const data = rows.slice(0, opts.limit);
+    return { data: data.map((r) => this.view(r, identity)), nextCursor: rows.length > opts.limit ? data[data.length - 1].folio : null };
+  }
+
+  async history(id: string, staff: StaffPrincipal) {
+    const row = await this.findRow(id);
+    if (!row) throw problems.notFound('beneficiary');
+    const program = await this.programs.getById(row.programId);
+    const identity = await this.access.canSeeIdentity(staff, program);
+    const rows = await this.db.query(
+      `SELECT id::text, from_status AS "fromStatus", to_status AS "toStatus", cause, to_char(effective_date, 'YYYY-MM-DD') AS "effectiveDate",
+              note, actor, at FROM beneficiary_status_history WHERE beneficiary_id = $1 ORDER BY at, id`,
+      [id],
+    );
+    return { data: rows.map((r: { note: string | null; at: Date }) => ({ ...r, note: identity ? r.note : null, at: new Date(r.at).toISOString() })) };
+  }
+
+  /**
+   * Baja: status inactive with cause and date; every live instrument blocked (cancelled when the
+   * card was never collected, P22); its authorized holds voided; the whole remaining balance of
+   * every instrument moved to program:<id>:reintegro in ONE journal entry 'baja_reintegro' (P42).
+   */
+  async deactivate(id: string, input: { cause: DeactivationCause; effectiveDate: string; note?: string }, staff: StaffPrincipal) {
+    if (!isRealDate(input.effectiveDate)) throw problems.validation('effectiveDate is not a real date');
+    const actor = `user:${staff.username}`;
+    return this.db.transaction(async (m) => {
+      const b = await this.findRow(id, m, true);
+      if (!b) throw problems.notFound('beneficiary');
+      const program = await this.programs.getById(b.programId, m);
+      await this.access.assertMayManage(staff, program, m);
+      if (b.status !== 'active') throw problems.conflict('invalid_status_transition', 'the beneficiary is already inactive');
+
+      const historyId = await this.recordHistory(m, b.id, 'active', 'inactive', input.cause, input.effectiveDate, input.note ?? null, actor);
+      await m.query(`UPDATE beneficiaries SET status = 'inactive', deactivation_cause = $2, deactivated_on = $3 WHERE id = $1`, [b.id, input.cause, input.effectiveDate]);
+
+      const instruments: Array<{ id: string; accountId: string; status: string }> = await m.query(
+        `SELECT id, account_id AS "accountId", status FROM instruments
+          WHERE beneficiary_id = $1 AND status IN ('issued', 'active', 'blocked') ORDER BY id FOR UPDATE`,
+        [b.id],
+      );
+      const newStatus = instrumentStatusOnBaja(input.cause);
+      if (instruments.length) {
+        await m.query(
+          `UPDATE instruments SET
+             status_before_block = CASE WHEN status = 'blocked' THEN status_before_block ELSE status END,
+             blocked_reason = CASE WHEN $2 = 'blocked' THEN 'baja' ELSE NULL END,
+             status = $2
+           WHERE id = ANY($1::uuid[])`,
+          [instruments.map((i) => i.id), newStatus],
+        );
+      }
+      const reintegro = await this.reintegrateBalances(m, program, instruments.map((i) => i.accountId), {
+        key: `baja:${b.id}:${historyId}`,
+        metadata: { beneficiaryId: b.id, cause: input.cause, instrumentIds: instruments.map((i) => i.id), effectiveDate: input.effectiveDate },
+        actor,
+      });
+      return {
+        id: b.id,
+        folio: b.folio,
+        status: 'inactive' as const,
+        cause: input.cause,
+        effectiveDate: input.effectiveDate,
+        instrumentsBlocked: instruments.length,
+        reintegro: { amount: formatMoney(reintegro.amount), journalEntryId: reintegro.entryId },
+      };
+    });
+  }
+
+  /** Voids authorized holds on the accounts, then posts instrument balances → reintegro payable in one entry. */
+  private async reintegrateBalances(
+    m: Queryable,
+    program: Program,
+    accountIds: string[],
+    entry: { key: string; metadata: Record<string, unknown>; actor: string },
+  ): Promise<{ amount: Decimal; entryId: string | null }> {
+    if (!accountIds.length) return { amount: money('0'), entryId: null };
+    const now = this.clock.now();
+    // Lock the accounts in id order (the ledger's order) so the balances read below cannot move.
+    await m.query(`SELECT id FROM ledger_accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [accountIds]);
+    const holds: Array<{ id: string }> = await m.query(`SELECT id FROM ledger_holds WHERE account_id = ANY($1::uuid[]) AND status = 'authorized'`, [accountIds]);
+    for (const h of holds) await this.ledger.releaseHold(h.id, 'voided', now, m);
+    const balances: Array<{ accountId: string; posted: string }> = await m.query(
+      `SELECT account_id AS "accountId", posted::text FROM ledger_balances WHERE account_id = ANY($1::uuid[]) AND posted > 0 ORDER BY account_id`,
+      [accountIds],
+    );
+    if (!balances.length) return { amount: money('0'), entryId: null };
+    const total = sumMoney(balances.map((x) => x.posted));
+    const posted = await this.ledger.post(
+      {
+        kind: 'baja_reintegro',
+        idempotencyKey: entry.key,
+        effectiveAt: now,
+        description: `Baja: instrument balances to reintegro of ${program.code}`,
+        metadata: entry.metadata,
+        createdBy: entry.actor,
+        postings: [
+          ...balances.map((x) => ({ accountId: x.accountId, side: 'debit' as const, amount: money(x.posted) })),
+          { accountId: program.reintegroAccountId, side: 'credit' as const, amount: total },
+        ],
+      },
+      m,
+    );
+    return { amount: total, entryId: posted.entryId };
+  }
+
+  /**
+   * Reingreso: back to active, incorporated again from today (never retroactive, P20), the
+   * instruments blocked by the baja restored; at most rules.reentryLimit times (P43).
+   */
+  async reactivate(id: string, staff: StaffPrincipal) {
+    const actor = `user:${staff.username}`;
+    return this.db.transaction(async (m) => {
+      const b = await this.findRow(id, m, true);
+      if (!b) throw problems.notFound('beneficiary');
+      const program = await this.programs.getById(b.programId, m);
+      await this.access.assertMayManage(staff, program, m);
+      if (b.status !== 'inactive') throw problems.conflict('invalid_status_transition', 'the beneficiary is already active');
+      const decision = reentryDecision(b.reentryCount, program.rules.reentryLimit, b.deactivationCause);
+      if (!decision.allowed) throw problems.unprocessable(decision.code, decision.detail);
+      const today = this.today(program);
+      const updated = await m.query(
+        `UPDATE beneficiaries SET status = 'active', reentry_count = reentry_count + 1, incorporated_on = $2,
+                deactivation_cause = NULL, deactivated_on = NULL
+          WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM beneficiaries o WHERE o.program_id = $3 AND o.curp = $4 AND o.status = 'active')
+          RETURNING reentry_count AS "reentryCount"`,
+        [b.id, today, b.programId, b.curp],
+      );
+      if (!updated[0]) throw problems.conflict('duplicate_beneficiary', `another active beneficiary with this CURP exists in ${program.code}`);
+      await m.query(
+        `UPDATE instruments SET status = coalesce(status_before_block, 'issued'), blocked_reason = NULL, status_before_block = NULL
+          WHERE beneficiary_id = $1 AND status = 'blocked' AND blocked_reason = 'baja'`,
+        [b.id],
+      );
+      await this.recordHistory(m, b.id, 'inactive', 'active', 'reentry', today, null, actor);
+      return { id: b.id, folio: b.folio, status: 'active' as const, reentryCount: updated[0].reentryCount, incorporatedOn: today };
+    });
+  }
+
+  /**
+   * The public padrón (P47–P48, U18): no CURP, birth date or address (the state and municipality
+   * only); for a confidential program not even names (S11). Streams CSV lines.
+   */
+  async *publicExport(programId: string): AsyncGenerator<string> {
+    const program = await this.programs.getById(programId);
+    const header = program.confidential
+      ? ['folio', 'status', 'incorporated_on']
+      : ['folio', 'given_names', 'surnames', 'sex', 'municipality', 'state', 'status', 'incorporated_on'];
+    yield header.join(',') + '\n';
+    let cursor = '';
+    for (;;) {
+      const rows: Array<{ folio: string; givenNames: string; surnames: string; curp: string; address: Address; status: string; incorporatedOn: string }> =
+        await this.db.query(
+          `SELECT folio, given_names AS "givenNames", surnames, curp, address, status, to_char(incorporated_on, 'YYYY-MM-DD') AS "incorporatedOn"
+             FROM beneficiaries WHERE program_id = $1 AND folio > $2 ORDER BY folio LIMIT 5000`,
+          [program.id, cursor],
+        );
+      if (!rows.length) return;
+      let chunk = '';
+      for (const r of rows) {
+        const fields = program.confidential
+          ? [r.folio, r.status, r.incorporatedOn]
+          : [r.folio, r.givenNames, r.surnames, curpSex(r.curp), r.address.municipality ?? '', r.address.state, r.status, r.incorporatedOn];
+        chunk += fields.map(csvField).join(',') + '\n';
+      }
+      yield chunk;
+      cursor = rows[rows.length - 1].folio;
+    }
+  }
+
+  private view(r: BeneficiaryRow, identity: boolean) {
+    const base = {
+      id: r.id,
+      programId: r.programId,
+      folio: r.folio,
+      status: r.status,
+      applicationDate: r.applicationDate,
+      incorporatedOn: r.incorporatedOn,
+      deactivationCause: r.deactivationCause,
+      deactivatedOn: r.deactivatedOn,
+      reentryCount: r.reentryCount,
+      createdAt: new Date(r.createdAt).toISOString(),
+    };
+    if (!identity) return { ...base, identityWithheld: true };
+    return {
+      ...base,
+      curp: r.curp,
+      givenNames: r.givenNames,
+      surnames: r.surnames,
+      birthDate: r.birthDate,
+      address: r.address,
+      attributes: r.attributes,
+      createdBy: r.createdBy,
+      identityWithheld: false,
+    };
+  }
+}
+
+/** RFC 4180 field; a leading = + - @ is prefixed with ' so spreadsheets never run it as a formula. */
+export function csvField(value: string): string {
+  const v = /^[=+\-@]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}

@@ -1,0 +1,75 @@
+import { Body, Controller, Get, Headers, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentStaff } from '../common/auth/current-principal';
+import { actorOf, Roles, StaffPrincipal } from '../common/auth/principal';
+import { Idempotent } from '../common/idempotency/idempotency.interceptor';
+import { problems } from '../common/problem';
+import { AppropriationRequest, CreateProgramRequest } from './programs.dto';
+import { formatBudget, Program, ProgramsService } from './programs.service';
+
+export function parseLimit(limit?: string): number {
+  if (limit === undefined) return 50;
+  if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > 500) throw problems.validation('limit must be an integer from 1 to 500');
+  return Number(limit);
+}
+
+@ApiTags('programs')
+@ApiBearerAuth()
+@Controller('v1/programs')
+export class ProgramsController {
+  constructor(private readonly programs: ProgramsService) {}
+
+  @Post()
+  async create(@Body() body: CreateProgramRequest, @CurrentStaff() staff: StaffPrincipal) {
+    const program = await this.programs.create(body, actorOf(staff));
+    return this.view(program);
+  }
+
+  @Get()
+  @Roles('program_officer', 'finance_operator', 'finance_approver', 'auditor')
+  async list(@Query('code') code?: string, @Query('limit') limit?: string, @Query('cursor') cursor?: string) {
+    if (code !== undefined) {
+      const program = await this.programs.findByCode(code);
+      return { data: program ? [await this.view(program)] : [], nextCursor: null };
+    }
+    const page = await this.programs.list(parseLimit(limit), cursor ?? null);
+    return { data: await Promise.all(page.data.map((p) => this.view(p))), nextCursor: page.nextCursor };
+  }
+
+  @Get(':id')
+  @Roles('program_officer', 'finance_operator', 'finance_approver', 'auditor')
+  async get(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.view(await this.programs.getById(id));
+  }
+
+  @Post(':id/appropriations')
+  @Roles('finance_operator')
+  @Idempotent()
+  async appropriate(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: AppropriationRequest,
+    @Headers('idempotency-key') key: string,
+    @CurrentStaff() staff: StaffPrincipal,
+  ) {
+    // The ledger key derives from the request (caller + Idempotency-Key), so a retry never posts twice.
+    return this.programs.appropriate(id, { ...body, ledgerKey: `appropriation:${id}:${staff.userId}:${key}` }, actorOf(staff));
+  }
+
+  private async view(p: Program) {
+    return {
+      id: p.id,
+      code: p.code,
+      name: p.name,
+      fiscalYear: p.fiscalYear,
+      instrumentType: p.instrumentType,
+      currency: p.currency,
+      timeZone: p.timeZone,
+      confidential: p.confidential,
+      rules: p.rules,
+      budgetAccountId: p.budgetAccountId,
+      reintegroAccountId: p.reintegroAccountId,
+      createdAt: new Date(p.createdAt).toISOString(),
+      budget: formatBudget(await this.programs.budget(p)),
+    };
+  }
+}

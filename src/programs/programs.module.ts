@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { ProgramAccessService } from './program-access.service';
+import { ProgramsController } from './programs.controller';
+import { ProgramsService } from './programs.service';
+
+@Module({
+  controllers: [ProgramsController],
+  providers: [ProgramsService, ProgramAccessService],
+  exports: [ProgramsService, ProgramAccessService],
+})
+export class ProgramsModule {}

@@ -1,0 +1,280 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import Decimal from 'decimal.js';
+import { DataSource } from 'typeorm';
+import { Clock } from '../common/clock';
+import { sqlState, SQLSTATE } from '../common/db-errors';
+import { formatMoney, money, ZERO } from '../common/money';
+import { ApiProblem, problems } from '../common/problem';
+import type { Queryable } from '../database/queryable';
+import { LedgerService } from '../ledger/ledger.service';
+import { INSTRUMENT_TYPES, InstrumentType, fixtureCode, readProgramFixtures, rulesForFiscalYear } from './program-fixtures';
+import { ProgramRules } from './program-rules';
+
+export interface Program {
+  id: string;
+  code: string;
+  name: string;
+  fiscalYear: number;
+  instrumentType: InstrumentType;
+  currency: string;
+  timeZone: string;
+  confidential: boolean;
+  rules: ProgramRules;
+  budgetAccountId: string;
+  reintegroAccountId: string;
+  createdBy: string | null;
+  createdAt: Date;
+}
+
+export interface CreateProgramInput {
+  code: string;
+  name: string;
+  fiscalYear: number;
+  instrumentType: string;
+  currency?: string;
+  timeZone?: string;
+  confidential?: boolean;
+  rules: unknown;
+}
+
+export interface BudgetFigures {
+  appropriated: Decimal;
+  committed: Decimal;
+  disbursed: Decimal;
+  available: Decimal;
+  reintegrated: Decimal;
+}
+
+const PROGRAM_COLUMNS = `id, code, name, fiscal_year AS "fiscalYear", instrument_type AS "instrumentType", currency,
+  time_zone AS "timeZone", confidential, rules, budget_account_id AS "budgetAccountId",
+  reintegro_account_id AS "reintegroAccountId", created_by AS "createdBy", created_at AS "createdAt"`;
+
+export const TREASURY_ACCOUNT_CODE = (currency: string) => `treasury:${currency}`;
+
+/** Programs: rules as validated data, their two ledger accounts, appropriations and budget figures. */
+@Injectable()
+export class ProgramsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly ledger: LedgerService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Validates rules against the schema; 400 validation_failed listing every problem. */
+  parseRules(rules: unknown, instrumentType: string): ProgramRules {
+    const parsed = ProgramRules.safeParse(rules);
+    if (!parsed.success) {
+      const errors = parsed.error.issues.map((i) => ({ field: ['rules', ...i.path].join('.'), messages: [i.message] }));
+      throw problems.validation(errors.map((e) => `${e.field}: ${e.messages[0]}`).join('; '), errors);
+    }
+    const r = parsed.data;
+    if (instrumentType === 'voucher' && !r.voucherExpiresOn) {
+      throw problems.validation('rules.voucherExpiresOn: a voucher program needs an expiry date', [
+        { field: 'rules.voucherExpiresOn', messages: ['required for voucher programs'] },
+      ]);
+    }
+    return r;
+  }
+
+  /** Creates the program and its ledger accounts (program:<id>:budget, program:<id>:reintegro) in one transaction. */
+  async create(input: CreateProgramInput, actor: string | null): Promise<Program> {
+    if (!(INSTRUMENT_TYPES as readonly string[]).includes(input.instrumentType)) {
+      throw problems.validation(`instrumentType must be one of ${INSTRUMENT_TYPES.join(', ')}`);
+    }
+    const rules = this.parseRules(input.rules, input.instrumentType);
+    const currency = input.currency ?? 'MXN';
+    const timeZone = input.timeZone ?? 'America/Mexico_City';
+    if (!isTimeZone(timeZone)) throw problems.validation(`timeZone ${timeZone} is not an IANA time zone`);
+    try {
+      return await this.db.transaction(async (m) => {
+        const id = randomUUID();
+        const budget = await this.ledger.ensureAccount(
+          { code: `program:${id}:budget`, name: `${input.code} budget`, category: 'program_budget', programId: id, currency, noNegativeBalance: true, ownerType: 'program', ownerId: id },
+          m,
+        );
+        const reintegro = await this.ledger.ensureAccount(
+          { code: `program:${id}:reintegro`, name: `${input.code} reintegro payable`, category: 'reintegro_payable', programId: id, currency, ownerType: 'program', ownerId: id },
+          m,
+        );
+        const rows = await m.query(
+          `INSERT INTO programs (id, code, name, fiscal_year, instrument_type, currency, time_zone, rules, confidential, budget_account_id, reintegro_account_id, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${PROGRAM_COLUMNS}`,
+          [id, input.code, input.name, input.fiscalYear, input.instrumentType, currency, timeZone, rules, input.confidential ?? false, budget.id, reintegro.id, actor],
+        );
+        return rows[0] as Program;
+      });
+    } catch (error) {
+      if (sqlState(error) === SQLSTATE.uniqueViolation) throw problems.conflict('duplicate_program', `a program with code ${input.code} exists`);
+      throw error;
+    }
+  }
+
+  async findById(id: string, q: Queryable = this.db): Promise<Program | null> {
+    const rows = await q.query(`SELECT ${PROGRAM_COLUMNS} FROM programs WHERE id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+
+  async getById(id: string, q: Queryable = this.db): Promise<Program> {
+    const program = await this.findById(id, q);
+    if (!program) throw problems.notFound('program');
+    return program;
+  }
+
+  async findByCode(code: string, q: Queryable = this.db): Promise<Program | null> {
+    const rows = await q.query(`SELECT ${PROGRAM_COLUMNS} FROM programs WHERE code = $1`, [code]);
+    return rows[0] ?? null;
+  }
+
+  async list(limit: number, cursor: string | null): Promise<{ data: Program[]; nextCursor: string | null }> {
+    const rows: Program[] = await this.db.query(
+      `SELECT ${PROGRAM_COLUMNS} FROM programs WHERE ($1::text IS NULL OR code > $1) ORDER BY code LIMIT $2`,
+      [cursor, limit + 1],
+    );
+    const data = rows.slice(0, limit);
+    return { data, nextCursor: rows.length > limit ? data[data.length - 1].code : null };
+  }
+
+  /**
+   * Budget figures from the ledger (docs/programs.md):
+   *  appropriated = credits to the budget account by 'appropriation' entries, minus their reversals;
+   *  available    = the budget account's available balance (posted − holds);
+   *  committed    = 0.00 until cycles reserve money before posting it;
+   *  disbursed    = appropriated − available − committed (what left the budget: deposits, loads, tranches);
+   *  reintegrated = everything ever credited to the program's reintegro account (bajas, expiries …).
+   */
+  async budget(program: Program, q: Queryable = this.db): Promise<BudgetFigures> {
+    const rows = await q.query(
+      `SELECT
+         coalesce((SELECT sum(p.amount) FROM postings p JOIN journal_entries e ON e.id = p.entry_id
+                    WHERE p.account_id = $1 AND p.side = 'credit' AND e.kind = 'appropriation'), 0)
+       - coalesce((SELECT sum(p.amount) FROM postings p
+                     JOIN journal_entries e ON e.id = p.entry_id
+                     JOIN journal_entries o ON o.id = e.reverses_entry_id AND o.kind = 'appropriation'
+                    WHERE p.account_id = $1 AND p.side = 'debit'), 0) AS appropriated`,
+      [program.budgetAccountId],
+    );
+    const appropriated = money(String(rows[0].appropriated));
+    const budget = await this.ledger.balance(program.budgetAccountId, q);
+    const reintegro = await this.ledger.balance(program.reintegroAccountId, q);
+    const committed = ZERO;
+    return {
+      appropriated,
+      committed,
+      available: budget.available,
+      disbursed: appropriated.minus(budget.available).minus(committed),
+      reintegrated: reintegro.postedCredits,
+    };
+  }
+
+  /** Treasury → program budget, one journal entry, idempotent on the ledger key derived from the request. */
+  async appropriate(
+    programId: string,
+    input: { amount: string; reference: string; ledgerKey: string },
+    actor: string | null,
+  ): Promise<{ id: string; programId: string; amount: string; reference: string; journalEntryId: string; createdAt: string; budget: Record<string, string> }> {
+    const program = await this.getById(programId);
+    const amount = money(input.amount);
+    if (amount.lte(0)) throw problems.invalidAmount('amount must be greater than zero');
+    const treasury = await this.ledger.ensureAccount({
+      code: TREASURY_ACCOUNT_CODE(program.currency),
+      name: `Tesorería ${program.currency}`,
+      category: 'treasury',
+      normalSide: 'debit',
+      currency: program.currency,
+    });
+    const now = this.clock.now();
+    const posted = await this.ledger.post({
+      kind: 'appropriation',
+      idempotencyKey: input.ledgerKey,
+      effectiveAt: now,
+      description: `Appropriation to ${program.code}: ${input.reference}`,
+      metadata: { programId, reference: input.reference },
+      createdBy: actor,
+      postings: [
+        { accountId: treasury.id, side: 'debit', amount },
+        { accountId: program.budgetAccountId, side: 'credit', amount },
+      ],
+    });
+    return {
+      id: posted.entryId,
+      programId,
+      amount: formatMoney(amount),
+      reference: input.reference,
+      journalEntryId: posted.entryId,
+      createdAt: now.toISOString(),
+      budget: formatBudget(await this.budget(program)),
+    };
+  }
+
+  /**
+   * Loads every seed program of fixtures/programs/ (idempotent: a code that exists is left as it
+   * is). With `fiscalYear` every code is <BASE>-<year> and every date moves to that year.
+   * `appropriate` also appropriates each program's authorizedBudget once.
+   */
+  async loadFixtures(
+    options: { fiscalYear?: number; appropriate?: boolean },
+    actor: string | null,
+  ): Promise<Array<{ code: string; id: string; created: boolean; appropriated: string | null }>> {
+    const out: Array<{ code: string; id: string; created: boolean; appropriated: string | null }> = [];
+    for (const fixture of readProgramFixtures()) {
+      const year = options.fiscalYear ?? fixture.seedYear;
+      const code = fixtureCode(fixture, year);
+      let program = await this.findByCode(code);
+      let created = false;
+      if (!program) {
+        try {
+          program = await this.create(
+            {
+              code,
+              name: `${fixture.name} ${year}`,
+              fiscalYear: year,
+              instrumentType: fixture.instrumentType,
+              currency: fixture.currency,
+              timeZone: fixture.timeZone,
+              confidential: fixture.confidential,
+              rules: rulesForFiscalYear(fixture.rules, fixture.seedYear, year),
+            },
+            actor,
+          );
+          created = true;
+        } catch (error) {
+          // Another loader won the race: the program exists now, which is what we wanted.
+          if (!(error instanceof ApiProblem && error.code === 'duplicate_program')) throw error;
+          program = (await this.findByCode(code))!;
+        }
+      }
+      let appropriated: string | null = null;
+      if (options.appropriate && program.rules.authorizedBudget && money(program.rules.authorizedBudget).gt(0)) {
+        await this.appropriate(
+          program.id,
+          { amount: program.rules.authorizedBudget, reference: 'authorized budget (fixture)', ledgerKey: `appropriation:${program.id}:fixture-authorized-budget` },
+          actor,
+        );
+        appropriated = formatMoney(program.rules.authorizedBudget);
+      }
+      out.push({ code, id: program.id, created, appropriated });
+    }
+    return out;
+  }
+}
+
+export function formatBudget(b: BudgetFigures): Record<string, string> {
+  return {
+    appropriated: formatMoney(b.appropriated),
+    committed: formatMoney(b.committed),
+    disbursed: formatMoney(b.disbursed),
+    available: formatMoney(b.available),
+    reintegrated: formatMoney(b.reintegrated),
+  };
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
