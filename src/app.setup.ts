@@ -10,7 +10,21 @@ import { mountQueueDashboard } from './ops/queue-dashboard';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export function createFastifyAdapter(): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: true, requestIdHeader: false });
+  return new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: true,
+    requestIdHeader: false,
+    // Errors Fastify's router raises before Nest sees the request (bad URL encoding, an
+    // over-long path parameter) are problem documents too.
+    frameworkErrors: (error, _request, reply) => {
+      const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 400;
+      const code = status === 414 ? 'uri_too_long' : 'validation_failed';
+      void reply
+        .status(status)
+        .header('content-type', 'application/problem+json; charset=utf-8')
+        .send({ type: `https://monedero.example/problems/${code.replace(/_/g, '-')}`, title: 'Bad Request', status, detail: 'The request URL is not valid', code });
+    },
+  });
 }
 
 /** Everything an HTTP app needs beyond its modules; used by main.ts and by the tests. */
