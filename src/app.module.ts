@@ -1,6 +1,8 @@
 import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { LoggerModule } from 'nestjs-pino';
+import { AuditWorkerModule } from './audit/audit-worker.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { APP_CONFIG, AppConfig } from './config/config';
@@ -22,8 +24,8 @@ import { MerchantsModule } from './merchants/merchants.module';
 export type ProcessRole = 'all' | 'api' | 'worker';
 
 /** Feature modules (HTTP + services) and their background-job parts. */
-const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule];
-const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule, MerchantsWorkerModule, DisbursementsWorkerModule];
+const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule];
+const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule, MerchantsWorkerModule, DisbursementsWorkerModule, AuditWorkerModule];
 
 /** Never log credentials or personal data (CURP, card numbers, PINs). */
 export const REDACTED_PATHS = [

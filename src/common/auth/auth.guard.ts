@@ -33,6 +33,11 @@ export class AuthGuard implements CanActivate {
     if (rule.public) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     if (rule.merchant) {
+      // A valid staff token on a merchant route is authenticated but not allowed: 403, not 401.
+      if (request.headers['x-api-key'] === undefined && request.headers['authorization'] !== undefined) {
+        request.principal = await this.staffFromToken(request);
+        throw problems.forbidden('This route is for merchants (X-Api-Key)');
+      }
       request.principal = await this.merchantFromApiKey(request);
       return true;
     }
