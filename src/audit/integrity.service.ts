@@ -232,8 +232,9 @@ export class IntegrityService {
           WHERE (e.txid, e.seq) <= (prog.last_txid, prog.last_seq)
           GROUP BY p.account_id),
        t AS (SELECT account_id, sum(debits) AS debits, sum(credits) AS credits FROM audit_account_day_totals GROUP BY account_id)
-       SELECT coalesce(f.account_id, t.account_id) AS "accountId", coalesce(f.debits, 0)::text AS debits, coalesce(f.credits, 0)::text AS credits,
-              coalesce(t.debits, 0)::text AS "tDebits", coalesce(t.credits, 0)::text AS "tCredits"
+       SELECT coalesce(f.account_id, t.account_id) AS "accountId", coalesce(f.debits, 0)::numeric(20,2)::text AS debits,
+              coalesce(f.credits, 0)::numeric(20,2)::text AS credits,
+              coalesce(t.debits, 0)::numeric(20,2)::text AS "tDebits", coalesce(t.credits, 0)::numeric(20,2)::text AS "tCredits"
          FROM f FULL JOIN t ON t.account_id = f.account_id
         WHERE coalesce(f.debits, 0) <> coalesce(t.debits, 0) OR coalesce(f.credits, 0) <> coalesce(t.credits, 0)`,
     );
