@@ -480,8 +480,9 @@ export class CyclesService {
    */
   async start(cycleId: string): Promise<'started' | 'skipped'> {
     const rows = await this.db.query(
-      `UPDATE disbursement_cycles SET status = 'running', started_at = coalesce(started_at, $2)
-        WHERE id = $1 AND status IN ('approved', 'running') RETURNING ${CYCLE_COLUMNS}`,
+      `WITH u AS (UPDATE disbursement_cycles SET status = 'running', started_at = coalesce(started_at, $2)
+                   WHERE id = $1 AND status IN ('approved', 'running') RETURNING *)
+       SELECT ${CYCLE_COLUMNS} FROM u`,
       [cycleId, this.clock.now()],
     );
     const c: CycleRow | undefined = rows[0];
@@ -616,10 +617,12 @@ export class CyclesService {
    * next payment `leadDays` ahead of its payment date (design: late enough that recent altas are
    * in it, early enough to approve), and re-queues approved cycles whose start job was lost.
    */
-  async createScheduledDrafts(leadDays = Number(process.env.CYCLE_DRAFT_LEAD_DAYS ?? 5)): Promise<string[]> {
+  async createScheduledDrafts(leadDays = Number(process.env.CYCLE_DRAFT_LEAD_DAYS ?? 5), onlyPrograms: string[] | null = null): Promise<string[]> {
     const now = this.clock.now();
     const programs: Array<{ id: string; timeZone: string; fiscalYear: number }> = await this.db.query(
-      `SELECT id, time_zone AS "timeZone", fiscal_year AS "fiscalYear" FROM programs WHERE rules -> 'schedule' ->> 'frequency' = 'monthly'`,
+      `SELECT id, time_zone AS "timeZone", fiscal_year AS "fiscalYear" FROM programs
+        WHERE rules -> 'schedule' ->> 'frequency' = 'monthly' AND ($1::uuid[] IS NULL OR id = ANY ($1::uuid[]))`,
+      [onlyPrograms],
     );
     const created: string[] = [];
     for (const p of programs) {
@@ -643,7 +646,8 @@ export class CyclesService {
       }
     }
     const approved: Array<{ id: string; scheduledFor: Date | null }> = await this.db.query(
-      `SELECT id, scheduled_for AS "scheduledFor" FROM disbursement_cycles WHERE status = 'approved'`,
+      `SELECT id, scheduled_for AS "scheduledFor" FROM disbursement_cycles WHERE status = 'approved' AND ($1::uuid[] IS NULL OR program_id = ANY ($1::uuid[]))`,
+      [onlyPrograms],
     );
     for (const c of approved) await this.enqueueStart(c);
     return created;
