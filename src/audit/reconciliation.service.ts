@@ -129,7 +129,7 @@ export class ReconciliationService {
         },
       });
       const cycles = await this.cycles(m, programId, hasCycles, perCycle);
-      const ok = result.equations.every((e) => e.ok) && unexplained.length === 0 && mismatches.length === 0 && cycles.every((c) => c.ok !== false);
+      const ok = result.equations.every((e) => e.ok) && unexplained.length === 0 && mismatches.length === 0;
       return {
         programId,
         code: program.code,
@@ -145,6 +145,7 @@ export class ReconciliationService {
         differences: unexplained.slice(0, MAX_LISTED),
         differenceCount: unexplained.length,
         accountMismatches: mismatches,
+        cyclesOk: cycles.every((c) => c.ok !== false),
         cycles,
       };
     });

@@ -1,0 +1,57 @@
+import { money } from '../../src/common/money';
+import { blockHash, csvField, GENESIS_HASH, parseTimeBound, verifyChain } from '../../src/audit/audit.rules';
+import { classifyFlow, reconcile } from '../../src/audit/reconciliation.rules';
+import { bucketOf, percent } from '../../src/audit/indicators.service';
+
+describe('audit rules', () => {
+  const block = (n: number, prev: string) => {
+    const b = { blockNo: n, prevHash: prev, entriesHash: `e${n}`.padEnd(64, '0'), entryCount: 2, fromTxid: '10', fromSeq: '1', toTxid: '11', toSeq: '2', horizon: '12' };
+    return { ...b, hash: blockHash(b) };
+  };
+
+  it('chains seals: any change to a block or its entries breaks exactly that block', () => {
+    const b1 = block(1, GENESIS_HASH);
+    const b2 = block(2, b1.hash);
+    const digests = new Map([[1, { hash: b1.entriesHash, count: 2 }], [2, { hash: b2.entriesHash, count: 2 }]]);
+    expect(verifyChain([b1, b2], digests)).toEqual([]);
+    expect(verifyChain([{ ...b1, entryCount: 3 }, b2], digests).map((p) => p.blockNo)).toEqual([1, 1]);
+    const other = new Map(digests).set(2, { hash: 'x', count: 2 });
+    expect(verifyChain([b1, b2], other)).toEqual([{ blockNo: 2, detail: expect.stringContaining('digests') }]);
+    expect(verifyChain([b1, { ...b2, prevHash: GENESIS_HASH }], digests).map((p) => p.blockNo)).toEqual([2, 2]);
+  });
+
+  it('classifies flows, reversals counting backwards', () => {
+    expect(classifyFlow('treasury', 'budget')).toEqual({ term: 'appropriated', sign: 1 });
+    expect(classifyFlow('holding', 'budget')).toEqual({ term: 'disbursed', sign: -1 });
+    expect(classifyFlow('commitment', 'insurer')).toEqual({ term: 'disbursed', sign: 1 });
+    expect(classifyFlow('merchant', 'holding')).toEqual({ term: 'redeemed', sign: -1 });
+    expect(classifyFlow('holding', 'holding')).toEqual({ term: 'internal', sign: 1 });
+    expect(classifyFlow('treasury', 'holding')).toBeNull();
+  });
+
+  it('reconciles a Seguro split line: the premium is disbursed and sits in the insurer payable', () => {
+    const r = reconcile({
+      flows: [
+        { from: 'treasury', to: 'budget', amount: money('10000.00') },
+        { from: 'budget', to: 'commitment', amount: money('1537.00') },
+        { from: 'commitment', to: 'holding', amount: money('1500.00') },
+        { from: 'commitment', to: 'insurer', amount: money('37.00') },
+      ],
+      balances: { budgetPosted: money('8463.00'), budgetPending: money('0'), commitment: money('0'), holding: money('1500.00'), insurer: money('37.00'), transit: money('0'), reintegro: money('0') },
+    });
+    expect(r.equations.map((e) => e.ok)).toEqual([true, true]);
+    expect(r.figures).toMatchObject({ disbursed: '1537.00', insurerPayable: '37.00', instrumentBalances: '1500.00' });
+  });
+
+  it('parses bounds, formats CSV safely, computes percentages and ageing', () => {
+    expect(parseTimeBound('asOf', '2016-12-31')).toEqual({ kind: 'date', value: '2016-12-31' });
+    expect(parseTimeBound('asOf', '2016-12-31T10:00:00Z')).toEqual({ kind: 'instant', value: '2016-12-31T10:00:00Z' });
+    expect(() => parseTimeBound('asOf', '2016-12-31T10:00:00')).toThrow(/ISO 8601/);
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('=SUM(A1)')).toBe("'=SUM(A1)");
+    expect(csvField('-12.50')).toBe('-12.50');
+    expect(percent(1, 3)).toBe('33.33');
+    expect(percent(1, 0)).toBeNull();
+    expect([0, 30, 31, 45, 46, 91].map(bucketOf)).toEqual(['0-30', '0-30', '31-45', '31-45', '46-90', '90+']);
+  });
+});
