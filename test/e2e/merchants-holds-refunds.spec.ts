@@ -147,7 +147,7 @@ describe('authorizations, captures, voids, refunds and ownership', () => {
     expect(list.body.data.map((x: { id: string }) => x.id)).not.toContain(r.body.id);
     const missing = await t.http.post(`/v1/redemptions/00000000-0000-4000-8000-000000000000/refunds`).set(rival.headers).set(idem()).send({ amount: '1.00' }).expect(404);
     expect(missing.body.code).toBe('not_found');
-    // Staff tokens are not merchant keys.
-    await t.http.get('/v1/merchant/transactions').set(admin.auth).expect(401);
+    // Staff tokens are not merchant keys (authenticated, but not allowed).
+    expect((await t.http.get('/v1/merchant/transactions').set(admin.auth).expect(403)).body.code).toBe('forbidden');
   });
 });

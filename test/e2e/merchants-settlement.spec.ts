@@ -82,7 +82,8 @@ describe('settlement and merchant lists', () => {
       'statement_id,merchant_id,merchant_name,bank_account,amount,currency,business_date\r\n' +
         `"${s.statementId}","${shop.id}","Abarrotes ""La Esperanza""","012180001234567897","160.00","MXN","2026-03-15"\r\n`,
     );
-    await t.http.get('/v1/merchant/settlements').set(finance.auth).expect(401);
+    const staffOnMerchantRoute = await t.http.get('/v1/merchant/settlements').set(finance.auth).expect(403);
+    expect(staffOnMerchantRoute.body.code).toBe('forbidden');
 
     // A second run settles nothing twice.
     const again = await t.app.get(SettlementService).settle('2026-03-15');

@@ -1,0 +1,307 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomInt, randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import { hashApiKey, instrumentNumberHash, pinHash } from '../src/common/auth/secrets';
+import { freshBenchDatabase } from './support';
+
+const BENCH_INSTRUMENT_SECRET = 'bench-only-instrument-number-secret';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon');
+
+/**
+ * `npm run bench -- redeem [--duration S] [--connections N] [--cards N] [--merchants N] [--pool N]`
+ *
+ * HTTP load on POST /v1/redemptions over loopback: the real compiled API (MONEDERO_ROLE=api,
+ * LOG_LEVEL=warn) in its own process against its own database (monedero_bench_redeem), cards
+ * and merchants seeded set-based, autocannon with 64 connections, each request a new
+ * Idempotency-Key. (a) cards and merchants spread out; (b) every redemption at one merchant.
+ * After each run the database is checked: one redemption per 2xx and the merchant payables add up.
+ *
+ * The per-key rate limit of the ops module is raised for the bench (MERCHANT_RATE_LIMIT_PER_SECOND)
+ * since it measures the redemption path, not the limiter.
+ */
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const duration = Number(option(args, 'duration') ?? 15);
+  const connections = Number(option(args, 'connections') ?? 64);
+  const cardCount = Number(option(args, 'cards') ?? 20000);
+  const merchantCount = Number(option(args, 'merchants') ?? 200);
+  const poolSize = Number(option(args, 'pool') ?? 20);
+  const secret = BENCH_INSTRUMENT_SECRET;
+
+  const url = await freshBenchDatabase('monedero_bench_redeem');
+  const pool = new Pool({ connectionString: url, max: 4 });
+  const seedStarted = Date.now();
+  const { cards, merchants } = await seed(pool, cardCount, merchantCount, secret);
+  const seedSeconds = (Date.now() - seedStarted) / 1000;
+  await pool.query('VACUUM ANALYZE');
+
+  const port = await freePort();
+  const server = await startApi(url, port, poolSize, secret);
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    // Warm-up: JIT, connection pool, plan caches.
+    await load(base, cards, [merchants[0]], Math.min(5, duration), connections);
+    const spread = await measure(pool, server.pid!, base, cards, merchants, duration, connections);
+    const oneMerchant = await measure(pool, server.pid!, base, cards, [merchants[1]], duration, connections);
+    const targets = {
+      spread: { minPerSecond: 2000, maxP99Ms: 50 },
+      oneMerchant: { minPerSecond: 1500, maxP99Ms: 100 },
+    };
+    return {
+      description: 'POST /v1/redemptions over loopback HTTP, one API process, synchronous commit',
+      cpus: require('node:os').cpus().length,
+      connections,
+      durationSeconds: duration,
+      cards: cardCount,
+      merchants: merchantCount,
+      dbPoolSize: poolSize,
+      seedSeconds,
+      spread,
+      oneMerchant,
+      targets,
+      targetsMet: {
+        spread: spread.redemptionsPerSecond >= targets.spread.minPerSecond && spread.p99Ms <= targets.spread.maxP99Ms && spread.failed === 0,
+        oneMerchant:
+          oneMerchant.redemptionsPerSecond >= targets.oneMerchant.minPerSecond && oneMerchant.p99Ms <= targets.oneMerchant.maxP99Ms && oneMerchant.failed === 0,
+      },
+    };
+  } finally {
+    server.kill('SIGTERM');
+    await pool.end();
+  }
+}
+
+interface Card {
+  number: string;
+  pin: string;
+}
+interface Merchant {
+  id: string;
+  key: string;
+  payableAccountId: string;
+}
+
+async function seed(pool: Pool, cardCount: number, merchantCount: number, secret: string): Promise<{ cards: Card[]; merchants: Merchant[] }> {
+  const { rows: accts } = await pool.query(
+    `INSERT INTO ledger_accounts (code, name, category, normal_side, no_negative_balance)
+     VALUES ('treasury:MXN', 'Tesorería', 'treasury', 'debit', false), ('bench:budget', 'Budget', 'program_budget', 'credit', true),
+            ('bench:reintegro', 'Reintegro', 'reintegro_payable', 'credit', false)
+     RETURNING id, code`,
+  );
+  const id = (code: string) => accts.find((a: { code: string }) => a.code === code).id;
+  const programId = randomUUID();
+  await pool.query(
+    `INSERT INTO programs (id, code, name, fiscal_year, instrument_type, rules, budget_account_id, reintegro_account_id)
+     VALUES ($1, 'BENCH-2026', 'Bench program', 2026, 'card', '{"benefit":{"type":"fixed","amount":"100.00"}}', $2, $3)`,
+    [programId, id('bench:budget'), id('bench:reintegro')],
+  );
+  await pool.query(`UPDATE ledger_accounts SET program_id = $1 WHERE code IN ('bench:budget', 'bench:reintegro')`, [programId]);
+
+  const cards: Card[] = [];
+  const ids: string[] = [];
+  const hashes: string[] = [];
+  const pins: string[] = [];
+  for (let i = 0; i < cardCount; i++) {
+    const number = `5${String(i).padStart(9, '0')}${String(randomInt(1_000_000)).padStart(6, '0')}`;
+    const pin = String(randomInt(10_000)).padStart(4, '0');
+    const h = instrumentNumberHash(number, secret);
+    cards.push({ number, pin });
+    ids.push(randomUUID());
+    hashes.push(h);
+    pins.push(pinHash(h, pin, secret));
+  }
+  await pool.query(
+    `WITH a AS (
+       INSERT INTO ledger_accounts (code, name, category, normal_side, program_id, owner_type, owner_id, no_negative_balance)
+       SELECT 'instrument:' || t.id, 'Instrument', 'instrument', 'credit', $2, 'instrument', t.id, true
+         FROM unnest($1::uuid[]) AS t(id)
+       RETURNING id AS account_id, owner_id),
+     b AS (
+       INSERT INTO beneficiaries (id, program_id, folio, curp, given_names, surnames, birth_date, address, application_date, incorporated_on)
+       SELECT t.id, $2, 'BENCH-' || t.id, 'BENCH' || lpad(t.n::text, 13, '0'), 'Bench', 'Bench', '1950-01-01', '{"state":"DF"}', '2026-01-01', '2026-01-01'
+         FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, n)
+       RETURNING id)
+     INSERT INTO instruments (id, beneficiary_id, program_id, kind, number_hash, last4, status, pin_hash, account_id)
+     SELECT t.id, t.id, $2, 'card', t.h, right(t.num, 4), 'active', t.p, a.account_id
+       FROM unnest($1::uuid[], $3::text[], $4::text[], $5::text[]) AS t(id, h, p, num)
+       JOIN a ON a.owner_id = t.id
+      WHERE (SELECT count(*) FROM b) > 0`,
+    [ids, programId, hashes, pins, cards.map((c) => c.number)],
+  );
+  // Fund: treasury → budget, then budget → every card in one balanced entry (set-based).
+  const perCard = '100000.00';
+  await pool.query(
+    `SELECT ledger_post('appropriation', 'bench:appropriation', now(), ARRAY[$1::uuid, $2::uuid], ARRAY['debit','credit'],
+                        ARRAY[$3::numeric, $3::numeric])`,
+    [id('treasury:MXN'), id('bench:budget'), (BigInt(cardCount) * 100000n).toString()],
+  );
+  await pool.query(
+    `SELECT ledger_post('deposit', 'bench:deposit', now(),
+              ARRAY[$1::uuid] || array_agg(i.account_id ORDER BY i.id),
+              ARRAY['debit'] || array_agg('credit'::text ORDER BY i.id),
+              ARRAY[$2::numeric * count(*)] || array_agg($2::numeric ORDER BY i.id))
+       FROM instruments i`,
+    [id('bench:budget'), perCard],
+  );
+
+  const merchants: Merchant[] = [];
+  for (let i = 0; i < merchantCount; i++) merchants.push({ id: randomUUID(), key: `mk_bench_${randomUUID()}`, payableAccountId: '' });
+  const { rows } = await pool.query(
+    `WITH a AS (
+       INSERT INTO ledger_accounts (code, name, category, normal_side, owner_type, owner_id, deferred_totals)
+       SELECT 'merchant:' || t.id || ':payable', 'Merchant payable', 'merchant_payable', 'credit', 'merchant', t.id, true
+         FROM unnest($1::uuid[]) AS t(id)
+       RETURNING id AS account_id, owner_id),
+     m AS (
+       INSERT INTO merchants (id, name, category, address, payable_account_id, created_at)
+       SELECT a.owner_id, 'Bench shop', 'grocery', '{"state":"DF"}', a.account_id, now() FROM a
+       RETURNING id, payable_account_id)
+     INSERT INTO merchant_api_keys (merchant_id, key_prefix, key_hash)
+     SELECT t.id, left(t.k, 10), t.h FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(id, k, h) JOIN m ON m.id = t.id
+     RETURNING merchant_id, (SELECT payable_account_id FROM m WHERE m.id = merchant_id) AS payable`,
+    [merchants.map((m) => m.id), merchants.map((m) => m.key), merchants.map((m) => hashApiKey(m.key))],
+  );
+  for (const r of rows) merchants.find((m) => m.id === r.merchant_id)!.payableAccountId = r.payable;
+  return { cards, merchants };
+}
+
+async function load(base: string, cards: Card[], merchants: Merchant[], duration: number, connections: number) {
+  let seq = 0;
+  const run = randomUUID().slice(0, 8);
+  return autocannon({
+    url: base,
+    connections,
+    duration,
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/redemptions',
+        setupRequest: (req: Record<string, unknown>) => {
+          const card = cards[randomInt(cards.length)];
+          const merchant = merchants[merchants.length === 1 ? 0 : randomInt(merchants.length)];
+          const cents = 100 + randomInt(900);
+          return {
+            ...req,
+            headers: { 'content-type': 'application/json', 'x-api-key': merchant.key, 'idempotency-key': `bench-${run}-${++seq}` },
+            body: JSON.stringify({ instrumentNumber: card.number, pin: card.pin, amount: `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}` }),
+          };
+        },
+      },
+    ],
+  });
+}
+
+async function measure(pool: Pool, apiPid: number, base: string, cards: Card[], merchants: Merchant[], duration: number, connections: number) {
+  const before = Number((await pool.query(`SELECT count(*)::int AS n FROM redemptions`)).rows[0].n);
+  const backends = await databaseBackends(pool);
+  const apiCpu0 = cpuMs(apiPid);
+  const dbCpu0 = backends.reduce((s, pid) => s + cpuMs(pid), 0);
+  const loadAvg = require('node:os').loadavg()[0];
+  const r = await load(base, cards, merchants, duration, connections);
+  const apiCpu = cpuMs(apiPid) - apiCpu0;
+  const dbCpu = backends.reduce((s, pid) => s + cpuMs(pid), 0) - dbCpu0;
+  await new Promise((resolve) => setTimeout(resolve, 500)); // requests still in flight when the load stopped
+  const after = Number((await pool.query(`SELECT count(*)::int AS n FROM redemptions`)).rows[0].n);
+  const check = await pool.query(
+    `SELECT (SELECT coalesce(sum(amount), 0) FROM redemptions) = (SELECT coalesce(sum(posted_credits - posted_debits), 0) FROM ledger_balances WHERE category = 'merchant_payable') AS payables_match,
+            (SELECT count(*) FROM ledger_balances WHERE category = 'instrument' AND posted - pending < 0) = 0 AS no_negative`,
+  );
+  const ok = r['2xx'] as number;
+  return {
+    requests: r.requests.total,
+    redemptions: ok,
+    redemptionsPerSecond: Math.round(ok / r.duration),
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    maxMs: r.latency.max,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    failed: r.errors + r.timeouts + r.non2xx,
+    // CPU spent per request by the API process and by the PostgreSQL backends serving it (from /proc).
+    apiCpuMsPerRequest: Number((apiCpu / r.requests.total).toFixed(3)),
+    dbCpuMsPerRequest: Number((dbCpu / r.requests.total).toFixed(3)),
+    loadAverageBefore: Number(loadAvg.toFixed(2)),
+    rowsWritten: after - before,
+    // Every 2xx wrote one redemption (a few more may finish after autocannon stops counting).
+    dbConsistent: after - before >= ok && after - before <= ok + connections && check.rows[0].payables_match && check.rows[0].no_negative,
+  };
+}
+
+async function startApi(databaseUrl: string, port: number, poolSize: number, secret: string): Promise<ChildProcess> {
+  // BENCH_NODE_ARGS (e.g. "--prof") profiles the API process.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '..', 'src', 'main.js')], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      JWT_SECRET: 'bench-only-jwt-secret-0123456789',
+      INSTRUMENT_NUMBER_SECRET: secret,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      MONEDERO_ROLE: 'api',
+      LOG_LEVEL: 'warn',
+      MIGRATIONS_RUN: 'false',
+      DB_POOL_SIZE: String(poolSize),
+      QUEUE_PREFIX: 'bench-redeem',
+      MERCHANT_RATE_LIMIT_PER_SECOND: '1000000',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: process.env.BENCH_API_CWD ?? process.cwd(),
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health/live`);
+      if (res.ok) return child;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error('API did not start within 60 s');
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** PostgreSQL backends of the bench database other than ours (the API's pool, opened during warm-up). */
+async function databaseBackends(pool: Pool): Promise<number[]> {
+  const { rows } = await pool.query(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'monedero'`,
+  );
+  return rows.map((r: { pid: number }) => r.pid);
+}
+
+/** User + system CPU time of a process in ms (Linux /proc; 0 where unavailable). */
+function cpuMs(pid: number): number {
+  try {
+    const stat = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8') as string;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / 100; // USER_HZ = 100 on Linux
+  } catch {
+    return 0;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
