@@ -156,7 +156,7 @@ export class CyclesService {
     const id = randomUUID();
 
     try {
-      return await this.db.transaction(async (tx) => {
+      const draft = await this.db.transaction(async (tx) => {
         // Serialises drafts of one program and kind (period uniqueness and load numbering).
         await tx.query(`SELECT pg_advisory_xact_lock(hashtext('cycle-draft'), hashtext($1))`, [`${programId}:${input.kind}`]);
         const existing = await tx.query(
@@ -214,8 +214,11 @@ export class CyclesService {
             insurerAccountId, actor.name, actor.userId, this.clock.now(),
           ],
         );
-        return rows[0];
+        return rows[0] as CycleRow;
       });
+      // A big draft changes cycle_lines a lot: fresh statistics keep the chunk queries on their indexes.
+      if (draft.controlCount >= 10000) await this.db.query('ANALYZE cycle_lines');
+      return draft;
     } catch (error) {
       if ((error as { code?: string }).code === '23505' && /one_per_period/.test((error as { constraint?: string }).constraint ?? '')) {
         throw new ApiProblem(409, 'cycle_exists', `a ${input.kind} cycle for ${input.period} already exists for this program`);

@@ -139,14 +139,16 @@ export async function addBeneficiaries(
   const instrument = opts.instrument ?? 'active';
   if (instrument !== 'none') {
     await db.query(
-      `WITH b AS (SELECT id AS beneficiary_id, gen_random_uuid() AS instrument_id FROM beneficiaries WHERE program_id = $1 AND folio LIKE 'T-' || $2 || '-%'),
+      `WITH b AS MATERIALIZED (
+         SELECT id AS beneficiary_id, gen_random_uuid() AS instrument_id, gen_random_uuid() AS account_id
+           FROM beneficiaries WHERE program_id = $1 AND folio LIKE 'T-' || $2 || '-%'),
        acc AS (
-         INSERT INTO ledger_accounts (code, name, category, normal_side, program_id, owner_type, owner_id, currency, no_negative_balance)
-         SELECT 'instrument:' || instrument_id, 'instrument', 'instrument', 'credit', $1, 'instrument', instrument_id, 'MXN', true FROM b
-         RETURNING id, owner_id)
+         INSERT INTO ledger_accounts (id, code, name, category, normal_side, program_id, owner_type, owner_id, currency, no_negative_balance)
+         SELECT account_id, 'instrument:' || instrument_id, 'instrument', 'instrument', 'credit', $1, 'instrument', instrument_id, 'MXN', true FROM b
+         RETURNING id)
        INSERT INTO instruments (id, beneficiary_id, program_id, kind, number_hash, last4, status, expires_at, account_id, delivered_at)
-       SELECT b.instrument_id, b.beneficiary_id, $1, $3, 'test:' || b.instrument_id, '0000', $4, $5::timestamptz, acc.id, now()
-         FROM b JOIN acc ON acc.owner_id = b.instrument_id`,
+       SELECT b.instrument_id, b.beneficiary_id, $1, $3, 'test:' || b.instrument_id, '0000', $4, $5::timestamptz, b.account_id, now()
+         FROM b WHERE (SELECT count(*) FROM acc) >= 0`,
       [programId, batch, opts.instrumentKind ?? 'card', instrument, opts.expiresAt ?? null],
     );
   }
