@@ -1,0 +1,165 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import IORedis from 'ioredis';
+import { Pool } from 'pg';
+import { freshBenchDatabase } from './support';
+
+/**
+ * A Pensión-like monthly cycle over N active cards (default 1,000,000), run by the real BullMQ
+ * worker (FlowProducer parent + chunk children, set-based chunk posting). Reports the time from
+ * approval to `completed`, postings per second, and the time to replay the completed cycle
+ * (every chunk again: must post nothing). Args: [--cards N] [--chunk N] [--concurrency N]
+ */
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const cards = Number(option(args, 'cards') ?? 1_000_000);
+  const chunk = Number(option(args, 'chunk') ?? 10_000);
+  const concurrency = Number(option(args, 'concurrency') ?? 2);
+  const url = await freshBenchDatabase('monedero_bench_cycle');
+  const prefix = `bench-cycle-${Date.now()}`;
+  Object.assign(process.env, {
+    DATABASE_URL: url,
+    QUEUE_PREFIX: prefix,
+    MIGRATIONS_RUN: 'false',
+    LOG_LEVEL: 'silent',
+    CYCLE_CHUNK_SIZE: String(chunk),
+    CYCLES_CONCURRENCY: String(concurrency),
+    DB_STATEMENT_TIMEOUT_MS: '600000',
+  });
+  const pool = new Pool({ connectionString: url, max: 2 });
+  const progress = (msg: string) => process.stderr.write(`[cycle bench] ${msg}\n`);
+
+  // Seed set-based: program + budget, N beneficiaries, N active cards with their accounts.
+  let t0 = Date.now();
+  const program = await seed(pool, cards);
+  const seedSeconds = (Date.now() - t0) / 1000;
+  progress(`seeded ${cards} cards in ${seedSeconds.toFixed(1)} s`);
+
+  // Required after the environment is set: the worker reads its settings at import time.
+  const { NestFactory } = await import('@nestjs/core');
+  const { AppModule } = await import('../src/app.module');
+  const { CyclesService } = await import('../src/disbursements/cycles.service');
+  const app: INestApplicationContext = await NestFactory.createApplicationContext(AppModule.forRole('worker'), { logger: false });
+  try {
+    const cycles = app.get(CyclesService);
+    t0 = Date.now();
+    const draft = await cycles.createDraft(program, { period: '2016-03', kind: 'deposit' }, { userId: null, name: 'bench:operator' });
+    const draftSeconds = (Date.now() - t0) / 1000;
+    progress(`draft: ${draft.controlCount} lines, ${draft.controlTotal} in ${draftSeconds.toFixed(1)} s`);
+
+    t0 = Date.now();
+    await cycles.approve(draft.id, { userId: null, name: 'bench:approver' });
+    let last = -1;
+    for (;;) {
+      const { rows } = await pool.query(`SELECT status, posted_count FROM disbursement_cycles WHERE id = $1`, [draft.id]);
+      if (rows[0].posted_count !== last) {
+        last = rows[0].posted_count;
+        progress(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${rows[0].status}, ${last} posted`);
+      }
+      if (rows[0].status === 'completed' || rows[0].status === 'completed_with_exceptions') break;
+      if (Date.now() - t0 > 30 * 60_000) throw new Error('cycle did not complete in 30 minutes');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const runSeconds = (Date.now() - t0) / 1000;
+    const { rows: done } = await pool.query(
+      `SELECT c.status, c.control_count, c.control_total::text, c.posted_count, c.posted_total::text, c.exception_count,
+              (SELECT count(*) FROM postings p JOIN journal_entries e ON e.id = p.entry_id WHERE e.kind = 'cycle_deposit')::int AS postings
+         FROM disbursement_cycles c WHERE c.id = $1`,
+      [draft.id],
+    );
+
+    // Replay: every chunk of the completed cycle again, `concurrency` at a time.
+    t0 = Date.now();
+    let replayPosted = 0;
+    const ranges = Array.from({ length: Math.ceil(cards / chunk) }, (_, i) => [i * chunk + 1, Math.min(cards, (i + 1) * chunk)]);
+    for (let i = 0; i < ranges.length; i += concurrency) {
+      const results = await Promise.all(ranges.slice(i, i + concurrency).map(([from, to]) => cycles.postChunk(draft.id, from, to)));
+      replayPosted += results.reduce((n, r) => n + r.posted + r.exceptions, 0);
+    }
+    const replaySeconds = (Date.now() - t0) / 1000;
+    const { rows: check } = await pool.query(
+      `SELECT (SELECT count(*) FROM journal_entries WHERE kind = 'cycle_deposit')::int AS entries,
+              (SELECT sum(posted_debits) = sum(posted_credits) FROM ledger_accounts) AS balanced,
+              (SELECT count(*) FROM ledger_accounts WHERE no_negative_balance AND posted_credits - posted_debits < 0)::int AS negative`,
+    );
+    const d = done[0];
+    return {
+      description: 'Pensión-like monthly cycle: approval → completed through BullMQ (parent + chunk children), set-based chunk posting',
+      cards,
+      chunkSize: chunk,
+      workerConcurrency: concurrency,
+      seedSeconds,
+      draftSeconds,
+      approvalToCompletedSeconds: runSeconds,
+      linesPerSecond: Math.round(d.posted_count / runSeconds),
+      postings: d.postings,
+      postingsPerSecond: Math.round(d.postings / runSeconds),
+      replaySeconds,
+      replayPosted,
+      status: d.status,
+      controlCount: d.control_count,
+      controlTotal: d.control_total,
+      postedCount: d.posted_count,
+      postedTotal: d.posted_total,
+      exceptionCount: d.exception_count,
+      entriesAfterReplay: check[0].entries,
+      invariantsHold: check[0].balanced && check[0].negative === 0 && d.posted_total === d.control_total && check[0].entries === cards,
+      targetSeconds: 60,
+      note: 'the machine has 2 cores shared with other work; figures vary with the load',
+    };
+  } finally {
+    await app.close();
+    await pool.end();
+    const redis = new IORedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    redis.disconnect();
+  }
+}
+
+async function seed(pool: Pool, n: number): Promise<string> {
+  const { rows: acc } = await pool.query(
+    `INSERT INTO ledger_accounts (code, name, category, normal_side) VALUES ('treasury:MXN', 'Tesorería', 'treasury', 'debit'),
+       ('program:bench:budget', 'budget', 'program_budget', 'credit'), ('program:bench:reintegro', 'reintegro', 'reintegro_payable', 'credit')
+     RETURNING id, code`,
+  );
+  const id = (code: string) => acc.find((a) => a.code === code).id;
+  await pool.query(`UPDATE ledger_accounts SET no_negative_balance = true WHERE code = 'program:bench:budget'`);
+  const rules = { benefit: { type: 'unidades_de_cuenta', unitValue: '71.68', factor: '15' }, schedule: { frequency: 'monthly', dayOfMonth: 1 } };
+  const { rows: prog } = await pool.query(
+    `INSERT INTO programs (code, name, fiscal_year, instrument_type, rules, budget_account_id, reintegro_account_id)
+     VALUES ('PENSION-BENCH-2016', 'Pensión (bench)', 2016, 'card', $1, $2, $3) RETURNING id`,
+    [JSON.stringify(rules), id('program:bench:budget'), id('program:bench:reintegro')],
+  );
+  const programId = prog[0].id;
+  await pool.query(`UPDATE ledger_accounts SET program_id = $1 WHERE code LIKE 'program:bench:%'`, [programId]);
+  await pool.query(
+    `SELECT ledger_post('appropriation', 'bench:appropriation', now(), ARRAY[$1::uuid, $2::uuid], ARRAY['debit','credit'], ARRAY[6676950641.00, 6676950641.00])`,
+    [id('treasury:MXN'), id('program:bench:budget')],
+  );
+  await pool.query(
+    `INSERT INTO beneficiaries (program_id, folio, curp, given_names, surnames, birth_date, address, application_date, incorporated_on)
+     SELECT $1, 'B-' || g, 'BENC' || lpad(g::text, 12, '0') || 'XX', 'Nombre', 'Apellido', DATE '1940-01-01', '{"state":"DF"}', DATE '2016-01-01', DATE '2016-01-01'
+       FROM generate_series(1, $2::int) g`,
+    [programId, n],
+  );
+  await pool.query(
+    `WITH b AS MATERIALIZED (SELECT id AS beneficiary_id, gen_random_uuid() AS instrument_id, gen_random_uuid() AS account_id FROM beneficiaries WHERE program_id = $1),
+     acc AS (
+       INSERT INTO ledger_accounts (id, code, name, category, normal_side, program_id, owner_type, owner_id, no_negative_balance)
+       SELECT account_id, 'instrument:' || instrument_id, 'instrument', 'instrument', 'credit', $1, 'instrument', instrument_id, true FROM b
+       RETURNING id)
+     INSERT INTO instruments (id, beneficiary_id, program_id, kind, number_hash, last4, status, account_id, delivered_at)
+     SELECT instrument_id, beneficiary_id, $1, 'card', 'bench:' || instrument_id, '0000', 'active', account_id, now() FROM b`,
+    [programId],
+  );
+  await pool.query(`ANALYZE beneficiaries; ANALYZE instruments; ANALYZE ledger_accounts`);
+  return programId;
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
