@@ -16,11 +16,9 @@ export type EligibilityResult = { eligible: true } | { eligible: false; rule: st
 
 /** Whole years between two ISO dates (a birthday on the date counts; 29 Feb birthdays turn a year on 1 Mar). */
 export function wholeYearsBetween(from: string, to: string): number {
-  const [fy, fm, fd] = from.split('-').map(Number);
-  const [ty, tm, td] = to.split('-').map(Number);
-  let years = ty - fy;
-  if (tm < fm || (tm === fm && td < fd)) years -= 1;
-  return years;
+  // Compare MM-DD as strings: a birthday not reached yet in the final year does not count.
+  const years = Number(to.slice(0, 4)) - Number(from.slice(0, 4));
+  return to.slice(5) < from.slice(5) ? years - 1 : years;
 }
 
 const ok: EligibilityResult = { eligible: true };
