@@ -72,6 +72,10 @@ export class SettlementService {
   }
 
   async list(q: { businessDate?: string; merchantId?: string; limit: number }) {
+    if (q.businessDate !== undefined && !isBusinessDate(q.businessDate)) throw problems.validation('businessDate must be a valid date YYYY-MM-DD');
+    if (q.merchantId !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(q.merchantId)) {
+      throw problems.validation('merchantId must be a UUID');
+    }
     const rows = await this.db.query(
       `SELECT s.id, s.statement_id AS "statementId", s.merchant_id AS "merchantId", s.business_date::text AS "businessDate", s.currency,
               s.captures_count AS "capturesCount", s.captures_total::text AS "capturesTotal",

@@ -135,3 +135,22 @@ describe('settlement and merchant lists', () => {
     expect(later.body.data.map((x: { amount: string }) => x.amount).sort()).toEqual(['10.00', '25.00', '40.00']);
   });
 });
+
+describe('settlement list validation', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('refuses malformed filters with 400, never 500', async () => {
+    const auditor = await t.staff('auditor');
+    for (const q of ['businessDate=2016-02-30', 'businessDate=garbage', 'merchantId=nope', 'limit=0']) {
+      const res = await t.http.get(`/v1/settlements?${q}`).set(auditor.auth).expect(400);
+      expect(res.body.code).toBe('validation_failed');
+    }
+    await t.http.get('/v1/settlements?businessDate=2016-03-01').set(auditor.auth).expect(200);
+    await t.http.get('/v1/settlements/payout-files/1999-01-01').set(auditor.auth).expect(404);
+    await t.http.get('/v1/settlements/payout-files/..%2F..%2Fetc').set(auditor.auth).expect(400);
+  });
+});
