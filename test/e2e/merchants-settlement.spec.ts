@@ -88,7 +88,7 @@ describe('settlement and merchant lists', () => {
     // A second run settles nothing twice.
     const again = await t.app.get(SettlementService).settle('2026-03-15');
     expect(again.total).toBe('160.00');
-    const entries = await t.db.query(`SELECT count(*)::int AS n FROM journal_entries WHERE kind = 'settlement'`);
+    const entries = await t.db.query(`SELECT count(*)::int AS n FROM journal_entries WHERE kind = 'settlement' AND metadata->>'merchantId' = $1`, [shop.id]);
     expect(entries[0].n).toBe(1);
   });
 
