@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { parse } from 'csv-parse';
 import { createReadStream } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from 'pg';
@@ -10,6 +9,7 @@ import { DataSource } from 'typeorm';
 import { businessDate, Clock } from '../common/clock';
 import { problems } from '../common/problem';
 import { InstrumentsService } from '../instruments/instruments.service';
+import { orderedUuidFactory } from '../instruments/ordered-uuid';
 import { ProgramsService } from '../programs/programs.service';
 import { copyText } from './padron-csv';
 import { headerIndex, parsePadronRow } from './padron-row.rules';
@@ -39,26 +39,6 @@ export interface ImportReport {
 
 const STAGING_COLUMNS = 'line, curp, given_names, surnames, birth_date, address, application_date, attributes';
 
-/**
- * Time-ordered UUIDs (RFC 9562 version 7) for imported rows: the import's start in milliseconds
- * plus a row counter, then 62 random bits. A million new keys then land at the right-hand edge of
- * the primary-key index (and of the history's foreign-key lookups) instead of all over it.
- */
-export function orderedUuidFactory(startMs: number): () => string {
-  let n = 0;
-  return () => {
-    const b = randomBytes(16);
-    const ms = startMs + Math.floor(n / 4096);
-    b.writeUIntBE(ms, 0, 6);
-    const seq = n % 4096;
-    b[6] = 0x70 | (seq >> 8);
-    b[7] = seq & 0xff;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    n++;
-    const h = b.toString('hex');
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  };
-}
 const COPY_BATCH = 2000;
 
 /**

@@ -14,6 +14,7 @@ import { LedgerService } from '../ledger/ledger.service';
 import { ProgramAccessService } from '../programs/program-access.service';
 import { Program, ProgramsService } from '../programs/programs.service';
 import { generateInstrumentNumber, maskInstrumentNumber, PIN_PATTERN } from './instrument-number.rules';
+import { orderedUuidFactory } from './ordered-uuid';
 
 export type InstrumentKind = 'card' | 'voucher';
 export type InstrumentStatus = 'issued' | 'active' | 'blocked' | 'replaced' | 'cancelled';
@@ -275,6 +276,9 @@ export class InstrumentsService {
     const secret = this.config.INSTRUMENT_NUMBER_SECRET;
     let issued = 0;
     let cursor = '00000000-0000-0000-0000-000000000000';
+    // Time-ordered ids for instruments and their accounts: a million inserts append to the indexes.
+    const nextInstrumentId = orderedUuidFactory(Date.now());
+    const nextAccountId = orderedUuidFactory(Date.now() + 1);
     for (;;) {
       const rows: Array<{ id: string; folio: string }> = await this.db.query(
         `SELECT b.id, b.folio FROM beneficiaries b WHERE b.program_id = $1 AND b.status = 'active' AND b.id > $2
@@ -287,14 +291,14 @@ export class InstrumentsService {
       let ids: string[] = [];
       let numbers: string[] = [];
       for (let attempt = 0; ; attempt++) {
-        ids = rows.map(() => randomUUID());
+        ids = rows.map(() => nextInstrumentId());
         numbers = rows.map(() => generateInstrumentNumber());
         const hashes = numbers.map((n) => instrumentNumberHash(n, secret));
         try {
           await this.db.transaction(async (m) => {
             const accountIds = await this.ledger.ensureAccountsBulk(
               { category: 'instrument', programId: program.id, ownerType: 'instrument', currency: program.currency, noNegativeBalance: true },
-              ids.map((id) => ({ code: `instrument:${id}`, name: `${kind} ${id}`, ownerId: id })),
+              ids.map((id) => ({ id: nextAccountId(), code: `instrument:${id}`, name: `${kind} ${id}`, ownerId: id })),
               m,
             );
             await m.query(

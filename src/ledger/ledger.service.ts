@@ -54,14 +54,15 @@ export class LedgerService {
    */
   async ensureAccountsBulk(
     common: Omit<AccountSpec, 'code' | 'name' | 'ownerId'>,
-    items: Array<{ code: string; name: string; ownerId?: string | null }>,
+    items: Array<{ id?: string; code: string; name: string; ownerId?: string | null }>,
     q: Queryable = this.db,
   ): Promise<string[]> {
     if (!items.length) return [];
     const codes = items.map((i) => i.code);
     await q.query(
-      `INSERT INTO ledger_accounts (code, name, category, normal_side, program_id, owner_type, owner_id, currency, no_negative_balance, deferred_totals)
-       SELECT t.code, t.name, $4, $5, $6, $7, t.owner_id, $8, $9, $10 FROM unnest($1::text[], $2::text[], $3::uuid[]) AS t(code, name, owner_id)
+      `INSERT INTO ledger_accounts (id, code, name, category, normal_side, program_id, owner_type, owner_id, currency, no_negative_balance, deferred_totals)
+       SELECT coalesce(t.id, gen_random_uuid()), t.code, t.name, $4, $5, $6, $7, t.owner_id, $8, $9, $10
+         FROM unnest($1::text[], $2::text[], $3::uuid[], $11::uuid[]) AS t(code, name, owner_id, id)
        ON CONFLICT (code) DO NOTHING`,
       [
         codes,
@@ -74,6 +75,7 @@ export class LedgerService {
         common.currency ?? 'MXN',
         common.noNegativeBalance ?? false,
         common.deferredTotals ?? false,
+        items.map((i) => i.id ?? null),
       ],
     );
     const rows: Array<{ id: string }> = await q.query(
