@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { createValidationPipe } from './common/validation';
@@ -16,7 +17,7 @@ export function createFastifyAdapter(): FastifyAdapter {
     requestIdHeader: false,
     // Errors Fastify's router raises before Nest sees the request (bad URL encoding, an
     // over-long path parameter) are problem documents too.
-    frameworkErrors: (error, _request, reply) => {
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 400;
       const code = status === 414 ? 'uri_too_long' : 'validation_failed';
       void reply

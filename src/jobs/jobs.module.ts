@@ -1,5 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { QueueConnectionErrors } from './connection-errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { bullConnectionOptions } from './redis';
 import { QUEUES } from './queues';
@@ -22,7 +24,9 @@ import { QUEUES } from './queues';
       }),
     }),
     BullModule.registerQueue(...Object.values(QUEUES).map((name) => ({ name }))),
+    DiscoveryModule,
   ],
+  providers: [QueueConnectionErrors],
   exports: [BullModule],
 })
 export class JobsModule {}

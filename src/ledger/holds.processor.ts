@@ -3,6 +3,7 @@ import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Clock } from '../common/clock';
 import { QUEUES } from '../jobs/queues';
+import { keepScheduled } from '../jobs/schedules';
 import { LedgerService } from './ledger.service';
 
 /** How often expired holds are released. Capture refuses an expired hold regardless (ledger_hold_capture). */
@@ -20,8 +21,8 @@ export class HoldsProcessor extends WorkerHost implements OnApplicationBootstrap
     super();
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.queue.upsertJobScheduler('expire-holds', { every: HOLD_EXPIRY_EVERY_MS }, { name: 'expire-holds' });
+  onApplicationBootstrap(): void {
+    keepScheduled(this.queue, 'expire-holds', { every: HOLD_EXPIRY_EVERY_MS });
   }
 
   async process(): Promise<{ expired: number }> {

@@ -110,6 +110,7 @@ export class ThrowawayRedis {
   }
 
   async start(): Promise<void> {
+    if (this.child && this.child.exitCode === null) return;
     this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     await waitForPort(this.port);
   }
