@@ -133,8 +133,8 @@ END $$;
 -- Debits and credits of one account from the postings effective strictly before p_before:
 -- whole days from the daily totals, the part of p_before's day from the postings index, and
 -- the entries not folded yet (the seconds since the last run) from the (txid, seq) index.
--- (The backlog is MATERIALIZED first so it is read from the (txid, seq) index, never by scanning
--- the account's history; JIT is off because these are short, index-driven queries.)
+-- (The backlog is MATERIALIZED first so it is read from the (txid, seq) index, and its postings by
+-- entry (OFFSET 0 keeps that nested loop), never by scanning the account's history; JIT is off because these are short, index-driven queries.)
 CREATE FUNCTION audit_account_totals_before(p_account uuid, p_before timestamptz,
   OUT debits numeric, OUT credits numeric)
 LANGUAGE sql STABLE SET jit = off AS $$
@@ -153,7 +153,8 @@ LANGUAGE sql STABLE SET jit = off AS $$
      WHERE p.account_id = p_account AND p.effective_at >= bounds.d0_start AND p.effective_at < p_before
     UNION ALL
     SELECT CASE p.side WHEN 'debit' THEN p.amount ELSE 0 END, CASE p.side WHEN 'credit' THEN p.amount ELSE 0 END
-      FROM bounds, backlog b JOIN postings p ON p.entry_id = b.id
+      FROM bounds, backlog b,
+           LATERAL (SELECT x.side, x.amount, x.account_id, x.effective_at FROM postings x WHERE x.entry_id = b.id OFFSET 0) p
      WHERE p.account_id = p_account AND p.effective_at < bounds.d0_start)
   SELECT coalesce(sum(d), 0), coalesce(sum(c), 0) FROM parts
 $$;
@@ -179,7 +180,8 @@ LANGUAGE sql STABLE SET jit = off AS $$
      GROUP BY p.account_id
     UNION ALL
     SELECT p.account_id, sum(p.amount) FILTER (WHERE p.side = 'debit'), sum(p.amount) FILTER (WHERE p.side = 'credit')
-      FROM bounds, backlog b JOIN postings p ON p.entry_id = b.id
+      FROM bounds, backlog b,
+           LATERAL (SELECT x.side, x.amount, x.account_id, x.effective_at FROM postings x WHERE x.entry_id = b.id OFFSET 0) p
      WHERE p.effective_at < bounds.d0_start
      GROUP BY p.account_id)
   SELECT account_id, coalesce(sum(d), 0), coalesce(sum(c), 0) FROM parts GROUP BY account_id
