@@ -11,6 +11,7 @@ import { LedgerService } from '../ledger/ledger.service';
 import { ProgramAccessService } from '../programs/program-access.service';
 import { Program, ProgramsService } from '../programs/programs.service';
 import { DeactivationCause, instrumentStatusOnBaja, reentryDecision } from './beneficiaries.rules';
+import { returnedRows } from '../instruments/returning';
 import { curpBirthDate, curpProblem, curpSex, describeCurpProblem, isRealDate } from './curp.rules';
 import { evaluateEligibility } from './eligibility.rules';
 
@@ -150,8 +151,8 @@ export class BeneficiariesService {
     const program = await this.programs.getById(row.programId);
     const identity = await this.access.canSeeIdentity(staff, program);
     const rows = await this.db.query(
-      `SELECT id::text, from_status AS "fromStatus", to_status AS "toStatus", cause, to_char(effective_date, 'YYYY-MM-DD') AS "effectiveDate",
-              note, actor, at FROM beneficiary_status_history WHERE beneficiary_id = $1 ORDER BY at, id`,
+      `SELECT h.id::text AS id, h.from_status AS "fromStatus", h.to_status AS "toStatus", h.cause, to_char(h.effective_date, 'YYYY-MM-DD') AS "effectiveDate",
+              h.note, h.actor, h.at FROM beneficiary_status_history h WHERE h.beneficiary_id = $1 ORDER BY h.at, h.id`,
       [id],
     );
     return { data: rows.map((r: { note: string | null; at: Date }) => ({ ...r, note: identity ? r.note : null, at: new Date(r.at).toISOString() })) };
@@ -260,13 +261,13 @@ export class BeneficiariesService {
       const decision = reentryDecision(b.reentryCount, program.rules.reentryLimit, b.deactivationCause);
       if (!decision.allowed) throw problems.unprocessable(decision.code, decision.detail);
       const today = this.today(program);
-      const updated = await m.query(
+      const updated = returnedRows<{ reentryCount: number }>(await m.query(
         `UPDATE beneficiaries SET status = 'active', reentry_count = reentry_count + 1, incorporated_on = $2,
                 deactivation_cause = NULL, deactivated_on = NULL
           WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM beneficiaries o WHERE o.program_id = $3 AND o.curp = $4 AND o.status = 'active')
           RETURNING reentry_count AS "reentryCount"`,
         [b.id, today, b.programId, b.curp],
-      );
+      ));
       if (!updated[0]) throw problems.conflict('duplicate_beneficiary', `another active beneficiary with this CURP exists in ${program.code}`);
       await m.query(
         `UPDATE instruments SET status = coalesce(status_before_block, 'issued'), blocked_reason = NULL, status_before_block = NULL

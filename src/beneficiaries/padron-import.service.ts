@@ -243,6 +243,7 @@ export class PadronImportService {
       instrumentsIssued = result.issued;
     }
     const tInstruments = (Date.now() - t3) / 1000;
+    rejections.sort((a, b) => a.line - b.line);
     return {
       importId,
       programId: program.id,

@@ -15,6 +15,7 @@ import { ProgramAccessService } from '../programs/program-access.service';
 import { Program, ProgramsService } from '../programs/programs.service';
 import { generateInstrumentNumber, maskInstrumentNumber, PIN_PATTERN } from './instrument-number.rules';
 import { orderedUuidFactory } from './ordered-uuid';
+import { returnedRows } from './returning';
 
 export type InstrumentKind = 'card' | 'voucher';
 export type InstrumentStatus = 'issued' | 'active' | 'blocked' | 'replaced' | 'cancelled';
@@ -87,7 +88,7 @@ export class InstrumentsService {
       const expiresAt = await this.voucherExpiry(program, m);
       if (expiresAt && expiresAt <= this.clock.now()) throw problems.unprocessable('instrument_expired', `vouchers of ${program.code} expired on ${program.rules.voucherExpiresOn}`);
       const created = await this.createInstrument(m, program, b.id, { expiresAt, replacesId: null, actor });
-      return { ...(await this.view(created.row)), number: created.number };
+      return { ...(await this.view(created.row, m)), number: created.number };
     });
   }
 
@@ -135,7 +136,7 @@ export class InstrumentsService {
           WHERE id = $1 RETURNING ${COLUMNS}`,
         [id, pinHash(row.numberHash, pin, this.config.INSTRUMENT_NUMBER_SECRET), this.clock.now()],
       );
-      return this.view(rows[0], m);
+      return this.view(returnedRows<InstrumentRow>(rows)[0], m);
     });
   }
 
@@ -149,7 +150,7 @@ export class InstrumentsService {
         `UPDATE instruments SET status = 'blocked', blocked_reason = 'manual', status_before_block = status WHERE id = $1 RETURNING ${COLUMNS}`,
         [id],
       );
-      return this.view(rows[0], m);
+      return this.view(returnedRows<InstrumentRow>(rows)[0], m);
     });
   }
 
@@ -173,7 +174,7 @@ export class InstrumentsService {
           WHERE id = $1 RETURNING ${COLUMNS}`,
         [id],
       );
-      return this.view(rows[0], m);
+      return this.view(returnedRows<InstrumentRow>(rows)[0], m);
     });
   }
 

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import type { StaffPrincipal } from '../common/auth/principal';
 import { problems } from '../common/problem';
 import type { Queryable } from '../database/queryable';
+import { returnedRows } from '../instruments/returning';
 
 /**
  * Who may see the identity (CURP, names, birth date, address) of a program's beneficiaries.
@@ -49,6 +50,6 @@ export class ProgramAccessService {
         WHERE a.user_id = u.id AND a.program_id = p.id AND lower(u.username) = lower($1) AND p.code = $2 RETURNING 1`,
       [username, programCode],
     );
-    return rows.length > 0;
+    return returnedRows(rows).length > 0;
   }
 }
