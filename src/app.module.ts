@@ -20,11 +20,12 @@ import { InstrumentsModule } from './instruments/instruments.module';
 import { OpsModule } from './ops/ops.module';
 import { MerchantsWorkerModule } from './merchants/merchants-worker.module';
 import { MerchantsModule } from './merchants/merchants.module';
+import { ConsoleModule } from './console/console.module';
 
 export type ProcessRole = 'all' | 'api' | 'worker';
 
 /** Feature modules (HTTP + services) and their background-job parts. */
-const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule];
+const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule];
 const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule, MerchantsWorkerModule, DisbursementsWorkerModule, AuditWorkerModule];
 
 /** Never log credentials or personal data (CURP, card numbers, PINs). */

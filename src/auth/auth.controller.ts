@@ -1,8 +1,9 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Public } from '../common/auth/principal';
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentStaff } from '../common/auth/current-principal';
+import { Public, Roles, StaffPrincipal } from '../common/auth/principal';
 import { AuthService } from './auth.service';
-import { TokenRequest, TokenResponse } from './auth.dto';
+import { MeResponse, TokenRequest, TokenResponse } from './auth.dto';
 
 @ApiTags('auth')
 @Controller('v1/auth')
@@ -15,5 +16,14 @@ export class AuthController {
   @ApiOkResponse({ type: TokenResponse })
   token(@Body() body: TokenRequest): Promise<TokenResponse> {
     return this.auth.issueToken(body.username, body.password);
+  }
+
+  /** Who the bearer token belongs to (the console shows each person only what their role allows). */
+  @Get('me')
+  @Roles('program_officer', 'finance_operator', 'finance_approver', 'auditor')
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: MeResponse })
+  me(@CurrentStaff() staff: StaffPrincipal): MeResponse {
+    return { userId: staff.userId, username: staff.username, role: staff.role };
   }
 }

@@ -17,3 +17,9 @@ export class TokenResponse {
   @ApiProperty() accessToken!: string;
   @ApiProperty({ description: 'seconds' }) expiresIn!: number;
 }
+
+export class MeResponse {
+  @ApiProperty() userId!: string;
+  @ApiProperty({ example: 'ana' }) username!: string;
+  @ApiProperty({ enum: ['admin', 'program_officer', 'finance_operator', 'finance_approver', 'auditor'] }) role!: string;
+}

@@ -1,0 +1,87 @@
+// Money as the API writes it: a decimal string ("1075.20"). Formatted as a string, digit by digit,
+// never through a JS number (a float cannot hold 6,676,950,641.37 + centavos exactly everywhere).
+
+const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?$/;
+
+/** Splits a decimal string into sign, integer digits and two decimal digits (half-up rounding). */
+export function parseDecimal(value) {
+  const s = String(value ?? '').trim();
+  const m = DECIMAL.exec(s);
+  if (!m || (m[2] === '' && (m[3] === undefined || m[3] === ''))) return null;
+  let negative = m[1] === '-';
+  let int = (m[2] || '0').replace(/^0+(?=\d)/, '');
+  let dec = (m[3] ?? '').padEnd(3, '0');
+  let cents = dec.slice(0, 2);
+  if (dec[2] >= '5') {
+    // Round half up on the string: carry through the cents and the integer part.
+    const digits = (int + cents).split('');
+    let i = digits.length - 1;
+    while (i >= 0) {
+      if (digits[i] === '9') {
+        digits[i] = '0';
+        i--;
+      } else {
+        digits[i] = String(Number(digits[i]) + 1);
+        break;
+      }
+    }
+    let all = digits.join('');
+    if (i < 0) all = '1' + all;
+    int = all.slice(0, -2).replace(/^0+(?=\d)/, '') || '0';
+    cents = all.slice(-2);
+  }
+  if (/^0+$/.test(int) && cents === '00') negative = false;
+  return { negative, int, cents };
+}
+
+/** "1234567" → "1,234,567" */
+export function groupDigits(int, separator = ',') {
+  let out = '';
+  for (let i = 0; i < int.length; i++) {
+    if (i > 0 && (int.length - i) % 3 === 0) out += separator;
+    out += int[i];
+  }
+  return out;
+}
+
+/**
+ * "6676950641" → "$6,676,950,641.00"; "-3.5" → "-$3.50"; other currencies: "1,234.50 USD".
+ * Mexico writes money with a comma for thousands and a point for decimals in Spanish and English
+ * alike, so the language does not change the digits. Not a decimal → "—".
+ */
+export function formatMoney(value, currency = 'MXN') {
+  const p = parseDecimal(value);
+  if (!p) return '—';
+  const body = `${groupDigits(p.int)}.${p.cents}`;
+  const sign = p.negative ? '-' : '';
+  return currency === 'MXN' || !currency ? `${sign}$${body}` : `${sign}${body} ${currency}`;
+}
+
+/** Whole count with thousands separators ("300000" → "300,000"). */
+export function formatCount(value) {
+  const s = String(value ?? '');
+  return /^-?\d+$/.test(s) ? (s.startsWith('-') ? '-' : '') + groupDigits(s.replace('-', '')) : s;
+}
+
+/** Amount in centavos as a BigInt (for chart ratios only; display always goes through formatMoney). */
+export function toCents(value) {
+  const p = parseDecimal(value);
+  if (!p) return 0n;
+  const c = BigInt(p.int + p.cents);
+  return p.negative ? -c : c;
+}
+
+/** part / whole in [0, 1], from decimal strings, via integer centavos. */
+export function ratio(part, whole) {
+  const w = typeof whole === 'bigint' ? whole : toCents(whole);
+  const p = typeof part === 'bigint' ? part : toCents(part);
+  if (w <= 0n || p <= 0n) return 0;
+  if (p >= w) return 1;
+  return Number((p * 10000n) / w) / 10000;
+}
+
+/** True when the decimal string is zero ("0.00", "-0", ""). */
+export function isZero(value) {
+  const p = parseDecimal(value);
+  return !p || (/^0+$/.test(p.int) && p.cents === '00');
+}
