@@ -21,12 +21,14 @@ import { OpsModule } from './ops/ops.module';
 import { MerchantsWorkerModule } from './merchants/merchants-worker.module';
 import { MerchantsModule } from './merchants/merchants.module';
 import { ConsoleModule } from './console/console.module';
+import { TreasuryModule } from './treasury/treasury.module';
+import { TreasuryWorkerModule } from './treasury/treasury-worker.module';
 
 export type ProcessRole = 'all' | 'api' | 'worker';
 
 /** Feature modules (HTTP + services) and their background-job parts. */
-const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule];
-const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule, MerchantsWorkerModule, DisbursementsWorkerModule, AuditWorkerModule];
+const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule, TreasuryModule];
+const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule, MerchantsWorkerModule, DisbursementsWorkerModule, AuditWorkerModule, TreasuryWorkerModule];
 
 /** Never log credentials or personal data (CURP, card numbers, PINs). */
 export const REDACTED_PATHS = [

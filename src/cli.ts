@@ -5,6 +5,7 @@ import { coreCommands } from './cli/core.commands';
 import { programCommands } from './programs/programs.commands';
 import { padronCommands } from './beneficiaries/padron.commands';
 import { merchantCommands } from './merchants/merchants.commands';
+import { treasuryCommands } from './treasury/treasury.commands';
 import { CliCommand, CliUsageError, parseOptions } from './cli/command';
 import { CommonModule } from './common/common.module';
 import { ConfigError } from './config/config';
@@ -14,7 +15,7 @@ import { ApiProblem } from './common/problem';
 import { LedgerModule } from './ledger/ledger.module';
 
 /** Every command of `npm run cli -- <command> [--option value …]`. */
-const COMMANDS: CliCommand[] = [...coreCommands, ...programCommands, ...padronCommands, ...merchantCommands];
+const COMMANDS: CliCommand[] = [...coreCommands, ...programCommands, ...padronCommands, ...merchantCommands, ...treasuryCommands];
 
 function help(): string {
   return ['Usage: npm run cli -- <command> [options]', '', ...COMMANDS.map((c) => `  ${c.usage}\n      ${c.summary}`)].join('\n');

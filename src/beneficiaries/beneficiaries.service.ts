@@ -243,6 +243,8 @@ export class BeneficiariesService {
       },
       m,
     );
+    // Treasury (issue 6): the reintegro record of this entry, in the same transaction (idempotent on the entry).
+    await m.query(`SELECT treasury_record_baja_reintegro($1)`, [posted.entryId]);
     return { amount: total, entryId: posted.entryId };
   }
 

@@ -1,0 +1,325 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { StaffPrincipal } from '../common/auth/principal';
+import { businessDate, Clock } from '../common/clock';
+import { formatMoney, money } from '../common/money';
+import { ApiProblem } from '../common/problem';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { BeneficiariesService } from '../beneficiaries/beneficiaries.service';
+import { CyclesService } from '../disbursements/cycles.service';
+import { LedgerService } from '../ledger/ledger.service';
+import { ProgramsService } from '../programs/programs.service';
+import type { ProgramRules } from '../programs/program-rules';
+import { cardCollectionDue, isIsoDate, SweepKind, trancheActions } from './treasury.rules';
+import { TreasuryService } from './treasury.service';
+
+/** Vouchers per chunk of the voucher-expiry sweep (one journal entry and one transaction each). */
+export const SWEEP_CHUNK_SIZE = Number(process.env.SWEEP_CHUNK_SIZE ?? 20000);
+
+/**
+ * The identity the sweeps act as when they use a staff use case (the card-collection baja goes
+ * through BeneficiariesService.deactivate, like an officer's baja). Admin role: no program is
+ * confidential to it. Its actor string is `user:system:sweeps`.
+ */
+export const SWEEPS_PRINCIPAL: StaffPrincipal = { kind: 'staff', userId: '00000000-0000-0000-0000-000000000000', username: 'system:sweeps', role: 'admin' };
+
+export interface SweepOptions {
+  /** Business date D: the sweep runs as at the end of D (default: now). */
+  date?: string;
+  programId?: string;
+  onProgress?: (done: number) => Promise<void> | void;
+}
+
+/**
+ * The treasury sweeps (queue `sweeps`, CLI `sweep:run`): voucher expiry, card collection (P22),
+ * tranche proofs (reminders and reintegro demands) and the fiscal-year close. Each is set-based
+ * where money moves in bulk, idempotent in the database, and safe to re-run: a re-run posts nothing.
+ */
+@Injectable()
+export class SweepsService {
+  private readonly log = new Logger(SweepsService.name);
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly ledger: LedgerService,
+    private readonly programs: ProgramsService,
+    private readonly beneficiaries: BeneficiariesService,
+    private readonly cycles: CyclesService,
+    private readonly treasury: TreasuryService,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * The instant a sweep runs as: now, or the end of business date D in the default time zone.
+   * A date that has not ended yet is refused (422 sweep_date_open): nothing expires early.
+   */
+  async asOf(date?: string): Promise<Date> {
+    const now = this.clock.now();
+    if (!date) return now;
+    if (!isIsoDate(date)) throw new ApiProblem(400, 'validation_failed', 'date must be a real date YYYY-MM-DD');
+    const [row] = await this.db.query(`SELECT (($1::date + 1)::timestamp AT TIME ZONE $2) AS at`, [date, this.config.DEFAULT_TIME_ZONE]);
+    const at = new Date(row.at);
+    if (at > now) throw new ApiProblem(422, 'sweep_date_open', `business date ${date} has not ended yet`);
+    return at;
+  }
+
+  async run(kind: SweepKind, opts: SweepOptions = {}): Promise<Record<string, unknown>> {
+    switch (kind) {
+      case 'voucher-expiry':
+        return this.voucherExpiry(opts);
+      case 'card-collection':
+        return this.cardCollection(opts);
+      case 'tranche-proofs':
+        return this.trancheProofs(opts);
+      case 'fiscal-close':
+        return this.fiscalClose(opts);
+    }
+  }
+
+  /**
+   * Voucher expiry: after the end of the expiry date (program time zone) every remaining voucher
+   * balance moves to the program's reintegro payable, chunk by chunk (treasury_sweep_vouchers:
+   * one transaction, one journal entry and one reintegro per chunk). Vouchers already swept are
+   * skipped, so a re-run, or a second worker after a crash, posts nothing twice.
+   */
+  async voucherExpiry(opts: SweepOptions = {}) {
+    const now = await this.asOf(opts.date);
+    const programs: Array<{ id: string; code: string }> = await this.db.query(
+      `SELECT id, code FROM programs
+        WHERE ($1::uuid IS NULL OR id = $1) AND coalesce(rules->>'voucherUnspentAtExpiry', 'reintegro') = 'reintegro'
+          AND EXISTS (SELECT 1 FROM instruments i WHERE i.program_id = programs.id AND i.kind = 'voucher')
+        ORDER BY code`,
+      [opts.programId ?? null],
+    );
+    const out = { kind: 'voucher-expiry', asOf: now.toISOString(), programs: [] as Array<Record<string, unknown>>, vouchers: 0, total: '0.00', entries: 0 };
+    let grand = money('0');
+    for (const p of programs) {
+      let after: string | null = null;
+      let vouchers = 0;
+      let entries = 0;
+      let total = money('0');
+      for (;;) {
+        const [r]: Array<{ scanned: number; swept: number; total: string; entry: string | null; last: string | null }> = await this.db.query(
+          `SELECT r_scanned AS scanned, r_swept AS swept, r_total::text AS total, r_entry AS entry, r_last AS last
+             FROM treasury_sweep_vouchers($1, $2, $3, $4)`,
+          [p.id, now, after, SWEEP_CHUNK_SIZE],
+        );
+        if (!r.scanned) break;
+        vouchers += r.swept;
+        total = total.plus(money(r.total));
+        if (r.entry) entries++;
+        after = r.last;
+        await opts.onProgress?.(vouchers);
+        if (r.scanned < SWEEP_CHUNK_SIZE) break;
+      }
+      if (vouchers || entries) out.programs.push({ programId: p.id, code: p.code, vouchers, total: formatMoney(total), entries });
+      out.vouchers += vouchers;
+      out.entries += entries;
+      grand = grand.plus(total);
+    }
+    out.total = formatMoney(grand);
+    return out;
+  }
+
+  /**
+   * P22: a card still 'issued' (never delivered) whose delivery period — rules.cardCollection.businessDays
+   * business days after it arrived at the office (holiday calendar) — has passed, with at least
+   * rules.cardCollection.visits failed visits on different days → baja card_not_collected (the
+   * padrón's baja: card cancelled, whole balance to reintegro in one entry, reintegro recorded).
+   */
+  async cardCollection(opts: SweepOptions = {}) {
+    const now = await this.asOf(opts.date);
+    const holidays = await this.cycles.holidays();
+    const candidates: Array<{ instrumentId: string; beneficiaryId: string; arrivedOn: string; timeZone: string; rule: { businessDays: number; visits: number }; visitDays: number }> =
+      await this.db.query(
+        `SELECT i.id AS "instrumentId", i.beneficiary_id AS "beneficiaryId", to_char(a.arrived_on, 'YYYY-MM-DD') AS "arrivedOn",
+                p.time_zone AS "timeZone", p.rules->'cardCollection' AS rule,
+                (SELECT count(DISTINCT (v.visited_at AT TIME ZONE p.time_zone)::date)::int FROM instrument_delivery_visits v
+                  WHERE v.instrument_id = i.id AND v.visited_at <= $2) AS "visitDays"
+           FROM instruments i
+           JOIN instrument_card_arrivals a ON a.instrument_id = i.id
+           JOIN programs p ON p.id = i.program_id
+           JOIN beneficiaries b ON b.id = i.beneficiary_id AND b.status = 'active'
+          WHERE i.status = 'issued' AND i.kind = 'card' AND p.rules ? 'cardCollection' AND ($1::uuid IS NULL OR i.program_id = $1)
+          ORDER BY i.id`,
+        [opts.programId ?? null, now],
+      );
+    const done: Array<Record<string, unknown>> = [];
+    for (const c of candidates) {
+      const today = businessDate(now, c.timeZone);
+      const verdict = cardCollectionDue({ arrivedOn: c.arrivedOn, visitDays: c.visitDays, today }, c.rule, holidays);
+      if (!verdict.due) continue;
+      try {
+        const r = await this.beneficiaries.deactivate(
+          c.beneficiaryId,
+          { cause: 'card_not_collected', effectiveDate: today, note: `P22: card arrived ${c.arrivedOn}, delivery deadline ${verdict.deadline}, ${c.visitDays} failed visits` },
+          SWEEPS_PRINCIPAL,
+        );
+        done.push({ beneficiaryId: c.beneficiaryId, instrumentId: c.instrumentId, reintegro: r.reintegro.amount, journalEntryId: r.reintegro.journalEntryId });
+      } catch (error) {
+        // Deactivated meanwhile by an officer (409): nothing left to do for this card.
+        if (error instanceof ApiProblem && error.status < 500) continue;
+        throw error;
+      }
+    }
+    return { kind: 'card-collection', asOf: now.toISOString(), candidates: candidates.length, bajas: done.length, items: done };
+  }
+
+  /**
+   * Tranche proofs: for each released tranche not proven, the reminder letters of
+   * tranchePlan[n].reminderDays (Cooperativas 30 → reminder, 45 → warning, 52 → second warning)
+   * are recorded once as events, and once the proof deadline has passed the unproven amount
+   * (tranche − accepted proofs) becomes a reintegro demand: the money still sits in grant:<id>
+   * (nothing ever moves out of a grant account; proofs are documents), so it moves grant:<id> →
+   * program:<id>:reintegro in one entry 'unproven_tranche', and the reintegro (source 'grant') is
+   * the demand on the grantee. See docs/treasury.md.
+   */
+  async trancheProofs(opts: SweepOptions = {}) {
+    const now = await this.asOf(opts.date);
+    const rows: Array<Record<string, any>> = await this.db.query(
+      `SELECT t.grant_id AS "grantId", t.tranche_no AS "trancheNo", t.amount::text AS amount,
+              to_char(t.released_on, 'YYYY-MM-DD') AS "releasedOn", to_char(t.proof_due_on, 'YYYY-MM-DD') AS "proofDueOn",
+              g.program_id AS "programId", g.account_id AS "accountId", g.beneficiary_id AS "beneficiaryId",
+              p.time_zone AS "timeZone", p.rules->'tranchePlan' AS plan,
+              (SELECT coalesce(sum(x.amount), 0)::text FROM grant_proofs x WHERE x.grant_id = t.grant_id AND x.tranche_no = t.tranche_no AND x.status = 'accepted') AS accepted,
+              (SELECT count(*)::int FROM grant_proofs x WHERE x.grant_id = t.grant_id AND x.tranche_no = t.tranche_no AND x.status = 'submitted') AS "pendingProofs",
+              coalesce((SELECT array_agg(e.kind) FROM tranche_proof_events e WHERE e.grant_id = t.grant_id AND e.tranche_no = t.tranche_no), '{}') AS recorded
+         FROM grant_tranches t JOIN grants g ON g.id = t.grant_id JOIN programs p ON p.id = g.program_id
+        WHERE t.status = 'released' AND ($1::uuid IS NULL OR g.program_id = $1)
+          AND NOT EXISTS (SELECT 1 FROM tranche_proof_events e WHERE e.grant_id = t.grant_id AND e.tranche_no = t.tranche_no AND e.kind = 'reintegro_demand')
+        ORDER BY t.released_on, t.grant_id, t.tranche_no`,
+      [opts.programId ?? null],
+    );
+    let events = 0;
+    const demands: Array<Record<string, unknown>> = [];
+    for (const t of rows) {
+      const today = businessDate(now, t.timeZone);
+      const plan = (t.plan ?? []) as NonNullable<ProgramRules['tranchePlan']>;
+      const reminderDays = plan[t.trancheNo - 1]?.reminderDays ?? [];
+      const actions = trancheActions(
+        { releasedOn: t.releasedOn, proofDueOn: t.proofDueOn, amount: t.amount, accepted: t.accepted, pendingProofs: t.pendingProofs, recorded: new Set(t.recorded) },
+        reminderDays,
+        today,
+        (amount, accepted) => formatMoney(money(amount).minus(money(accepted))),
+      );
+      if (!actions.events.length && !actions.demand) continue;
+      await this.db.transaction(async (m) => {
+        for (const e of actions.events) {
+          const r = await m.query(
+            `INSERT INTO tranche_proof_events (grant_id, tranche_no, kind, day, due_on, details, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT DO NOTHING RETURNING 1`,
+            [t.grantId, t.trancheNo, e.kind, e.day, e.dueOn, { releasedOn: t.releasedOn, proofDueOn: t.proofDueOn, accepted: formatMoney(t.accepted), amount: formatMoney(t.amount) }, now],
+          );
+          events += r.length;
+        }
+        if (actions.demand) {
+          const program = await this.programs.getById(t.programId, m);
+          const amount = money(actions.demand);
+          const posted = await this.ledger.post(
+            {
+              kind: 'unproven_tranche',
+              idempotencyKey: `unproven-tranche:${t.grantId}:${t.trancheNo}`,
+              effectiveAt: now,
+              description: `Unproven amount of tranche ${t.trancheNo} of grant ${t.grantId}: reintegro demand`,
+              metadata: { grantId: t.grantId, trancheNo: t.trancheNo, beneficiaryId: t.beneficiaryId, cause: 'unproven_tranche' },
+              createdBy: 'system:sweeps',
+              postings: [
+                { accountId: t.accountId, side: 'debit', amount },
+                { accountId: program.reintegroAccountId, side: 'credit', amount },
+              ],
+            },
+            m,
+          );
+          const details = {
+            demand: true,
+            trancheAmount: formatMoney(t.amount),
+            accepted: formatMoney(t.accepted),
+            unproven: formatMoney(amount),
+            releasedOn: t.releasedOn,
+            proofDueOn: t.proofDueOn,
+            reason: money(t.accepted).gt(0) ? 'short_proof' : 'late_proof',
+          };
+          const reintegroId = await this.treasury.recordReintegro(m, {
+            programId: t.programId,
+            cause: 'unproven_tranche',
+            amount: actions.demand,
+            source: 'grant',
+            sourceAccountIds: [t.accountId],
+            journalEntryId: posted.entryId,
+            beneficiaryId: t.beneficiaryId,
+            grantId: t.grantId,
+            trancheNo: t.trancheNo,
+            details,
+            createdAt: now,
+          });
+          await m.query(
+            `INSERT INTO tranche_proof_events (grant_id, tranche_no, kind, day, due_on, reintegro_id, details, created_at)
+             VALUES ($1, $2, 'reintegro_demand', NULL, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+            [t.grantId, t.trancheNo, t.proofDueOn, reintegroId, details, now],
+          );
+          demands.push({ grantId: t.grantId, trancheNo: t.trancheNo, amount: formatMoney(amount), reintegroId });
+        }
+      });
+    }
+    return { kind: 'tranche-proofs', asOf: now.toISOString(), tranches: rows.length, events, demands };
+  }
+
+  /**
+   * Fiscal-year close: at the end of 31 December of the program's fiscal year (program time
+   * zone) its unspent budget — the available balance of program:<id>:budget — moves to the
+   * reintegro payable (kind 'fiscal_year_close', key fiscal-close:<programId>:<year>). Money
+   * committed by approved cycles sits in their commitment accounts, not in the budget, so it is
+   * not unspent.
+   */
+  async fiscalClose(opts: SweepOptions = {}) {
+    const now = await this.asOf(opts.date);
+    const programs: Array<{ id: string; code: string; fiscalYear: number; budgetAccountId: string; reintegroAccountId: string }> = await this.db.query(
+      `SELECT id, code, fiscal_year AS "fiscalYear", budget_account_id AS "budgetAccountId", reintegro_account_id AS "reintegroAccountId"
+         FROM programs p
+        WHERE ($1::uuid IS NULL OR id = $1) AND ((make_date(fiscal_year, 12, 31) + 1)::timestamp AT TIME ZONE time_zone) <= $2
+          AND NOT EXISTS (SELECT 1 FROM reintegros r WHERE r.program_id = p.id AND r.cause = 'fiscal_year_close')
+        ORDER BY code`,
+      [opts.programId ?? null, now],
+    );
+    const closed: Array<Record<string, unknown>> = [];
+    for (const p of programs) {
+      const r = await this.db.transaction(async (m) => {
+        await m.query(`SELECT id FROM ledger_accounts WHERE id = $1 FOR UPDATE`, [p.budgetAccountId]);
+        const balance = await this.ledger.balance(p.budgetAccountId, m);
+        if (balance.available.lte(0)) return null;
+        const yearEnd = `${p.fiscalYear}-12-31`;
+        const posted = await this.ledger.post(
+          {
+            kind: 'fiscal_year_close',
+            idempotencyKey: `fiscal-close:${p.id}:${p.fiscalYear}`,
+            effectiveAt: now,
+            description: `Fiscal year ${p.fiscalYear} close of ${p.code}: unspent budget to reintegro`,
+            metadata: { programId: p.id, fiscalYear: p.fiscalYear, cause: 'fiscal_year_close' },
+            createdBy: 'system:sweeps',
+            postings: [
+              { accountId: p.budgetAccountId, side: 'debit', amount: balance.available },
+              { accountId: p.reintegroAccountId, side: 'credit', amount: balance.available },
+            ],
+          },
+          m,
+        );
+        if (posted.replayed) return null;
+        await this.treasury.recordReintegro(m, {
+          programId: p.id,
+          cause: 'fiscal_year_close',
+          amount: balance.available.toFixed(2),
+          source: 'program_budget',
+          sourceAccountIds: [p.budgetAccountId],
+          journalEntryId: posted.entryId,
+          details: { fiscalYear: p.fiscalYear, closedAsOf: yearEnd },
+          createdAt: now,
+        });
+        return { programId: p.id, code: p.code, fiscalYear: p.fiscalYear, amount: formatMoney(balance.available), journalEntryId: posted.entryId };
+      });
+      if (r) closed.push(r);
+    }
+    return { kind: 'fiscal-close', asOf: now.toISOString(), programs: closed };
+  }
+}

@@ -1,0 +1,43 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export class CreateRemittanceRequest {
+  @ApiProperty({ description: 'The program whose pending reintegros go into the draft batch' })
+  @IsUUID()
+  programId!: string;
+}
+
+export class CardArrivalRequest {
+  @ApiProperty({ example: '2016-03-01', description: 'Business date the card arrived at the central office (P21)' })
+  @Matches(DATE, { message: 'arrivedOn must be YYYY-MM-DD' })
+  arrivedOn!: string;
+
+  @ApiPropertyOptional({ description: 'Delivery batch reference from the issuer' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  batch?: string;
+}
+
+export class BatchCardArrivalRequest extends CardArrivalRequest {
+  @ApiProperty({ type: [String], description: 'Cards of the program that arrived in this batch (at most 10,000)' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10000)
+  @IsUUID('all', { each: true })
+  instrumentIds!: string[];
+}
+
+export class DeliveryVisitRequest {
+  @ApiProperty({ example: '2016-04-20T16:30:00Z', description: 'When the failed delivery visit took place (ISO 8601)' })
+  @IsISO8601({ strict: true })
+  visitedAt!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(0, 1000)
+  note?: string;
+}
