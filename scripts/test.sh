@@ -8,5 +8,6 @@ export REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 export NODE_ENV=test
 bash scripts/install.sh
 bash scripts/ensure-services.sh
+bash scripts/ensure-browser.sh   # headless Chromium for the console's browser tests
 npx tsc -p tsconfig.json --noEmit
 npx jest --ci "$@"

@@ -77,7 +77,7 @@ export function ratio(part, whole) {
   const p = typeof part === 'bigint' ? part : toCents(part);
   if (w <= 0n || p <= 0n) return 0;
   if (p >= w) return 1;
-  return Number((p * 10000n) / w) / 10000;
+  return Number((p * 1000000n) / w) / 1000000;
 }
 
 /** True when the decimal string is zero ("0.00", "-0", ""). */
