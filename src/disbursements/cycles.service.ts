@@ -425,7 +425,8 @@ export class CyclesService {
       );
       return this.find(c.id, tx);
     });
-    await this.enqueueStart(cycle);
+    // The approval is committed; if Redis is down now, the scheduler tick re-queues the start job.
+    await this.enqueueStart(cycle).catch((error: unknown) => this.log.warn({ err: error, cycleId: cycle.id }, 'start job not queued yet'));
     return cycle;
   }
 
