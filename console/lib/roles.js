@@ -14,6 +14,7 @@ export const PERMISSIONS = {
   viewTreasury: READ_FINANCE,
   prepareRemittance: ['finance_operator'],
   approveRemittance: ['finance_approver'],
+  cancelRemittance: ['finance_operator', 'finance_approver'],
   viewMerchants: [],
   viewSettlements: READ_FINANCE,
   viewReconciliation: READ_FINANCE,

@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
-import { api } from '../lib/api.js';
+import { api, downloadCsv } from '../lib/api.js';
 import { hashQuery, loadPrograms, navigate, rememberedProgram, rememberProgram } from '../lib/data.js';
 import { actorName, can } from '../lib/roles.js';
-import { ActionButton, Count, fmtDate, html, Loading, Money, Notice, ProblemAlert, ProgramSelect, StatusBadge, useApi, useSession } from '../lib/ui.js';
+import { ActionButton, CsvButton, Count, fmtDate, html, Loading, Money, Notice, ProblemAlert, ProgramSelect, StatusBadge, useApi, useSession } from '../lib/ui.js';
 
 // The treasury API (API.md "Treasury: reintegro") may be missing from an older service: a 404 on a
 // list means "not available here", shown as such instead of an error.
@@ -16,7 +16,7 @@ async function optionalList(path, query) {
 }
 
 const first = (o, keys) => keys.map((k) => o?.[k]).find((v) => v !== undefined && v !== null);
-const AMOUNT = ['amount', 'total', 'totalAmount', 'controlTotal'];
+const AMOUNT = ['amount', 'total'];
 
 /** Reintegros (money returned by bajas, uncollected cards, expiry …) and remittances with their approval. */
 export function TreasuryPage() {
@@ -41,19 +41,19 @@ export function TreasuryPage() {
     setMessage(null);
     try {
       const r = await api('POST', '/v1/remittances', { body: { programId }, idempotent: true });
-      setMessage(t('treasury.prepared', { id: r?.id ?? '' }));
+      setMessage(t('treasury.prepared', { id: r?.number ?? r?.id ?? '' }));
     } catch (e) {
       setError(e);
     }
     reintegros.reload();
     remittances.reload();
   };
-  const approve = (r) => async () => {
+  const act = (r, verb) => async () => {
     setError(null);
     setMessage(null);
     try {
-      await api('POST', `/v1/remittances/${r.id}/approve`, { idempotent: true });
-      setMessage(t('treasury.approved'));
+      await api('POST', `/v1/remittances/${r.id}/${verb}`, { idempotent: verb === 'approve' ? `console-remittance-approve-${r.id}` : undefined });
+      setMessage(t(verb === 'approve' ? 'treasury.approved' : 'treasury.cancelled'));
     } catch (e) {
       setError(e);
     }
@@ -101,10 +101,12 @@ export function TreasuryPage() {
               ${reintegros.data.page.data.map(
                 (r) => html`<tr key=${r.id}>
                   <td>${fmtDate(first(r, ['createdAt', 'at', 'date']), lang)}</td>
-                  <td>${t(`cause.${first(r, ['cause', 'reason', 'source', 'kind'])}`, {}, first(r, ['cause', 'reason', 'source', 'kind']) ?? '—')}</td>
+                  <td>
+                    ${t(`cause.${r.cause}`, {}, r.cause ?? '—')}${r.bajaCause ? html` · ${t(`cause.${r.bajaCause}`, {}, r.bajaCause)}` : null}
+                  </td>
                   <td class="num"><${Money} value=${first(r, AMOUNT)} currency=${currency} /></td>
                   <td><${StatusBadge} status=${r.status} /></td>
-                  <td><code>${first(r, ['beneficiaryId', 'instrumentId', 'grantId', 'id'])}</code></td>
+                  <td><code>${first(r, ['beneficiaryId', 'grantId', 'id'])}</code>${r.trancheNo ? ` #${r.trancheNo}` : ''}</td>
                 </tr>`,
               )}
             </tbody>
@@ -123,27 +125,39 @@ export function TreasuryPage() {
             <caption>${t('treasury.remittancesCaption')}</caption>
             <thead>
               <tr>
+                <th scope="col">${t('treasury.number')}</th>
                 <th scope="col">${t('treasury.created')}</th>
                 <th scope="col" class="num">${t('treasury.count')}</th>
                 <th scope="col" class="num">${t('treasury.amount')}</th>
                 <th scope="col">${t('treasury.status')}</th>
                 <th scope="col">${t('cycles.preparedBy')}</th>
+                <th scope="col">${t('cycles.approvedBy')}</th>
                 <th scope="col">${t('common.actions')}</th>
               </tr>
             </thead>
             <tbody>
-              ${remittances.data.page.data.length === 0 ? html`<tr><td colspan="6">${t('treasury.noRemittances')}</td></tr>` : null}
+              ${remittances.data.page.data.length === 0 ? html`<tr><td colspan="8">${t('treasury.noRemittances')}</td></tr>` : null}
               ${remittances.data.page.data.map(
-                (r) => html`<tr key=${r.id}>
+                (r) => html`<tr key=${r.id} data-remittance=${r.id}>
+                  <th scope="row">${r.number ?? '—'}</th>
                   <td>${fmtDate(first(r, ['createdAt', 'preparedAt']), lang)}</td>
-                  <td class="num"><${Count} value=${first(r, ['count', 'reintegroCount', 'itemCount'])} /></td>
+                  <td class="num"><${Count} value=${first(r, ['itemCount', 'count'])} /></td>
                   <td class="num"><${Money} value=${first(r, AMOUNT)} currency=${currency} /></td>
                   <td><${StatusBadge} status=${r.status} /></td>
                   <td>${r.preparedBy ?? '—'}</td>
-                  <td>
+                  <td>${r.approvedBy ?? '—'}</td>
+                  <td class="cell-actions">
                     ${r.status === 'draft' && can(me?.role, 'approveRemittance') && r.preparedBy !== actorName(me)
-                      ? html`<${ActionButton} onAction=${approve(r)}>${t('treasury.approve')}<//>`
+                      ? html`<${ActionButton} class="btn btn-primary approve-remittance" onAction=${act(r, 'approve')}>${t('treasury.approve')}<//>`
                       : null}
+                    ${r.status === 'draft' && can(me?.role, 'cancelRemittance')
+                      ? html`<${ActionButton} kind="danger" onAction=${act(r, 'cancel')}>${t('treasury.cancel')}<//>`
+                      : null}
+                    <${CsvButton}
+                      label=${t('treasury.documentCsv')}
+                      onError=${setError}
+                      run=${() => downloadCsv(`/v1/remittances/${r.id}/document.csv`, {}, `remittance-${r.number ?? r.id}.csv`)}
+                    />
                   </td>
                 </tr>`,
               )}

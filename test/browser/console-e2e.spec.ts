@@ -29,6 +29,7 @@ describe('console in headless Chromium: prepare, approve, watch, reconcile', () 
   let page: Page;
   let profile: string;
   let program: ProgramFixture;
+  let beneficiaries: Array<{ beneficiaryId: string }>;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -38,7 +39,7 @@ describe('console in headless Chromium: prepare, approve, watch, reconcile', () 
     await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     program = await createProgram(t.db, t.app.get(LedgerService), { rules: 'pension', budget: '1250000.00' });
-    await addBeneficiaries(t.db, program.id, 40, { incorporatedOn: '2016-01-10' });
+    beneficiaries = await addBeneficiaries(t.db, program.id, 40, { incorporatedOn: '2016-01-10' });
 
     profile = mkdtempSync(join(tmpdir(), 'monedero-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
@@ -85,7 +86,13 @@ describe('console in headless Chromium: prepare, approve, watch, reconcile', () 
   }
 
   it('runs a payment day from the browser, each person seeing only what their role allows', async () => {
-    const [operator, approver, auditor, admin] = await Promise.all([t.staff('finance_operator'), t.staff('finance_approver'), t.staff('auditor'), t.staff('admin')]);
+    const [operator, approver, auditor, admin, officer] = await Promise.all([
+      t.staff('finance_operator'),
+      t.staff('finance_approver'),
+      t.staff('auditor'),
+      t.staff('admin'),
+      t.staff('program_officer'),
+    ]);
     await createMerchant(t, admin, { name: 'Abarrotes La Esperanza' });
 
     // A wrong password: the API's problem document is shown (title, detail, code).
@@ -147,6 +154,35 @@ describe('console in headless Chromium: prepare, approve, watch, reconcile', () 
     expect(await page.locator('#lines-table tbody tr', { hasText: 'Abonado' }).count()).toBe(40);
     await shot('cycle-completed');
 
+    // A baja moves that beneficiary's balance to a reintegro; the operator batches it into a remittance…
+    await t.http
+      .post(`/v1/beneficiaries/${beneficiaries[0].beneficiaryId}/deactivate`)
+      .set(officer.auth)
+      .send({ cause: 'death', effectiveDate: '2016-03-10' })
+      .expect(200);
+    await logout();
+    await login(operator.username);
+    await page.locator('#who-am-i').waitFor();
+    await page.goto(`${base}/console/#/treasury?program=${program.id}`);
+    await page.locator('#reintegros-table tbody tr', { hasText: '$1,075.20' }).waitFor();
+    expect(await page.locator('#reintegros-table tbody tr').first().textContent()).toContain('Pendiente');
+    await page.getByRole('button', { name: 'Preparar remesa' }).click();
+    const remittanceRow = page.locator('#remittances-table tbody tr[data-remittance]').first();
+    await remittanceRow.locator('.status-draft').waitFor();
+    expect(await remittanceRow.textContent()).toContain('$1,075.20');
+    expect(await page.locator('.approve-remittance').count()).toBe(0); // the operator prepares, never approves
+    await shot('treasury-draft');
+    await logout();
+
+    // …and an approver approves it: the money goes back to the treasury.
+    await login(approver.username);
+    await page.locator('#who-am-i').waitFor();
+    await page.goto(`${base}/console/#/treasury?program=${program.id}`);
+    await page.locator('.approve-remittance').first().click();
+    await page.locator('#remittances-table tbody tr[data-remittance] .status-approved').first().waitFor();
+    await page.locator('#reintegros-table tbody tr .status-remitted').first().waitFor();
+    await shot('treasury');
+
     // The reconciliation balances to the cent, and the page says so; English on request.
     await page.goto(`${base}/console/#/reconciliation?program=${program.id}`);
     const verdict = page.locator('#rec-result');
@@ -155,6 +191,7 @@ describe('console in headless Chromium: prepare, approve, watch, reconcile', () 
     expect(await page.locator('#rec-verdict').textContent()).toContain('cuadra al centavo');
     expect(await page.locator('#equations-table tr.row-difference').count()).toBe(0);
     expect(await page.locator('#rec-cycles tbody tr').first().textContent()).toContain('$43,008.00');
+    expect(await page.locator('#rec-result').textContent()).toContain('$1,075.20'); // the remitted reintegro is accounted for
     await shot('reconciliation');
     // CSV: fetched with the bearer token and saved from a Blob.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /Balanza de comprobación/ }).click()]);
@@ -194,9 +231,6 @@ describe('console in headless Chromium: prepare, approve, watch, reconcile', () 
     await page.locator('#settlements-table').waitFor();
     expect(await page.locator('#merchants-table').count()).toBe(0); // the merchant list is for admins
     await shot('settlements');
-    await page.goto(`${base}/console/#/treasury?program=${program.id}`);
-    await page.locator('#reintegros-table, #treasury-unavailable').first().waitFor();
-    await shot('treasury');
     await logout();
 
     // Admin: prepares a draft of their own; the console shows them no Approve and the API refuses.
