@@ -63,16 +63,24 @@ export class IndicatorsService {
            FROM instruments WHERE program_id = $1 AND kind = 'card'`,
         [programId],
       );
+      // Treasury (issue 6): reintegros are read from the reintegros table (cause, or the baja cause
+      // for bajas); credits to the reintegro account without a reintegros row (posted outside the
+      // treasury service) are still counted from the ledger as before.
       const reintegros = await m.query(
-        `SELECT coalesce(e.metadata->>'cause', o.metadata->>'cause', e.kind) AS cause,
-                coalesce(e.metadata->>'cause', o.metadata->>'cause') IS NOT NULL AS "hasCause",
-                count(DISTINCT coalesce(o.id, e.id)) FILTER (WHERE x.side = 'credit')::int AS count,
-                (coalesce(sum(x.amount) FILTER (WHERE x.side = 'credit'), 0) - coalesce(sum(x.amount) FILTER (WHERE x.side = 'debit'), 0))::text AS amount
-           FROM postings x JOIN journal_entries e ON e.id = x.entry_id
-           LEFT JOIN journal_entries o ON o.id = e.reverses_entry_id
-          WHERE x.account_id = $1 AND e.kind <> 'remittance' AND coalesce(o.kind, '') <> 'remittance'
+        `SELECT cause, "hasCause", sum(count)::int AS count, sum(amount)::text AS amount, min(source) AS source FROM (
+           SELECT coalesce(r.baja_cause, r.cause) AS cause, true AS "hasCause", count(*) AS count, sum(r.amount) AS amount, 'reintegros' AS source
+             FROM reintegros r WHERE r.program_id = $2 GROUP BY 1
+           UNION ALL
+           SELECT coalesce(e.metadata->>'cause', o.metadata->>'cause', e.kind), coalesce(e.metadata->>'cause', o.metadata->>'cause') IS NOT NULL,
+                  count(DISTINCT coalesce(o.id, e.id)) FILTER (WHERE x.side = 'credit'),
+                  coalesce(sum(x.amount) FILTER (WHERE x.side = 'credit'), 0) - coalesce(sum(x.amount) FILTER (WHERE x.side = 'debit'), 0), NULL
+             FROM postings x JOIN journal_entries e ON e.id = x.entry_id
+             LEFT JOIN journal_entries o ON o.id = e.reverses_entry_id
+            WHERE x.account_id = $1 AND e.kind <> 'remittance' AND coalesce(o.kind, '') <> 'remittance'
+              AND NOT EXISTS (SELECT 1 FROM reintegros r WHERE r.journal_entry_id = coalesce(o.id, e.id))
+            GROUP BY 1, 2) u
           GROUP BY 1, 2 ORDER BY 1`,
-        [p.reintegroAccountId],
+        [p.reintegroAccountId, p.id],
       );
       const tranches = await this.tranches(m, programId, today);
       const expiring = await m.query(
@@ -98,9 +106,9 @@ export class IndicatorsService {
         coverage: { beneficiaries: pad.active, registered: pad.registered, target, percent: percent(pad.active, target) },
         vouchersDispersed: { dispersed: vouchers.dispersed, issued: vouchers.issued, eligible: pad.active, percent: percent(vouchers.dispersed, pad.active) },
         cardDelivery: { issued: cards.issued, delivered: cards.delivered, averageDays: cards.averageDays, maxDays: cards.maxDays },
-        reintegrosByCause: reintegros.map((r: { cause: string; hasCause: boolean; count: number; amount: string }) => ({
+        reintegrosByCause: reintegros.map((r: { cause: string; hasCause: boolean; count: number; amount: string; source: string | null }) => ({
           cause: r.cause,
-          source: r.hasCause ? 'metadata.cause' : 'entry kind',
+          source: r.source ?? (r.hasCause ? 'metadata.cause' : 'entry kind'),
           count: r.count,
           amount: new Money(r.amount).toFixed(2),
         })),
