@@ -5,7 +5,7 @@ import { AuditLogService, LOGIN_ROUTE, MUTATING_METHODS } from './audit-log.serv
 type AuditedRequest = FastifyRequest & { principal?: Principal; auditHandler?: string };
 
 /**
- * Records every state-changing request (POST/PUT/PATCH/DELETE on a known route) once its answer
+ * Records every state-changing staff request (POST/PUT/PATCH/DELETE on a known route) once its answer
  * is known, before it is sent: who, role, what (method + route pattern), target (route params),
  * when, from where (ip), outcome (status, problem code). Logins are the public POST /v1/auth/token:
  * the username attempted is kept, never the password.
@@ -13,6 +13,10 @@ type AuditedRequest = FastifyRequest & { principal?: Principal; auditHandler?: s
 export function installAuditHook(fastify: FastifyInstance, audit: AuditLogService): void {
   fastify.addHook('onSend', async (request: AuditedRequest, reply: FastifyReply, payload: unknown) => {
     if (!MUTATING_METHODS.has(request.method)) return payload;
+    // A merchant's point-of-sale traffic is recorded where it belongs (redemptions, refunds and
+    // redemption_attempts, written in the same transaction); keeping it out of the staff action
+    // log spares every redemption a second commit. Refused keys (no principal) are still logged.
+    if (request.principal?.kind === 'merchant') return payload;
     const route = request.routeOptions?.url ?? null;
     if (!route) return payload;
     const status = reply.statusCode;

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { AuthGuard } from './auth/auth.guard';
+import { MerchantKeyCache } from './auth/merchant-key-cache';
 import { ClockModule } from './clock.module';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { IdempotencyService } from './idempotency/idempotency.service';
@@ -25,10 +26,11 @@ import { ProblemFilter } from './problem.filter';
   ],
   providers: [
     IdempotencyService,
+    MerchantKeyCache,
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
   ],
-  exports: [IdempotencyService, ClockModule],
+  exports: [IdempotencyService, MerchantKeyCache, ClockModule],
 })
 export class CommonModule {}

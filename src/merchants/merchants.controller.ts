@@ -1,12 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { actorOf, StaffPrincipal } from '../common/auth/principal';
+import { actorOf, Roles, StaffPrincipal } from '../common/auth/principal';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { CreateApiKeyRequest, CreateMerchantRequest, CreateTerminalRequest } from './merchants.dto';
 import { parseLimit } from './merchants.rules';
 import { MerchantsService } from './merchants.service';
 
-/** Affiliation of merchants (admin only: routes without an access decorator are admin-only). */
+/** Affiliation of merchants: changes are admin-only (no access decorator); finance staff and auditors read. */
 @ApiTags('merchants')
 @ApiBearerAuth()
 @Controller('v1/merchants')
@@ -20,11 +20,13 @@ export class MerchantsController {
   }
 
   @Get()
+  @Roles('auditor', 'finance_operator', 'finance_approver')
   list(@Query('limit') limit?: string, @Query('cursor') cursor?: string) {
     return this.merchants.list(parseLimit(limit), cursor);
   }
 
   @Get(':id')
+  @Roles('auditor', 'finance_operator', 'finance_approver')
   get(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.merchants.get(id);
   }

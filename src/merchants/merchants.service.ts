@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { generateApiKey } from '../common/auth/secrets';
+import { MerchantKeyCache } from '../common/auth/merchant-key-cache';
 import { Clock } from '../common/clock';
 import { ApiProblem, problems } from '../common/problem';
 import type { Queryable } from '../database/queryable';
@@ -32,6 +33,7 @@ export class MerchantsService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly ledger: LedgerService,
     private readonly clock: Clock,
+    private readonly keyCache: MerchantKeyCache,
   ) {}
 
   /** Affiliates a merchant: its payable account (hot, deferred totals) and a first API key, shown once. */
@@ -114,6 +116,7 @@ export class MerchantsService {
       [keyId, merchantId, this.clock.now()],
     );
     if (!rows[0]) throw problems.notFound('API key');
+    this.keyCache.forget({ keyId });
     return rows[0];
   }
 

@@ -5,7 +5,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { problems } from '../problem';
 import { hashApiKey } from './secrets';
-import { ACCESS_RULE, AccessRule, Principal, ROLES, Role, StaffPrincipal } from './principal';
+import { MerchantKeyCache } from './merchant-key-cache';
+import { ACCESS_RULE, AccessRule, MerchantPrincipal, Principal, ROLES, Role, StaffPrincipal } from './principal';
 
 export interface AuthenticatedRequest {
   headers: Record<string, string | string[] | undefined>;
@@ -25,6 +26,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly jwt: JwtService,
     @InjectDataSource() private readonly db: DataSource,
+    private readonly merchantKeys: MerchantKeyCache,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -67,12 +69,17 @@ export class AuthGuard implements CanActivate {
     if (typeof key !== 'string' || key.length === 0 || key.length > 200) {
       throw problems.unauthenticated('Send X-Api-Key with the merchant key');
     }
+    const hash = hashApiKey(key);
+    const cached = this.merchantKeys.get(hash);
+    if (cached) return cached;
     const rows = await this.db.query(
       `SELECT id, merchant_id AS "merchantId", terminal_id AS "terminalId"
          FROM merchant_api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-      [hashApiKey(key)],
+      [hash],
     );
     if (!rows[0]) throw problems.unauthenticated('The API key is not valid');
-    return { kind: 'merchant', merchantId: rows[0].merchantId, keyId: rows[0].id, terminalId: rows[0].terminalId };
+    const principal: MerchantPrincipal = { kind: 'merchant', merchantId: rows[0].merchantId, keyId: rows[0].id, terminalId: rows[0].terminalId };
+    this.merchantKeys.remember(hash, principal);
+    return principal;
   }
 }
