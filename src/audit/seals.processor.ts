@@ -2,6 +2,7 @@ import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { OnApplicationBootstrap } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { QUEUES } from '../jobs/queues';
+import { keepScheduled } from '../jobs/schedules';
 import { SealsService } from './seals.service';
 
 /** How often final journal entries are sealed and folded into the daily totals. */
@@ -17,8 +18,8 @@ export class SealsProcessor extends WorkerHost implements OnApplicationBootstrap
     super();
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.queue.upsertJobScheduler('seal-entries', { every: SEAL_EVERY_MS }, { name: 'seal-entries', opts: { attempts: 1 } });
+  onApplicationBootstrap(): void {
+    keepScheduled(this.queue, 'seal-entries', { every: SEAL_EVERY_MS }, 'seal-entries', {}, { attempts: 1 });
   }
 
   async process(): Promise<{ blocks: number; entries: number; folded: number }> {

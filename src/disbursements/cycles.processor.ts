@@ -2,6 +2,7 @@ import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Queue } from 'bullmq';
 import { QUEUES } from '../jobs/queues';
+import { keepScheduled } from '../jobs/schedules';
 import { CyclesService } from './cycles.service';
 
 /** Worker settings of the cycles queue (read once at start; env so tests and the crash test can shorten them). */
@@ -29,8 +30,8 @@ export class CyclesProcessor extends WorkerHost implements OnApplicationBootstra
     super();
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.queue.upsertJobScheduler(DRAFT_SCHEDULER_ID, DRAFT_SCHEDULE, { name: 'scheduled-drafts' });
+  onApplicationBootstrap(): void {
+    keepScheduled(this.queue, DRAFT_SCHEDULER_ID, DRAFT_SCHEDULE, 'scheduled-drafts');
   }
 
   async process(job: Job): Promise<unknown> {

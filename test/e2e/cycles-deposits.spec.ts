@@ -273,7 +273,12 @@ describe('disbursement cycles: deposits and voucher loads', () => {
 
   it('schedules: a Job Scheduler makes the next monthly draft ahead of its payment day, once', async () => {
     const queue = t.app.get<Queue>(getQueueToken(QUEUES.cycles));
-    const scheduler = await queue.getJobScheduler(DRAFT_SCHEDULER_ID);
+    // Registered without blocking start-up (keepScheduled): wait for it.
+    let scheduler = await queue.getJobScheduler(DRAFT_SCHEDULER_ID);
+    for (let i = 0; i < 50 && !scheduler; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      scheduler = await queue.getJobScheduler(DRAFT_SCHEDULER_ID);
+    }
     expect(scheduler?.pattern).toBe('0 6 * * *');
     const program = await createProgram(t.db, ledger, { rules: 'pension', budget: '10000.00' });
     await addBeneficiaries(t.db, program.id, 2);
