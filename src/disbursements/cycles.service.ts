@@ -1,5 +1,5 @@
 import { InjectFlowProducer, InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { FlowProducer, Queue } from 'bullmq';
 import Decimal from 'decimal.js';
@@ -12,6 +12,7 @@ import { ApiProblem, problems } from '../common/problem';
 import type { Queryable } from '../database/queryable';
 import { QUEUES } from '../jobs/queues';
 import { LedgerService } from '../ledger/ledger.service';
+import { MetricsService } from '../ops/metrics.service';
 import { ProgramRules } from '../programs/program-rules';
 import {
   chunkRanges,
@@ -115,6 +116,8 @@ export class CyclesService {
     private readonly clock: Clock,
     @InjectQueue(QUEUES.cycles) private readonly queue: Queue,
     @InjectFlowProducer(CYCLES_FLOW) private readonly flow: FlowProducer,
+    // Absent in CLI contexts (no OpsModule): nothing is counted there.
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   async findProgram(programId: string, q: Queryable = this.db): Promise<ProgramRow> {
@@ -514,11 +517,15 @@ export class CyclesService {
   /** Posts lines from..to of a running cycle (one SQL call; see cycle_post_chunk in the migration). */
   async postChunk(cycleId: string, from: number, to: number): Promise<{ posted: number; postedTotal: string; exceptions: number; exceptionsTotal: string }> {
     const rows = await this.db.query(
-      `SELECT posted, posted_total::text AS "postedTotal", exceptions, exceptions_total::text AS "exceptionsTotal"
+      `SELECT posted, posted_total::text AS "postedTotal", exceptions, exceptions_total::text AS "exceptionsTotal",
+              (SELECT entry_kind FROM disbursement_cycles WHERE id = $1) AS "entryKind"
          FROM cycle_post_chunk($1, $2, $3, $4)`,
       [cycleId, from, to, this.clock.now()],
     );
-    return rows[0];
+    const { entryKind, ...result } = rows[0];
+    // monedero_cycle_lines_posted_total{kind}: kind is the entry kind (cycle_deposit, cycle_voucher_load, cycle_tranche).
+    if (result.posted > 0) this.metrics?.cycleLinesPosted.inc({ kind: entryKind }, result.posted);
+    return result;
   }
 
   /**

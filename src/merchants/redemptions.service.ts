@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { MerchantPrincipal } from '../common/auth/principal';
@@ -7,6 +7,7 @@ import { Clock } from '../common/clock';
 import { formatMoney } from '../common/money';
 import { ReplayedResponse } from '../common/problem';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { MetricsService } from '../ops/metrics.service';
 import type { CaptureRequest, RedeemRequest, RefundRequest } from './merchants.dto';
 import { decodeCursor, encodeCursor, maskInstrumentNumber, parseTimeRange, problemFromBody } from './merchants.rules';
 
@@ -32,6 +33,8 @@ export class RedemptionsService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    // Absent in CLI contexts (no OpsModule): nothing is counted there.
+    @Optional() private readonly metrics?: MetricsService,
   ) {
     this.holdTtl = `${config.AUTHORIZATION_TTL_SECONDS} seconds`;
   }
@@ -58,6 +61,7 @@ export class RedemptionsService {
         idem.fingerprint,
       ],
     );
+    this.count(op, rows[0]);
     return this.outcome(rows[0]);
   }
 
@@ -130,7 +134,15 @@ export class RedemptionsService {
       `SELECT o_status AS status, o_body AS body FROM merchant_resolve_authorization($1, $2, $3, $4, $5::numeric, $6)`,
       [op, merchant.merchantId, merchant.terminalId, id, amount, this.clock.now()],
     );
+    this.count(op, rows[0]);
     return this.outcome(rows[0]);
+  }
+
+  /** monedero_redemptions_total{operation, outcome}: the resulting status (captured, authorized, voided), the refusal code, or replayed. */
+  private count(operation: string, row: { status: number; body: Body; replayed?: boolean }): void {
+    if (!this.metrics) return;
+    const outcome = row.replayed ? 'replayed' : row.status >= 400 ? String(row.body?.code ?? `http_${row.status}`) : String(row.body?.status ?? 'ok');
+    this.metrics.redemptions.inc({ operation, outcome });
   }
 
   private outcome(row: { status: number; body: Body; replayed?: boolean }): Body {

@@ -1,9 +1,27 @@
+// Own queue prefix: this file's in-process worker must be the one that posts its cycle (counters are per process).
+process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:ops`;
+
+import { CyclesService } from '../../src/disbursements/cycles.service';
+import { LedgerService } from '../../src/ledger/ledger.service';
 import { createTestApp, TestApp } from '../support/app';
+import { addBeneficiaries, createProgram as createCycleProgram, waitForCycle } from '../support/cycle-fixtures';
+import { createInstrument, createMerchant, createProgram, idem } from '../support/merchant-fixtures';
+
+/** The value of one sample of the Prometheus text (0 when absent). */
+function sample(text: string, name: string, labels: Record<string, string>): number {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const inner = line.slice(name.length + 1, line.indexOf('}'));
+    if (want.every((w) => inner.split(',').includes(w))) return Number(line.slice(line.indexOf('}') + 1).trim());
+  }
+  return 0;
+}
 
 describe('operating the service: metrics and queue dashboard', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ role: 'all', now: new Date('2016-02-25T18:00:00Z') });
   });
   afterAll(() => t.close());
 
@@ -28,5 +46,37 @@ describe('operating the service: metrics and queue dashboard', () => {
     expect(page.text).toMatch(/<html/i);
     const api = await t.http.get('/queues/api/queues').set('Authorization', basic(admin.username)).expect(200);
     expect(api.body.queues.map((q: { name: string }) => q.name)).toEqual(expect.arrayContaining(['cycles', 'holds', 'settlement']));
+  });
+
+  it('counts redemptions by operation and outcome, and cycle lines posted by kind', async () => {
+    const before = (await t.http.get('/metrics').expect(200)).text;
+    const ledger = t.app.get(LedgerService);
+    const admin = await t.staff('admin');
+    const program = await createProgram(t.db, ledger);
+    const card = await createInstrument(t.db, ledger, program, { balance: '10.00' });
+    const merchant = await createMerchant(t, admin);
+    const redeem = (amount: string, pin = card.pin) =>
+      t.http.post('/v1/redemptions').set(merchant.headers).set(idem()).send({ instrumentNumber: card.number, pin, amount });
+    await redeem('4.00').expect(201);
+    await redeem('4.00').expect(201);
+    const short = await redeem('4.00'); // 2.00 left
+    expect(short.status).toBe(422);
+    const wrongPin = card.pin === '0000' ? '1111' : '0000';
+    const refused = await redeem('1.00', wrongPin);
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+
+    const cycles = t.app.get(CyclesService);
+    const pension = await createCycleProgram(t.db, ledger, { rules: 'pension', budget: '100000.00' });
+    await addBeneficiaries(t.db, pension.id, 3);
+    const d = await cycles.createDraft(pension.id, { period: '2016-03', kind: 'deposit' }, { userId: null, name: 'test:preparer' });
+    await cycles.approve(d.id, { userId: null, name: 'test:approver' });
+    await waitForCycle(t.db, d.id, ['completed'], 20000);
+
+    const after = (await t.http.get('/metrics').expect(200)).text;
+    const delta = (name: string, labels: Record<string, string>) => sample(after, name, labels) - sample(before, name, labels);
+    expect(delta('monedero_redemptions_total', { operation: 'redeem', outcome: 'captured' })).toBe(2);
+    expect(delta('monedero_redemptions_total', { operation: 'redeem', outcome: short.body.code })).toBe(1);
+    expect(delta('monedero_redemptions_total', { operation: 'redeem', outcome: refused.body.code })).toBe(1);
+    expect(delta('monedero_cycle_lines_posted_total', { kind: 'cycle_deposit' })).toBe(3);
   });
 });
