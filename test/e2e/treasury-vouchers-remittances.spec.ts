@@ -177,8 +177,12 @@ describe('treasury: voucher expiry sweep and remittances', () => {
     expect(lines.filter((l) => l.includes(',fiscal_year_close,'))).toHaveLength(1);
 
     const list = await t.http.get(`/v1/remittances?programId=${program.id}&limit=1`).set(approver.auth).expect(200);
+    // Two remittances of this program: the approved one and the one inserted by hand above.
     expect(list.body.data).toHaveLength(1);
-    expect(list.body.nextCursor).toBeNull();
+    const page2 = await t.http.get(`/v1/remittances?programId=${program.id}&limit=1&cursor=${list.body.nextCursor}`).set(approver.auth).expect(200);
+    expect(page2.body.data).toHaveLength(1);
+    expect(page2.body.data[0].id).not.toBe(list.body.data[0].id);
+    expect(page2.body.nextCursor).toBeNull();
   });
 
   it('a cancelled draft returns its reintegros to pending and they can be remitted once more', async () => {
