@@ -15,7 +15,7 @@ export const PERMISSIONS = {
   prepareRemittance: ['finance_operator'],
   approveRemittance: ['finance_approver'],
   cancelRemittance: ['finance_operator', 'finance_approver'],
-  viewMerchants: [],
+  viewMerchants: READ_FINANCE,
   viewSettlements: READ_FINANCE,
   viewReconciliation: READ_FINANCE,
   viewIntegrity: ['auditor'],
