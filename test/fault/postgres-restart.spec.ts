@@ -3,6 +3,7 @@ import { money } from '../../src/common/money';
 import { migrate } from '../../src/database/migrate';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { createTestApp, TestApp } from '../support/app';
+import { sealAndCheckIntegrity } from '../support/integrity';
 import { fund, testAccount } from '../support/ledger-fixtures';
 import { ThrowawayPostgres } from '../support/throwaway-servers';
 
@@ -62,5 +63,11 @@ describe('fault: PostgreSQL restarted under the running service', () => {
       ],
     });
     expect((await ledger.balance(account.id)).posted.toFixed(2)).toBe('6.00');
+
+    // After the outage the audit integrity check passes (seals, entries, totals) on this database.
+    const integrity = await sealAndCheckIntegrity(t.app);
+    expect(integrity).toMatchObject({ ok: true, problems: [] });
+    expect(integrity.checkedEntries).toBeGreaterThanOrEqual(2);
+    expect(integrity.sealedEntries).toBe(integrity.checkedEntries);
   });
 });

@@ -3,6 +3,7 @@ import type { Queue } from 'bullmq';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { QUEUES } from '../../src/jobs/queues';
 import { createTestApp, TestApp } from '../support/app';
+import { sealAndCheckIntegrity } from '../support/integrity';
 import { createInstrument, createMerchant, createProgram, idem } from '../support/merchant-fixtures';
 import { ThrowawayRedis } from '../support/throwaway-servers';
 
@@ -66,5 +67,10 @@ describe('fault: Redis stopped while merchants redeem', () => {
     const schedulers = await queue.getJobSchedulers();
     expect(schedulers.map((s) => s.key)).toContain('expire-holds');
     await t.http.get('/health/ready').expect(200);
+
+    // The audit integrity check passes afterwards (every redemption balanced, totals = postings).
+    const integrity = await sealAndCheckIntegrity(t.app);
+    expect(integrity).toMatchObject({ ok: true, problems: [] });
+    expect(integrity.checkedEntries).toBeGreaterThanOrEqual(21);
   });
 });

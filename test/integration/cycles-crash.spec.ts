@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CyclesService } from '../../src/disbursements/cycles.service';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { createTestApp, TestApp } from '../support/app';
+import { sealAndCheckIntegrity } from '../support/integrity';
 import { addBeneficiaries, balanceOf, createProgram, ledgerTotalsOfCycle, waitForCycle } from '../support/cycle-fixtures';
 
 const LINES = 40000;
@@ -84,5 +85,10 @@ describe('crash safety of cycles', () => {
     const replay = await Promise.all(Array.from({ length: LINES / 1000 }, (_, i) => cycles.postChunk(draft.id, i * 1000 + 1, (i + 1) * 1000)));
     expect(replay.every((r) => r.posted === 0 && r.exceptions === 0)).toBe(true);
     expect((await ledgerTotalsOfCycle(t.db, draft.id)).entries).toBe(LINES);
+
+    // And the audit integrity check passes over the whole ledger.
+    const integrity = await sealAndCheckIntegrity(t.app);
+    expect(integrity).toMatchObject({ ok: true, problems: [] });
+    expect(integrity.checkedEntries).toBeGreaterThanOrEqual(LINES);
   });
 });
