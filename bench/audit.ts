@@ -1,6 +1,5 @@
 import { Client } from 'pg';
-import { loadConfig } from '../src/config/config';
-import { migrate } from '../src/database/migrate';
+import { freshBenchDatabase } from './support';
 
 /**
  * `npm run bench -- audit [--postings N] [--queries Q]`
@@ -25,17 +24,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const batch = 500_000;
   const cold = 20_000;
 
-  const base = new URL(loadConfig().DATABASE_URL);
-  base.pathname = '/postgres';
-  const admin = new Client({ connectionString: base.toString() });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS monedero_bench_audit WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE monedero_bench_audit`);
-  await admin.end();
-  const url = new URL(base.toString());
-  url.pathname = '/monedero_bench_audit';
-  await migrate({ DATABASE_URL: url.toString(), DB_POOL_SIZE: 2, DB_STATEMENT_TIMEOUT_MS: 3_600_000 });
-  const db = new Client({ connectionString: url.toString() });
+  const url = await freshBenchDatabase('monedero_bench_audit');
+  const db = new Client({ connectionString: url });
   await db.connect();
   const t = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
     const s = process.hrtime.bigint();

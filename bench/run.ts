@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { benchEnvironment } from './support';
 
 /**
  * `npm run bench -- <name> [args…]` runs bench/<name>.ts, whose `run(args)` returns the figures;
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const result = await bench.run(args);
-  console.log(JSON.stringify({ bench: name, at: new Date().toISOString(), ...result }, null, 2));
+  console.log(JSON.stringify({ bench: name, at: new Date().toISOString(), ...benchEnvironment(), ...result }, null, 2));
 }
 
 main().then(

@@ -53,29 +53,38 @@ export class ThrowawayPostgres {
   private constructor(
     readonly port: number,
     private readonly dir: string,
+    private readonly settings: Record<string, string>,
   ) {}
 
   static available(): boolean {
     return existsSync('/usr/lib/postgresql') && existsSync(postgresBin('initdb'));
   }
 
-  static async create(): Promise<ThrowawayPostgres> {
+  /**
+   * `settings` are extra server settings (`-c name=value`); tests default to fsync off for speed,
+   * benchmarks pass `{ fsync: 'on', … }` to measure durable commits.
+   */
+  static async create(settings: Record<string, string> = {}): Promise<ThrowawayPostgres> {
     const dir = mkdtempSync(join(tmpdir(), 'monedero-pg-'));
     if (process.getuid?.() === 0) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
     asPostgres(postgresBin('initdb'), ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
-    const pg = new ThrowawayPostgres(await freePort(), dir);
+    const pg = new ThrowawayPostgres(await freePort(), dir, { fsync: 'off', max_connections: '60', ...settings });
     await pg.start();
     return pg;
   }
 
   get url(): string {
-    return `postgres://postgres@127.0.0.1:${this.port}/monedero_fault_test`;
+    return this.urlFor('monedero_fault_test');
+  }
+
+  urlFor(database: string): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
   }
 
   async start(): Promise<void> {
     asPostgres(postgresBin('pg_ctl'), [
       '-D', join(this.dir, 'data'), '-l', join(this.dir, 'log'), '-w', '-t', '30',
-      '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60`,
+      '-o', [`-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1`, ...Object.entries(this.settings).map(([k, v]) => `-c ${k}=${v}`)].join(' '),
       'start',
     ]);
     await waitForPort(this.port);
@@ -86,8 +95,13 @@ export class ThrowawayPostgres {
   }
 
   async destroy(): Promise<void> {
+    this.destroySync();
+  }
+
+  /** Synchronous, so it can run from a process 'exit' handler. */
+  destroySync(): void {
     try {
-      await this.stop();
+      asPostgres(postgresBin('pg_ctl'), ['-D', join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']);
     } catch {
       // already stopped
     }
