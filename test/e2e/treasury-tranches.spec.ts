@@ -82,7 +82,7 @@ describe('treasury: unproven tranches become reintegro demands', () => {
     expect((await events(grants.late.id)).map((e) => e.kind)).toEqual(['reminder', 'warning', 'reintegro_demand']);
 
     // Re-runs post nothing more (after the demand the letters stop).
-    const again = await sweeps.trancheProofs({ programId: program.id, date: '2016-04-25' });
+    const again = await sweeps.trancheProofs({ programId: program.id, date: '2016-04-19' });
     expect(again.demands).toEqual([]);
     const [n] = await t.db.query(`SELECT count(*)::int AS n FROM journal_entries WHERE kind = 'unproven_tranche' AND metadata->>'grantId' = ANY($1)`, [[grants.late.id, grants.short.id, grants.proven.id]]);
     expect(n.n).toBe(2);
