@@ -151,7 +151,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const say = (line: string) => o.log && process.stderr.write(`${line}\n`);
   const bar = (label: string, total: number) => {
     const b = o.progress
-      ? new SingleBar({ format: ` ${label.padEnd(28)} |{bar}| {percentage}% | {value}/{total} | {duration_formatted}`, stream: process.stderr, hideCursor: true, etaBuffer: 50 }, Presets.shades_classic)
+      ? new SingleBar({ format: ` ${label.padEnd(32)} |{bar}| {percentage}% | {value}/{total} | {duration_formatted}`, stream: process.stderr, hideCursor: true, etaBuffer: 50 }, Presets.shades_classic)
       : null;
     b?.start(Math.max(total, 1), 0);
     return {
