@@ -3,7 +3,8 @@ import type { Queue } from 'bullmq';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { QUEUES } from '../../src/jobs/queues';
 import { createTestApp, TestApp } from '../support/app';
-import { sealAndCheckIntegrity } from '../support/integrity';
+import { sealAndCheckIntegrity, siblingTestDatabase } from '../support/integrity';
+import { isolatedDatabase } from '../support/isolated-database';
 import { createInstrument, createMerchant, createProgram, idem } from '../support/merchant-fixtures';
 import { ThrowawayRedis } from '../support/throwaway-servers';
 
@@ -11,9 +12,11 @@ import { ThrowawayRedis } from '../support/throwaway-servers';
 describe('fault: Redis stopped while merchants redeem', () => {
   let redis: ThrowawayRedis;
   let t: TestApp;
-  const saved = { url: process.env.REDIS_URL, prefix: process.env.QUEUE_PREFIX };
+  const saved = { url: process.env.REDIS_URL, prefix: process.env.QUEUE_PREFIX, database: process.env.DATABASE_URL };
 
   beforeAll(async () => {
+    // A database of its own: the final integrity check covers exactly what this test did.
+    process.env.DATABASE_URL = await isolatedDatabase(siblingTestDatabase('redisfault'));
     redis = await ThrowawayRedis.create();
     process.env.REDIS_URL = redis.url;
     process.env.QUEUE_PREFIX = 'fault-redis';
@@ -23,6 +26,7 @@ describe('fault: Redis stopped while merchants redeem', () => {
   afterAll(async () => {
     process.env.REDIS_URL = saved.url;
     process.env.QUEUE_PREFIX = saved.prefix;
+    process.env.DATABASE_URL = saved.database;
     await redis?.start(); // let the app close its connections cleanly (no-op if running)
     await t?.close();
     await redis?.stop();

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { CyclesService } from '../../src/disbursements/cycles.service';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { createTestApp, TestApp } from '../support/app';
-import { sealAndCheckIntegrity } from '../support/integrity';
+import { sealAndCheckIntegrity, siblingTestDatabase } from '../support/integrity';
+import { isolatedDatabase } from '../support/isolated-database';
 import { addBeneficiaries, balanceOf, createProgram, ledgerTotalsOfCycle, waitForCycle } from '../support/cycle-fixtures';
 
 const LINES = 40000;
@@ -30,12 +31,17 @@ describe('crash safety of cycles', () => {
   let t: TestApp;
   const workers: ChildProcess[] = [];
 
+  const savedDatabase = process.env.DATABASE_URL;
+
   beforeAll(async () => {
+    // A database of its own (the workers inherit it): the final integrity check covers exactly this cycle.
+    process.env.DATABASE_URL = await isolatedDatabase(siblingTestDatabase('cyclecrash'));
     t = await createTestApp({ role: 'api', now: new Date('2016-02-25T18:00:00Z') });
   });
   afterAll(async () => {
     for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGTERM');
     await t.close();
+    process.env.DATABASE_URL = savedDatabase;
   });
 
   it('a worker killed (SIGKILL) mid-cycle: a new worker finishes it, every line posted exactly once, totals match', async () => {

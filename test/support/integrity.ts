@@ -17,3 +17,9 @@ export async function sealAndCheckIntegrity(app: INestApplicationContext) {
     sealedEntries: report.sealedEntries,
   };
 }
+
+/** `monedero_<x>_<suffix>_test` next to the test database (for isolatedDatabase): suites whose integrity check must not see other suites' fixtures. */
+export function siblingTestDatabase(suffix: string): string {
+  const base = new URL(process.env.DATABASE_URL!).pathname.slice(1).replace(/_test$/, '');
+  return `${base}_${suffix}_test`;
+}
