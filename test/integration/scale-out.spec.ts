@@ -99,7 +99,8 @@ describe('scale-out: 2 API + 2 worker processes', () => {
 
   it('runs a cycle and redemption traffic across the processes; nothing is posted twice and integrity holds', async () => {
     const [api1, api2] = children.filter((c) => c.role === 'api').map((c) => `http://127.0.0.1:${c.port}`);
-    const call = async (base: string, method: string, path: string, headers: Record<string, string>, body?: unknown) => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const call = async (base: string, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> => {
       const res = await fetch(`${base}${path}`, {
         method,
         headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
