@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { SettlementService } from '../../src/merchants/settlement.service';
 import { createTestApp, TestApp } from '../support/app';
+import { isolatedDatabase } from '../support/isolated-database';
 import { createInstrument, createMerchant, createProgram, FixtureMerchant, FixtureProgram, idem } from '../support/merchant-fixtures';
 
 describe('settlement and merchant lists', () => {
@@ -14,8 +15,13 @@ describe('settlement and merchant lists', () => {
   let finance: Awaited<ReturnType<TestApp['staff']>>;
   const redemptionIds: string[] = [];
 
+  const savedDatabaseUrl = process.env.DATABASE_URL;
+
   beforeAll(async () => {
     process.env.SETTLEMENT_DIR = mkdtempSync(join(tmpdir(), 'monedero-settlement-'));
+    // Settlement nets every merchant's unsettled captures up to the cut-off: a database of its
+    // own keeps other test files' redemptions out of these totals.
+    process.env.DATABASE_URL = await isolatedDatabase('monedero_settlement_test');
     // 12:00 on 15 March 2026 in Mexico City (UTC−6).
     t = await createTestApp({ now: new Date('2026-03-15T18:00:00.000Z') });
     ledger = t.app.get(LedgerService);
@@ -24,7 +30,10 @@ describe('settlement and merchant lists', () => {
     program = await createProgram(t.db, ledger);
     shop = await createMerchant(t, admin, { name: 'Abarrotes "La Esperanza"', bankAccount: '012180001234567897' });
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    process.env.DATABASE_URL = savedDatabaseUrl;
+  });
 
   const redeem = async (amount: string) => {
     const card = await createInstrument(t.db, ledger, program, { balance: '500.00' });

@@ -162,13 +162,17 @@ describe('programs, padrón and instruments (API.md)', () => {
         ['PENSION-AM', 'UNIFORMES', 'UTILES', 'SEGURO-VF', 'DESEMPLEO', 'PROFACE', 'COOPERATIVAS', 'ECONOMIA-SOCIAL', 'FONAES', 'FONDESOC'].map((b) => `${b}-${year}`),
       );
       expect(first.every((r) => r.created)).toBe(true);
-      const accountsBefore = (await t.db.query(`SELECT count(*)::int AS n FROM ledger_accounts`))[0].n;
+      // Only this load's accounts: other test files create accounts in the same database concurrently.
+      const ids = first.map((r) => r.id);
+      const countAccounts = async () =>
+        (await t.db.query(`SELECT count(*)::int AS n FROM ledger_accounts WHERE program_id = ANY ($1) OR code = 'treasury:MXN'`, [ids]))[0].n;
+      const accountsBefore = await countAccounts();
       const second = await programs.loadFixtures({ fiscalYear: year, appropriate: true }, 'test');
       const third = await programs.loadFixtures({ fiscalYear: year, appropriate: true }, 'test');
       expect(second.some((r) => r.created)).toBe(false);
       expect(third.map((r) => r.id)).toEqual(first.map((r) => r.id));
       // Only the treasury account may be new; appropriation posted once despite two loads.
-      expect((await t.db.query(`SELECT count(*)::int AS n FROM ledger_accounts`))[0].n - accountsBefore).toBeLessThanOrEqual(1);
+      expect((await countAccounts()) - accountsBefore).toBeLessThanOrEqual(1);
       const uniformes = await programs.findByCode(`UNIFORMES-${year}`);
       expect(uniformes!.rules.voucherExpiresOn).toBe(`${year}-12-31`);
       expect(uniformes!.instrumentType).toBe('voucher');
