@@ -8,6 +8,7 @@ import { PadronImportFk1763700200001 } from './1763700200001-padron-import-fk';
 import { Merchants1763700300000 } from './1763700300000-merchants';
 import { MerchantsHotPath1763700300001 } from './1763700300001-merchants-hot-path';
 import { Treasury1763700600000 } from './1763700600000-treasury';
+import { TreasurySweepSpeed1763700600001 } from './1763700600001-treasury-sweep-speed';
 
 /** Every migration, in order. New migrations are appended here; merged ones are never edited. */
-export const MIGRATIONS = [Foundation1763700000000, ProgramsPadronInstruments1763700100000, PadronAccessImports1763700200000, PadronImportFk1763700200001, Merchants1763700300000, MerchantsHotPath1763700300001, DisbursementCycles1763700500000, CycleChunkSpeed1763700500001, Audit1763700400000, Treasury1763700600000];
+export const MIGRATIONS = [Foundation1763700000000, ProgramsPadronInstruments1763700100000, PadronAccessImports1763700200000, PadronImportFk1763700200001, Merchants1763700300000, MerchantsHotPath1763700300001, DisbursementCycles1763700500000, CycleChunkSpeed1763700500001, Audit1763700400000, Treasury1763700600000, TreasurySweepSpeed1763700600001];

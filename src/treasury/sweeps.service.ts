@@ -96,6 +96,17 @@ export class SweepsService {
     const out = { kind: 'voucher-expiry', asOf: now.toISOString(), programs: [] as Array<Record<string, unknown>>, vouchers: 0, total: '0.00', entries: 0 };
     let grand = money('0');
     for (const p of programs) {
+      // Nothing left to sweep (a re-run): one anti-join instead of walking every chunk.
+      const [left] = await this.db.query(
+        `SELECT EXISTS (
+           SELECT 1 FROM instruments i JOIN programs pr ON pr.id = i.program_id
+            WHERE i.program_id = $1 AND i.kind = 'voucher'
+              AND ((i.expires_at IS NOT NULL AND i.expires_at <= $2)
+                   OR (pr.rules ? 'voucherExpiresOn' AND (((pr.rules->>'voucherExpiresOn')::date + 1)::timestamp AT TIME ZONE pr.time_zone) <= $2))
+              AND NOT EXISTS (SELECT 1 FROM treasury_voucher_sweeps s WHERE s.instrument_id = i.id)) AS "left"`,
+        [p.id, now],
+      );
+      if (!left.left) continue;
       let after: string | null = null;
       let vouchers = 0;
       let entries = 0;
