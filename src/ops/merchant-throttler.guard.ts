@@ -1,5 +1,5 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
-import { ThrottlerGuard } from '@nestjs/throttler';
+import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
 import { createHash } from 'node:crypto';
 import { ACCESS_RULE, AccessRule } from '../common/auth/principal';
 import { ApiProblem } from '../common/problem';
@@ -21,7 +21,9 @@ export class MerchantThrottlerGuard extends ThrottlerGuard {
     return typeof key === 'string' ? createHash('sha256').update(key).digest('hex').slice(0, 32) : `ip:${req.ip}`;
   }
 
-  protected override async throwThrottlingException(): Promise<void> {
-    throw new ApiProblem(429, 'rate_limited', 'Too many requests for this API key; slow down and retry');
+  protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+    const seconds = Math.max(1, Math.ceil(detail.timeToBlockExpire));
+    context.switchToHttp().getResponse<{ header(name: string, value: string): unknown }>().header('Retry-After', String(seconds));
+    throw new ApiProblem(429, 'rate_limited', `Too many requests for this API key; retry in ${seconds} s`);
   }
 }

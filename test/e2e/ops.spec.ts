@@ -83,3 +83,43 @@ describe('operating the service: metrics and queue dashboard', () => {
     expect(delta('monedero_cycle_lines_posted_total', { kind: 'cycle_deposit' })).toBe(3);
   });
 });
+
+describe('limits answer with clear problem documents', () => {
+  let t: TestApp;
+  const saved = process.env.MERCHANT_RATE_LIMIT_PER_SECOND;
+  beforeAll(async () => {
+    process.env.MERCHANT_RATE_LIMIT_PER_SECOND = '5';
+    t = await createTestApp();
+  });
+  afterAll(async () => {
+    process.env.MERCHANT_RATE_LIMIT_PER_SECOND = saved;
+    await t.close();
+  });
+
+  it('limits each merchant API key per second: 429 rate_limited with Retry-After', async () => {
+    const admin = await t.staff('admin');
+    const m = await t.http
+      .post('/v1/merchants')
+      .set(admin.auth)
+      .send({ name: 'Limited store', category: 'grocery', address: { state: 'DF' } })
+      .expect(201);
+    const replies = await Promise.all(Array.from({ length: 12 }, () => t.http.get('/v1/merchant/settlements').set('X-Api-Key', m.body.apiKey)));
+    const limited = replies.filter((r) => r.status === 429);
+    expect(replies.filter((r) => r.status === 200).length).toBeLessThanOrEqual(5);
+    expect(limited.length).toBeGreaterThanOrEqual(7);
+    expect(limited[0].headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(limited[0].body.code).toBe('rate_limited');
+    expect(limited[0].headers['retry-after']).toBeDefined();
+    // Another key is counted on its own.
+    const other = await t.http.post(`/v1/merchants/${m.body.id}/api-keys`).set(admin.auth).send({}).expect(201);
+    await t.http.get('/v1/merchant/settlements').set('X-Api-Key', other.body.apiKey).expect(200);
+  });
+
+  it('refuses a body over 1 MiB with 413 payload_too_large, before any work', async () => {
+    const huge = JSON.stringify({ username: 'x'.repeat(1024 * 1024 + 10), password: 'y' });
+    const res = await t.http.post('/v1/auth/token').set('content-type', 'application/json').send(huge);
+    expect(res.status).toBe(413);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body.code).toBe('payload_too_large');
+  });
+});

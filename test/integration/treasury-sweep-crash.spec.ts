@@ -38,20 +38,29 @@ describe('crash safety of the voucher-expiry sweep', () => {
     await appropriate(ledger, program, '10000000.00');
     await addBeneficiaries(t.db, program.id, VOUCHERS, { instrumentKind: 'voucher', expiresAt: '2017-01-01T06:00:00Z' });
     // Load every voucher set-based (one entry, one posting each): 150.00, or 75.35 for every third.
-    const [load] = await t.db.query(`INSERT INTO journal_entries (kind, idempotency_key, effective_at) VALUES ('cycle_voucher_load', $1, now()) RETURNING id`, [`test-load:${program.id}`]);
-    await t.db.query(
-      `WITH v AS (SELECT i.account_id, CASE WHEN row_number() OVER (ORDER BY i.id) % 3 = 0 THEN 75.35 ELSE 150.00 END AS amt FROM instruments i WHERE i.program_id = $2)
-       INSERT INTO postings (entry_id, account_id, side, amount, effective_at)
-       SELECT $1::uuid, account_id, 'credit', amt, now() FROM v
-       UNION ALL SELECT $1::uuid, $3::uuid, 'debit', (SELECT sum(amt) FROM v), now()`,
-      [load.id, program.id, program.budgetAccountId],
-    );
-    await t.db.query(
-      `UPDATE ledger_accounts a SET posted_credits = a.posted_credits + p.amount FROM postings p WHERE p.entry_id = $1 AND p.side = 'credit' AND a.id = p.account_id`,
-      [load.id],
-    );
-    const [{ total }] = await t.db.query(`SELECT amount::text AS total FROM postings WHERE entry_id = $1 AND side = 'debit'`, [load.id]);
-    await t.db.query(`UPDATE ledger_accounts SET posted_debits = posted_debits + $2 WHERE id = $1`, [program.budgetAccountId, total]);
+    // One transaction and one instant, so the entry, its postings and the account totals agree at
+    // every moment (the integrity check of other suites sharing this database sees no half-load).
+    const loadedAt = new Date();
+    const total: string = await t.db.transaction(async (m) => {
+      const [load] = await m.query(`INSERT INTO journal_entries (kind, idempotency_key, effective_at) VALUES ('cycle_voucher_load', $1, $2) RETURNING id`, [
+        `test-load:${program.id}`,
+        loadedAt,
+      ]);
+      await m.query(
+        `WITH v AS (SELECT i.account_id, CASE WHEN row_number() OVER (ORDER BY i.id) % 3 = 0 THEN 75.35 ELSE 150.00 END AS amt FROM instruments i WHERE i.program_id = $2)
+         INSERT INTO postings (entry_id, account_id, side, amount, effective_at)
+         SELECT $1::uuid, account_id, 'credit', amt, $4::timestamptz FROM v
+         UNION ALL SELECT $1::uuid, $3::uuid, 'debit', (SELECT sum(amt) FROM v), $4::timestamptz`,
+        [load.id, program.id, program.budgetAccountId, loadedAt],
+      );
+      await m.query(
+        `UPDATE ledger_accounts a SET posted_credits = a.posted_credits + p.amount FROM postings p WHERE p.entry_id = $1 AND p.side = 'credit' AND a.id = p.account_id`,
+        [load.id],
+      );
+      const [{ sum }] = await m.query(`SELECT amount::text AS sum FROM postings WHERE entry_id = $1 AND side = 'debit'`, [load.id]);
+      await m.query(`UPDATE ledger_accounts SET posted_debits = posted_debits + $2 WHERE id = $1`, [program.budgetAccountId, sum]);
+      return sum;
+    });
     expect(total).toBe('3753500.00');
 
     const queue = t.app.get<Queue>(getQueueToken(QUEUES.sweeps));

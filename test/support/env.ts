@@ -5,3 +5,5 @@ process.env.REDIS_URL ??= 'redis://127.0.0.1:6379';
 process.env.QUEUE_PREFIX ??= 'monedero-test';
 process.env.LOG_LEVEL ??= 'silent';
 process.env.MIGRATIONS_RUN = 'false';
+// Concurrency tests fire hundreds of requests with one key; test/e2e/ops.spec.ts tests the limit itself.
+process.env.MERCHANT_RATE_LIMIT_PER_SECOND ??= '100000';

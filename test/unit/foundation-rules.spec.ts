@@ -94,3 +94,15 @@ describe('business dates', () => {
     expect(businessDate(new Date('2017-01-01T06:00:00Z'), 'America/Mexico_City')).toBe('2017-01-01');
   });
 });
+
+describe('database errors that are not server faults', () => {
+  const { problemFromDatabaseError } = require('../../src/common/db-errors');
+  it('maps a statement timeout to 503 database_timeout and a lost connection to 503 service_unavailable', () => {
+    expect(problemFromDatabaseError({ code: '57014' })).toMatchObject({ status: 503, code: 'database_timeout' });
+    expect(problemFromDatabaseError({ code: 'ECONNREFUSED' })).toMatchObject({ status: 503, code: 'service_unavailable' });
+    expect(problemFromDatabaseError({ driverError: { code: '57P01' } })).toMatchObject({ status: 503, code: 'service_unavailable' });
+    expect(problemFromDatabaseError({ code: 'MN001' })).toMatchObject({ status: 422, code: 'insufficient_funds' });
+    expect(problemFromDatabaseError({ code: '23514', constraint: 'ledger_accounts_no_negative' })).toMatchObject({ status: 422, code: 'insufficient_funds' });
+    expect(problemFromDatabaseError(new Error('syntax error'))).toBeUndefined();
+  });
+});
