@@ -1,6 +1,5 @@
-import { Client } from 'pg';
 import { loadConfig } from '../src/config/config';
-import { migrate } from '../src/database/migrate';
+import { migrate, recreateDatabase } from '../src/database/migrate';
 import { ThrowawayPostgres } from '../test/support/throwaway-servers';
 
 /**
@@ -45,16 +44,10 @@ async function serverUrl(database: string): Promise<string> {
 
 /** A freshly migrated benchmark database of its own (never the service's or the tests'). */
 export async function freshBenchDatabase(name: string): Promise<string> {
-  const url = new URL(await serverUrl(name));
-  url.pathname = '/postgres';
-  const admin = new Client({ connectionString: url.toString() });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  url.pathname = `/${name}`;
-  await migrate({ DATABASE_URL: url.toString(), DB_POOL_SIZE: 2, DB_STATEMENT_TIMEOUT_MS: 600000 });
-  return url.toString();
+  const url = await serverUrl(name);
+  await recreateDatabase(url);
+  await migrate({ DATABASE_URL: url, DB_POOL_SIZE: 2, DB_STATEMENT_TIMEOUT_MS: 600000 });
+  return url;
 }
 
 /** What the figures were measured on, for the printed JSON. */

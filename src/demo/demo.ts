@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../app.module';
 import { configureHttpApp, createFastifyAdapter } from '../app.setup';
@@ -20,7 +19,7 @@ import { writePadronFile } from '../beneficiaries/padron-generator';
 import { PadronImportService } from '../beneficiaries/padron-import.service';
 import { Clock } from '../common/clock';
 import { loadConfig } from '../config/config';
-import { migrate } from '../database/migrate';
+import { migrate, recreateDatabase } from '../database/migrate';
 import { CyclesService } from '../disbursements/cycles.service';
 import { ProgramsService } from '../programs/programs.service';
 import { SweepsService } from '../treasury/sweeps.service';
@@ -105,17 +104,7 @@ export function parseDemoArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
 
 /** Drops and recreates the demo database, then migrates it. */
 async function freshDatabase(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = url.pathname.slice(1);
-  url.pathname = '/postgres';
-  const admin = new Client({ connectionString: url.toString(), connectionTimeoutMillis: 5000 });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
+  await recreateDatabase(databaseUrl);
   await migrate({ DATABASE_URL: databaseUrl, DB_POOL_SIZE: 2, DB_STATEMENT_TIMEOUT_MS: 600_000 });
 }
 

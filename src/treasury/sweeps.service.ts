@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { StaffPrincipal } from '../common/auth/principal';
@@ -38,8 +38,6 @@ export interface SweepOptions {
  */
 @Injectable()
 export class SweepsService {
-  private readonly log = new Logger(SweepsService.name);
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly ledger: LedgerService,

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { money } from '../../src/common/money';
-import { loadConfig } from '../../src/config/config';
-import { migrate } from '../../src/database/migrate';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { SealsService } from '../../src/audit/seals.service';
 import { createTestApp, TestApp } from '../support/app';
+import { isolatedDatabase } from '../support/isolated-database';
 import { testAccount, treasury } from '../support/ledger-fixtures';
 
 /**
@@ -19,18 +18,6 @@ const ownUrl = (() => {
   u.pathname = `/${ownDb}`;
   return u.toString();
 })();
-
-async function admin(sql: string): Promise<void> {
-  const u = new URL(base.toString());
-  u.pathname = '/postgres';
-  const c = new Client({ connectionString: u.toString() });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 /** Runs SQL as the database superuser with triggers (and FK checks) switched off: behind the service's back. */
 async function behindTheBack(sql: string, params: unknown[] = []): Promise<void> {
@@ -54,10 +41,7 @@ describe('audit: integrity seals and the tamper test', () => {
   const saved = process.env.DATABASE_URL;
 
   beforeAll(async () => {
-    await admin(`DROP DATABASE IF EXISTS "${ownDb}" WITH (FORCE)`);
-    await admin(`CREATE DATABASE "${ownDb}"`);
-    process.env.DATABASE_URL = ownUrl;
-    await migrate(loadConfig());
+    process.env.DATABASE_URL = await isolatedDatabase(ownDb);
     t = await createTestApp();
     ledger = t.app.get(LedgerService);
     seals = t.app.get(SealsService);
@@ -66,7 +50,6 @@ describe('audit: integrity seals and the tamper test', () => {
   afterAll(async () => {
     await t?.close();
     process.env.DATABASE_URL = saved;
-    await admin(`DROP DATABASE IF EXISTS "${ownDb}" WITH (FORCE)`);
   });
 
   const move = async (from: string, to: string, amount: string) =>

@@ -6,7 +6,7 @@ import type { Queue } from 'bullmq';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Client } from 'pg';
+import { recreateDatabase } from '../../src/database/migrate';
 import { MIGRATIONS } from '../../migrations';
 import { QUEUES } from '../../src/jobs/queues';
 import { LedgerService } from '../../src/ledger/ledger.service';
@@ -32,14 +32,9 @@ describe('scale-out: 2 API + 2 worker processes', () => {
     // An empty database of its own: the four processes migrate it together (advisory lock).
     const url = new URL(saved!);
     const name = `${url.pathname.slice(1).replace(/_test$/, '')}_scaleout_test`;
-    url.pathname = '/postgres';
-    const admin = new Client({ connectionString: url.toString() });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${name}"`);
-    await admin.end();
     url.pathname = `/${name}`;
     databaseUrl = url.toString();
+    await recreateDatabase(databaseUrl);
 
     for (const role of ['api', 'api', 'worker', 'worker']) {
       const port = role === 'api' ? await freePort() : null;

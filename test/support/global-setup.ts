@@ -1,22 +1,15 @@
 import 'reflect-metadata';
 import IORedis from 'ioredis';
-import { Client } from 'pg';
 import { loadConfig } from '../../src/config/config';
-import { migrate } from '../../src/database/migrate';
+import { migrate, recreateDatabase } from '../../src/database/migrate';
 
 /** Recreates the test database from the migrations and empties the test queues, once per run. */
 export default async function globalSetup(): Promise<void> {
   require('./env');
   const config = loadConfig();
-  const url = new URL(config.DATABASE_URL);
-  const name = url.pathname.slice(1);
+  const name = new URL(config.DATABASE_URL).pathname.slice(1);
   if (!/_test$/.test(name)) throw new Error(`refusing to recreate ${name}: test databases end in _test`);
-  url.pathname = '/postgres';
-  const admin = new Client({ connectionString: url.toString() });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
+  await recreateDatabase(config.DATABASE_URL);
   await migrate(config);
 
   const redis = new IORedis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
