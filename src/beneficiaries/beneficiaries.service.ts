@@ -158,6 +158,15 @@ export class BeneficiariesService {
     return { data: rows.map((r: { note: string | null; at: Date }) => ({ ...r, note: identity ? r.note : null, at: new Date(r.at).toISOString() })) };
   }
 
+  /** The beneficiary row locked for a status change, its program, and the caller's right to manage it. */
+  private async lockForChange(id: string, staff: StaffPrincipal, m: Queryable) {
+    const b = await this.findRow(id, m, true);
+    if (!b) throw problems.notFound('beneficiary');
+    const program = await this.programs.getById(b.programId, m);
+    await this.access.assertMayManage(staff, program, m);
+    return { b, program };
+  }
+
   /**
    * Baja: status inactive with cause and date; every live instrument blocked (cancelled when the
    * card was never collected, P22); its authorized holds voided; the whole remaining balance of
@@ -167,10 +176,7 @@ export class BeneficiariesService {
     if (!isRealDate(input.effectiveDate)) throw problems.validation('effectiveDate is not a real date');
     const actor = `user:${staff.username}`;
     return this.db.transaction(async (m) => {
-      const b = await this.findRow(id, m, true);
-      if (!b) throw problems.notFound('beneficiary');
-      const program = await this.programs.getById(b.programId, m);
-      await this.access.assertMayManage(staff, program, m);
+      const { b, program } = await this.lockForChange(id, staff, m);
       if (b.status !== 'active') throw problems.conflict('invalid_status_transition', 'the beneficiary is already inactive');
 
       const historyId = await this.recordHistory(m, b.id, 'active', 'inactive', input.cause, input.effectiveDate, input.note ?? null, actor);
@@ -255,10 +261,7 @@ export class BeneficiariesService {
   async reactivate(id: string, staff: StaffPrincipal) {
     const actor = `user:${staff.username}`;
     return this.db.transaction(async (m) => {
-      const b = await this.findRow(id, m, true);
-      if (!b) throw problems.notFound('beneficiary');
-      const program = await this.programs.getById(b.programId, m);
-      await this.access.assertMayManage(staff, program, m);
+      const { b, program } = await this.lockForChange(id, staff, m);
       if (b.status !== 'inactive') throw problems.conflict('invalid_status_transition', 'the beneficiary is already active');
       const decision = reentryDecision(b.reentryCount, program.rules.reentryLimit, b.deactivationCause);
       if (!decision.allowed) throw problems.unprocessable(decision.code, decision.detail);
