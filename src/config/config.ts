@@ -26,6 +26,11 @@ const schema = z.object({
   INSTRUMENT_NUMBER_SECRET: z.string().min(16).default('dev-only-instrument-secret'),
   /** Requests per second one merchant API key may make (per API process). */
   MERCHANT_RATE_LIMIT_PER_SECOND: z.coerce.number().int().positive().default(200),
+  /** Lines per chunk job of a disbursement cycle, and chunk jobs one worker process runs at once. */
+  CYCLE_CHUNK_SIZE: z.coerce.number().int().min(100).max(100_000).default(10_000),
+  CYCLES_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  /** Vouchers per chunk (one transaction) of the voucher-expiry sweep. */
+  SWEEP_CHUNK_SIZE: z.coerce.number().int().min(100).max(200_000).default(20_000),
   DEFAULT_TIME_ZONE: z.string().default('America/Mexico_City'),
   /** Where settlement payout files (CSV for the bank) are written (merchants). */
   SETTLEMENT_DIR: z.string().min(1).default('var/settlements'),

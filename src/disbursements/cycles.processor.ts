@@ -4,9 +4,10 @@ import { Job, Queue } from 'bullmq';
 import { QUEUES } from '../jobs/queues';
 import { keepScheduled } from '../jobs/schedules';
 import { CyclesService } from './cycles.service';
+import { loadConfig } from '../config/config';
 
 /** Worker settings of the cycles queue (read once at start; env so tests and the crash test can shorten them). */
-const CONCURRENCY = Number(process.env.CYCLES_CONCURRENCY ?? 2);
+const CONCURRENCY = loadConfig().CYCLES_CONCURRENCY;
 /** A dead worker's chunk is retried after its lock expires (BullMQ stalled-job check). */
 const LOCK_MS = Number(process.env.CYCLES_LOCK_MS ?? 30000);
 

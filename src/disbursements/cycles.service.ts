@@ -14,6 +14,7 @@ import { QUEUES } from '../jobs/queues';
 import { LedgerService } from '../ledger/ledger.service';
 import { MetricsService } from '../ops/metrics.service';
 import { ProgramRules } from '../programs/program-rules';
+import { loadConfig } from '../config/config';
 import {
   chunkRanges,
   CycleKind,
@@ -98,7 +99,7 @@ export interface CycleRow {
 
 /** Lines per chunk job (frozen on each cycle when its draft is made). */
 export function defaultChunkSize(): number {
-  const n = Number(process.env.CYCLE_CHUNK_SIZE ?? 10000);
+  const n = loadConfig().CYCLE_CHUNK_SIZE;
   return Number.isInteger(n) && n > 0 ? n : 10000;
 }
 

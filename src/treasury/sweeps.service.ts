@@ -5,7 +5,7 @@ import type { StaffPrincipal } from '../common/auth/principal';
 import { businessDate, Clock } from '../common/clock';
 import { formatMoney, money } from '../common/money';
 import { ApiProblem } from '../common/problem';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { APP_CONFIG, AppConfig, loadConfig } from '../config/config';
 import { BeneficiariesService } from '../beneficiaries/beneficiaries.service';
 import { CyclesService } from '../disbursements/cycles.service';
 import { LedgerService } from '../ledger/ledger.service';
@@ -15,7 +15,7 @@ import { cardCollectionDue, isIsoDate, SweepKind, trancheActions } from './treas
 import { TreasuryService } from './treasury.service';
 
 /** Vouchers per chunk of the voucher-expiry sweep (one journal entry and one transaction each). */
-export const SWEEP_CHUNK_SIZE = Number(process.env.SWEEP_CHUNK_SIZE ?? 20000);
+export const SWEEP_CHUNK_SIZE = loadConfig().SWEEP_CHUNK_SIZE;
 
 /**
  * The identity the sweeps act as when they use a staff use case (the card-collection baja goes

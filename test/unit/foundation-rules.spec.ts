@@ -84,6 +84,8 @@ describe('configuration', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
+    expect(() => loadConfig({ CYCLE_CHUNK_SIZE: 'lots' })).toThrow(/CYCLE_CHUNK_SIZE/);
+    expect(loadConfig({ CYCLES_CONCURRENCY: '4' }).CYCLES_CONCURRENCY).toBe(4);
   });
 });
 
