@@ -5,7 +5,7 @@ import Decimal from 'decimal.js';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import { sqlState, SQLSTATE } from '../common/db-errors';
-import { formatMoney, money, ZERO } from '../common/money';
+import { formatMoney, money } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
 import type { Queryable } from '../database/queryable';
 import { LedgerService } from '../ledger/ledger.service';
@@ -140,7 +140,7 @@ export class ProgramsService {
    * Budget figures from the ledger (docs/programs.md):
    *  appropriated = credits to the budget account by 'appropriation' entries, minus their reversals;
    *  available    = the budget account's available balance (posted − holds);
-   *  committed    = 0.00 until cycles reserve money before posting it;
+   *  committed    = what approved cycles have reserved and not posted yet (their cycle_commitment accounts);
    *  disbursed    = appropriated − available − committed (what left the budget: deposits, loads, tranches);
    *  reintegrated = everything ever credited to the program's reintegro account (bajas, expiries …).
    */
@@ -158,7 +158,11 @@ export class ProgramsService {
     const appropriated = money(String(rows[0].appropriated));
     const budget = await this.ledger.balance(program.budgetAccountId, q);
     const reintegro = await this.ledger.balance(program.reintegroAccountId, q);
-    const committed = ZERO;
+    const [{ committed: reserved }] = await q.query(
+      `SELECT coalesce(sum(posted), 0)::text AS committed FROM ledger_balances WHERE program_id = $1 AND category = 'cycle_commitment'`,
+      [program.id],
+    );
+    const committed = money(reserved);
     return {
       appropriated,
       committed,

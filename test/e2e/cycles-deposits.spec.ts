@@ -10,6 +10,7 @@ import { QUEUES } from '../../src/jobs/queues';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { createTestApp, TestApp } from '../support/app';
 import { addBeneficiaries, balanceOf, createProgram, ledgerTotalsOfCycle, waitForCycle } from '../support/cycle-fixtures';
+import { ProgramsService } from '../../src/programs/programs.service';
 
 describe('disbursement cycles: deposits and voucher loads', () => {
   let t: TestApp;
@@ -215,11 +216,19 @@ describe('disbursement cycles: deposits and voucher loads', () => {
     expect([ra.status, rb.status].sort()).toEqual([200, 422]);
     expect([ra.body.code, rb.body.code]).toContain('insufficient_budget');
     expect(await balanceOf(t.db, program.budgetAccountId)).toBe('424.80');
+    // The program's budget figures show the reservation as committed, not yet disbursed.
+    const programs = t.app.get(ProgramsService);
+    const figures = async () => {
+      const f = await programs.budget(await programs.getById(program.id));
+      return { committed: f.committed.toFixed(2), available: f.available.toFixed(2), disbursed: f.disbursed.toFixed(2) };
+    };
+    expect(await figures()).toEqual({ committed: '1075.20', available: '424.80', disbursed: '0.00' });
     // Cancelling the approved (scheduled) one returns its commitment to the budget.
     const winner = ra.status === 200 ? a.body.id : b.body.id;
     const cancelled = await t.http.post(`/v1/cycles/${winner}/cancel`).set(approver.auth).expect(200);
     expect(cancelled.body.status).toBe('cancelled');
     expect(await balanceOf(t.db, program.budgetAccountId)).toBe('1500.00');
+    expect(await figures()).toEqual({ committed: '0.00', available: '1500.00', disbursed: '0.00' });
     const twice = await t.http.post(`/v1/cycles/${winner}/cancel`).set(approver.auth).expect(409);
     expect(twice.body.code).toBe('cycle_not_cancellable');
   });
