@@ -56,7 +56,7 @@ describe('scale-out: 2 API + 2 worker processes', () => {
       children.push({ role, port, proc });
     }
     const apis = children.filter((c) => c.role === 'api');
-    const deadline = Date.now() + 40000;
+    const deadline = Date.now() + 60000;
     for (const api of apis) {
       for (;;) {
         if (api.proc.exitCode !== null) throw new Error(`API process exited with ${api.proc.exitCode}`);
@@ -74,7 +74,7 @@ describe('scale-out: 2 API + 2 worker processes', () => {
       if (Date.now() > deadline) throw new Error('worker processes did not connect');
       await new Promise((r) => setTimeout(r, 200));
     }
-  }, 55000);
+  }, 90000);
 
   afterAll(async () => {
     for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGTERM');

@@ -1,3 +1,3 @@
-// A worker process for the crash test: the real src/worker.ts, loaded through ts-register.js.
-require('./ts-register');
-require('../../src/worker.ts');
+// A worker process for the crash tests: the real src/worker.ts (compiled, or through
+// ts-register.js; see load-service.js).
+require('./load-service')('worker');
