@@ -190,8 +190,11 @@ SELECT treasury_record_baja_reintegro(id) FROM journal_entries WHERE kind = 'baj
 
 -- One chunk of the voucher-expiry sweep of a program: the next p_limit expired vouchers (by id,
 -- after p_after) not swept yet. Their authorized holds are released as expired (a hold never
--- outlives its voucher, merchants migration), their accounts locked in id order (ledger_post's
--- order), and every remaining balance moves to program:<id>:reintegro in ONE journal entry with
+-- outlives its voucher, merchants migration); their balances are read without a lock and each
+-- voucher is debited by one guarded UPDATE (row lock and write in one step, applied only if the
+-- balance is unchanged: a refund that landed in between leaves that voucher for the next run);
+-- the reintegro account is touched last, so the sweep never holds it while waiting for a voucher
+-- (no deadlock with a baja). Every remaining balance moves to program:<id>:reintegro in ONE journal entry with
 -- one debit per voucher and one credit (the postings_balanced trigger checks it), recorded as one
 -- reintegro. The treasury_voucher_sweeps rows are inserted in the same transaction, so a re-run
 -- (or a second worker after a crash) finds nothing left and posts nothing. An advisory lock per
@@ -224,6 +227,7 @@ BEGIN
    WHERE i.program_id = p_program AND i.kind = 'voucher' AND (p_after IS NULL OR i.id > p_after)
      AND ((i.expires_at IS NOT NULL AND i.expires_at <= p_now) OR (v_cutoff IS NOT NULL AND v_cutoff <= p_now))
    ORDER BY i.id LIMIT p_limit;
+  ANALYZE treasury_sweep_ids;  -- planner statistics: a few thousand rows joined to millions of accounts
   SELECT count(*) INTO r_scanned FROM treasury_sweep_ids;
   IF r_scanned = 0 THEN RETURN; END IF;
   SELECT instrument_id INTO r_last FROM treasury_sweep_ids ORDER BY instrument_id DESC LIMIT 1;
@@ -239,19 +243,23 @@ BEGIN
   agg AS (SELECT account_id, sum(amount) AS s FROM h GROUP BY account_id)
   UPDATE ledger_accounts a SET pending_debits = a.pending_debits - agg.s FROM agg WHERE a.id = agg.account_id;
 
-  -- Lock the vouchers' accounts and the reintegro account in id order, then read the balances.
+  -- Read the balances without locking, then debit each voucher with a guarded UPDATE that takes
+  -- its row lock and applies only if the balance is still the one read (a refund that landed in
+  -- between leaves that voucher for the next run). One write per voucher instead of lock + update.
   DROP TABLE IF EXISTS treasury_sweep_work;
   CREATE TEMP TABLE treasury_sweep_work ON COMMIT DROP AS
-  WITH locked AS MATERIALIZED (
-    SELECT a.id, a.posted_credits - a.posted_debits AS balance, a.currency, a.deferred_totals
-      FROM ledger_accounts a
-     WHERE a.id IN (SELECT account_id FROM treasury_sweep_ids UNION ALL SELECT pr.reintegro_account_id)
-     ORDER BY a.id FOR UPDATE)
-  SELECT w.instrument_id, w.account_id, l.balance AS amount, l.currency, l.deferred_totals
-    FROM treasury_sweep_ids w JOIN locked l ON l.id = w.account_id;
+  SELECT w.instrument_id, w.account_id, a.posted_credits - a.posted_debits AS amount, a.currency, a.deferred_totals
+    FROM treasury_sweep_ids w JOIN ledger_accounts a ON a.id = w.account_id;
+  ANALYZE treasury_sweep_work;
   IF EXISTS (SELECT 1 FROM treasury_sweep_work WHERE currency <> pr.currency OR deferred_totals) THEN
     RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = 'voucher account in another currency, or deferred';
   END IF;
+  WITH upd AS (
+    UPDATE ledger_accounts a SET posted_debits = a.posted_debits + w.amount
+      FROM treasury_sweep_work w
+     WHERE a.id = w.account_id AND w.amount > 0 AND a.posted_credits - a.posted_debits = w.amount
+    RETURNING a.id)
+  DELETE FROM treasury_sweep_work w WHERE w.amount > 0 AND NOT EXISTS (SELECT 1 FROM upd WHERE upd.id = w.account_id);
 
   SELECT count(*) FILTER (WHERE amount > 0), coalesce(sum(amount) FILTER (WHERE amount > 0), 0)
     INTO r_swept, r_total FROM treasury_sweep_work;
@@ -269,8 +277,6 @@ BEGIN
     SELECT r_entry, w.account_id, 'debit', w.amount, p_now FROM treasury_sweep_work w WHERE w.amount > 0
     UNION ALL
     SELECT r_entry, pr.reintegro_account_id, 'credit', r_total, p_now;
-    UPDATE ledger_accounts a SET posted_debits = a.posted_debits + w.amount
-      FROM treasury_sweep_work w WHERE a.id = w.account_id AND w.amount > 0;
     UPDATE ledger_accounts SET posted_credits = posted_credits + r_total WHERE id = pr.reintegro_account_id;
     INSERT INTO reintegros (id, program_id, cause, amount, source, journal_entry_id, details, created_at)
     VALUES (r_reintegro, p_program, 'voucher_expiry', r_total, 'voucher', r_entry,

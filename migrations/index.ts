@@ -1,14 +1,22 @@
 import { Foundation1763700000000 } from './1763700000000-foundation';
 import { ProgramsPadronInstruments1763700100000 } from './1763700100000-programs-padron-instruments';
-import { Audit1763700400000 } from './1763700400000-audit';
-import { DisbursementCycles1763700500000 } from './1763700500000-disbursement-cycles';
-import { CycleChunkSpeed1763700500001 } from './1763700500001-cycle-chunk-speed';
 import { PadronAccessImports1763700200000 } from './1763700200000-padron-access-imports';
 import { PadronImportFk1763700200001 } from './1763700200001-padron-import-fk';
 import { Merchants1763700300000 } from './1763700300000-merchants';
 import { MerchantsHotPath1763700300001 } from './1763700300001-merchants-hot-path';
+import { Audit1763700400000 } from './1763700400000-audit';
+import { DisbursementCycles1763700500000 } from './1763700500000-disbursement-cycles';
 import { Treasury1763700600000 } from './1763700600000-treasury';
-import { TreasurySweepSpeed1763700600001 } from './1763700600001-treasury-sweep-speed';
 
-/** Every migration, in order. New migrations are appended here; merged ones are never edited. */
-export const MIGRATIONS = [Foundation1763700000000, ProgramsPadronInstruments1763700100000, PadronAccessImports1763700200000, PadronImportFk1763700200001, Merchants1763700300000, MerchantsHotPath1763700300001, DisbursementCycles1763700500000, CycleChunkSpeed1763700500001, Audit1763700400000, Treasury1763700600000, TreasurySweepSpeed1763700600001];
+/** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
+export const MIGRATIONS = [
+  Foundation1763700000000,
+  ProgramsPadronInstruments1763700100000,
+  PadronAccessImports1763700200000,
+  PadronImportFk1763700200001,
+  Merchants1763700300000,
+  MerchantsHotPath1763700300001,
+  Audit1763700400000,
+  DisbursementCycles1763700500000,
+  Treasury1763700600000,
+];
