@@ -1,7 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import IORedis from 'ioredis';
 import { Pool } from 'pg';
 import { freshBenchDatabase } from './support';
+import { clearQueuePrefix } from '../src/jobs/redis';
 
 /**
  * A Pensión-like monthly cycle over N active cards (default 1,000,000), run by the real BullMQ
@@ -116,14 +116,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   } finally {
     await app.close();
     await pool.end();
-    const redis = new IORedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    redis.disconnect();
+    await clearQueuePrefix(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix);
   }
 }
 

@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Presets, SingleBar } from 'cli-progress';
-import IORedis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +24,7 @@ import { ProgramsService } from '../programs/programs.service';
 import { SweepsService } from '../treasury/sweeps.service';
 import { formatMoney, money, ZERO } from '../common/money';
 import { DemoCycle, DemoIntegrity, DemoReconciliation, DemoStep, DemoSummary, duration, formatSummary, groupInt, groupMoney } from './demo-report';
+import { clearQueuePrefix } from '../jobs/redis';
 
 /**
  * `npm run demo [-- --people N] [--json] [--redemptions N] [--seed N]`: a disbursement year of
@@ -108,21 +108,6 @@ async function freshDatabase(databaseUrl: string): Promise<void> {
   await migrate({ DATABASE_URL: databaseUrl, DB_POOL_SIZE: 2, DB_STATEMENT_TIMEOUT_MS: 600_000 });
 }
 
-async function clearQueues(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new IORedis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 /** Integer centavos → "123.45" (the demo draws amounts as whole centavos; no floating point). */
 function centavos(c: number): string {
   return `${Math.floor(c / 100)}.${String(c % 100).padStart(2, '0')}`;
@@ -174,7 +159,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
 
   await step('fresh database', async () => {
     await freshDatabase(o.databaseUrl);
-    await clearQueues(o.redisUrl, o.queuePrefix);
+    await clearQueuePrefix(o.redisUrl, o.queuePrefix);
     return { value: null, detail: `${new URL(o.databaseUrl).pathname.slice(1)} recreated and migrated; queue prefix ${o.queuePrefix} emptied` };
   });
 
@@ -488,7 +473,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   } finally {
     rmSync(workDir, { recursive: true, force: true });
     await app.close();
-    await clearQueues(o.redisUrl, o.queuePrefix).catch(() => undefined);
+    await clearQueuePrefix(o.redisUrl, o.queuePrefix).catch(() => undefined);
   }
 }
 

@@ -27,3 +27,19 @@ export function createProbeClient(redisUrl: string): IORedis {
     retryStrategy: (times) => Math.min(times * 500, 5000),
   });
 }
+
+/** Deletes every BullMQ key under a prefix (fresh test runs, the demo, benchmarks). */
+export async function clearQueuePrefix(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new IORedis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import IORedis from 'ioredis';
 import { loadConfig } from '../../src/config/config';
 import { migrate, recreateDatabase } from '../../src/database/migrate';
+import { clearQueuePrefix } from '../../src/jobs/redis';
 
 /** Recreates the test database from the migrations and empties the test queues, once per run. */
 export default async function globalSetup(): Promise<void> {
@@ -12,12 +12,5 @@ export default async function globalSetup(): Promise<void> {
   await recreateDatabase(config.DATABASE_URL);
   await migrate(config);
 
-  const redis = new IORedis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.QUEUE_PREFIX}:*`, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
+  await clearQueuePrefix(config.REDIS_URL, config.QUEUE_PREFIX);
 }
