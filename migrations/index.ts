@@ -7,6 +7,7 @@ import { MerchantsHotPath1763700300001 } from './1763700300001-merchants-hot-pat
 import { Audit1763700400000 } from './1763700400000-audit';
 import { DisbursementCycles1763700500000 } from './1763700500000-disbursement-cycles';
 import { Treasury1763700600000 } from './1763700600000-treasury';
+import { MerchantRedeemBatch1763700700000 } from './1763700700000-merchant-redeem-batch';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   Audit1763700400000,
   DisbursementCycles1763700500000,
   Treasury1763700600000,
+  MerchantRedeemBatch1763700700000,
 ];

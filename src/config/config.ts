@@ -26,6 +26,12 @@ const schema = z.object({
   INSTRUMENT_NUMBER_SECRET: z.string().min(16).default('dev-only-instrument-secret'),
   /** Requests per second one merchant API key may make (per API process). */
   MERCHANT_RATE_LIMIT_PER_SECOND: z.coerce.number().int().positive().default(200),
+  /**
+   * Group commit of redemptions: at most this many purchases share one transaction, and at most
+   * this many such transactions run at once per API process (keep it below DB_POOL_SIZE).
+   */
+  REDEMPTION_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(64),
+  REDEMPTION_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** Lines per chunk job of a disbursement cycle, and chunk jobs one worker process runs at once. */
   CYCLE_CHUNK_SIZE: z.coerce.number().int().min(100).max(100_000).default(10_000),
   CYCLES_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),

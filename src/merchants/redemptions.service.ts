@@ -9,6 +9,7 @@ import { ReplayedResponse } from '../common/problem';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MetricsService } from '../ops/metrics.service';
 import type { CaptureRequest, RedeemRequest, RefundRequest } from './merchants.dto';
+import { RedemptionBatcher } from './redemption-batcher';
 import { decodeCursor, encodeCursor, maskInstrumentNumber, parseTimeRange, problemFromBody } from './merchants.rules';
 
 /** The Idempotency-Key of a request whose record is written by the SQL function itself. */
@@ -22,47 +23,40 @@ type Body = Record<string, unknown>;
 
 /**
  * Redemptions, authorizations (holds), captures, voids and refunds of merchants. Each use case
- * is one SQL function call (one round trip, one transaction); refusals come back as problem
+ * is one SQL function call (one round trip, one transaction; redemptions and authorizations
+ * share theirs with concurrent ones, see RedemptionBatcher); refusals come back as problem
  * documents, so their audit record (and a wrong-PIN count) persist while nothing is posted.
  */
 @Injectable()
 export class RedemptionsService {
-  private readonly holdTtl: string;
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
+    private readonly batcher: RedemptionBatcher,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     // Absent in CLI contexts (no OpsModule): nothing is counted there.
     @Optional() private readonly metrics?: MetricsService,
-  ) {
-    this.holdTtl = `${config.AUTHORIZATION_TTL_SECONDS} seconds`;
-  }
+  ) {}
 
-  /** Direct redemption (`redeem`) or authorization (`authorize`). */
+  /** Direct redemption (`redeem`) or authorization (`authorize`), posted by the group-commit batcher. */
   async redeem(op: 'redeem' | 'authorize', merchant: MerchantPrincipal, input: RedeemRequest, idem: IdempotencyClaim): Promise<Body> {
     const numberHash = instrumentNumberHash(input.instrumentNumber, this.config.INSTRUMENT_NUMBER_SECRET);
-    const rows = await this.db.query(
-      `SELECT o_status AS status, o_body AS body, o_replayed AS replayed
-         FROM merchant_redeem($1, $2, $3, $4, $5, $6, $7::numeric, $8, $9, $10::interval, $11, $12, $13)`,
-      [
-        op,
-        merchant.merchantId,
-        merchant.terminalId,
-        merchant.keyId,
-        numberHash,
-        pinHash(numberHash, input.pin, this.config.INSTRUMENT_NUMBER_SECRET),
-        input.amount,
-        input.reference ?? null,
-        this.clock.now(),
-        this.holdTtl,
-        idem.scope,
-        idem.key,
-        idem.fingerprint,
-      ],
-    );
-    this.count(op, rows[0]);
-    return this.outcome(rows[0]);
+    const outcome = await this.batcher.submit({
+      op,
+      merchantId: merchant.merchantId,
+      terminalId: merchant.terminalId,
+      apiKeyId: merchant.keyId,
+      numberHash,
+      pinHash: pinHash(numberHash, input.pin, this.config.INSTRUMENT_NUMBER_SECRET),
+      amount: input.amount,
+      reference: input.reference ?? null,
+      at: this.clock.now(),
+      idemScope: idem.scope,
+      idemKey: idem.key,
+      idemHash: idem.fingerprint,
+    });
+    this.count(op, outcome);
+    return this.outcome(outcome);
   }
 
   async capture(merchant: MerchantPrincipal, id: string, input: CaptureRequest): Promise<Body> {

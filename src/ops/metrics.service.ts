@@ -30,6 +30,13 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
 
+  readonly redemptionBatchSize = new Histogram({
+    name: 'monedero_redemption_batch_size',
+    help: 'Redemptions and authorizations posted together by one group-commit transaction',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [this.registry],
+  });
+
   readonly cycleLinesPosted = new Counter({
     name: 'monedero_cycle_lines_posted_total',
     help: 'Disbursement cycle lines posted to the ledger by this process',

@@ -80,6 +80,8 @@ describe('operating the service: metrics and queue dashboard', () => {
     expect(delta('monedero_redemptions_total', { operation: 'redeem', outcome: 'captured' })).toBe(2);
     expect(delta('monedero_redemptions_total', { operation: 'redeem', outcome: short.body.code })).toBe(1);
     expect(delta('monedero_redemptions_total', { operation: 'redeem', outcome: refused.body.code })).toBe(1);
+    // One after another, each of the four went alone in its group-commit batch.
+    expect(delta('monedero_redemption_batch_size_bucket', { le: '1' })).toBe(4);
     expect(delta('monedero_cycle_lines_posted_total', { kind: 'cycle_deposit' })).toBe(3);
   });
 });

@@ -1,3 +1,4 @@
+import { takeBatch } from '../../src/merchants/redemption-batcher';
 import {
   addDays,
   decodeCursor,
@@ -58,5 +59,30 @@ describe('merchants rules', () => {
       { statementId: 'ST-1', merchantId: 'm', merchantName: '=HYPERLINK("x")', bankAccount: null, amount: '10.00', currency: 'MXN', businessDate: '2026-03-15' },
     ]);
     expect(csv.split('\r\n')[1]).toBe(`"ST-1","m","'=HYPERLINK(""x"")","","10.00","MXN","2026-03-15"`);
+  });
+});
+
+describe('takeBatch (group commit)', () => {
+  const w = (card: string, key: string) => ({ item: { numberHash: card, idemScope: 'merchant:1', idemKey: key } });
+
+  it('takes requests in arrival order up to the limit and leaves the rest waiting, in order', () => {
+    const waiting = [w('a', '1'), w('b', '2'), w('c', '3'), w('d', '4')];
+    const batch = takeBatch(waiting, 3);
+    expect(batch.map((x) => x.item.numberHash)).toEqual(['a', 'b', 'c']);
+    expect(waiting.map((x) => x.item.numberHash)).toEqual(['d']);
+  });
+
+  it('keeps a second request on the same card, or with the same Idempotency-Key, for a later batch', () => {
+    const waiting = [w('a', '1'), w('a', '2'), w('b', '1'), w('c', '3'), w('a', '4')];
+    const batch = takeBatch(waiting, 10);
+    expect(batch.map((x) => `${x.item.numberHash}${x.item.idemKey}`)).toEqual(['a1', 'c3']);
+    expect(waiting.map((x) => `${x.item.numberHash}${x.item.idemKey}`)).toEqual(['a2', 'b1', 'a4']);
+    expect(takeBatch(waiting, 10).map((x) => `${x.item.numberHash}${x.item.idemKey}`)).toEqual(['a2', 'b1']);
+    expect(waiting.map((x) => `${x.item.numberHash}${x.item.idemKey}`)).toEqual(['a4']);
+  });
+
+  it('the same key in another scope is another key', () => {
+    const waiting = [w('a', '1'), { item: { numberHash: 'b', idemScope: 'merchant:2', idemKey: '1' } }];
+    expect(takeBatch(waiting, 10)).toHaveLength(2);
   });
 });
