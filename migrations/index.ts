@@ -8,6 +8,7 @@ import { Audit1763700400000 } from './1763700400000-audit';
 import { DisbursementCycles1763700500000 } from './1763700500000-disbursement-cycles';
 import { Treasury1763700600000 } from './1763700600000-treasury';
 import { MerchantRedeemBatch1763700700000 } from './1763700700000-merchant-redeem-batch';
+import { LedgerReferenceChecks1763700800000 } from './1763700800000-ledger-reference-checks';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   DisbursementCycles1763700500000,
   Treasury1763700600000,
   MerchantRedeemBatch1763700700000,
+  LedgerReferenceChecks1763700800000,
 ];

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { QueryRunner } from 'typeorm';
 import { SQLSTATE, sqlState } from '../../src/common/db-errors';
 import { money } from '../../src/common/money';
 import { LedgerService } from '../../src/ledger/ledger.service';
@@ -40,11 +41,16 @@ describe('ledger invariants enforced by PostgreSQL', () => {
     expect(rows.map((r: { amount: string }) => r.amount)).toEqual(['100.00', '100.00']);
   });
 
-  it('refuses an unbalanced insert, a one-sided entry and appending to an existing entry', async () => {
-    // Inside one transaction that is rolled back, so no empty entry is left behind for others.
+  /**
+   * Runs `body` inside one transaction that is rolled back (so no empty entry is left behind for
+   * other suites); `attempt` runs one statement under a savepoint and answers its SQLSTATE.
+   */
+  async function inRolledBackTransaction(
+    body: (runner: QueryRunner, attempt: (sql: string, params?: unknown[]) => Promise<string | undefined>) => Promise<void>,
+  ): Promise<void> {
     const runner = t.db.createQueryRunner();
     await runner.startTransaction();
-    const attempt = async (sql: string, params: unknown[]) => {
+    const attempt = async (sql: string, params: unknown[] = []) => {
       await runner.query('SAVEPOINT attempt');
       try {
         await runner.query(sql, params);
@@ -56,6 +62,29 @@ describe('ledger invariants enforced by PostgreSQL', () => {
       }
     };
     try {
+      await body(runner, attempt);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+  }
+
+  it('refuses postings and deltas that name an entry or account that does not exist, and deleting an account', async () => {
+    // Statement triggers, not foreign keys (migration 1763700800000): same answer, no row lock on hot accounts.
+    const posting = `INSERT INTO postings (entry_id, account_id, side, amount, effective_at) VALUES ($1, $2, 'debit', 1, now()), ($1, $3, 'credit', 1, now())`;
+    await inRolledBackTransaction(async (runner, attempt) => {
+      const [{ id }] = await runner.query(`INSERT INTO journal_entries (kind, effective_at) VALUES ('manual', now()) RETURNING id`);
+      expect(await attempt(posting, [id, a, randomUUID()])).toBe('23503');
+      expect(await attempt(posting, [randomUUID(), a, b])).toBe('23503');
+      expect(await attempt(`INSERT INTO ledger_account_deltas (account_id, credits) VALUES ($1, 1)`, [randomUUID()])).toBe('23503');
+      expect(await attempt(posting, [id, a, b])).toBe('accepted');
+      expect(await attempt(`DELETE FROM ledger_accounts WHERE id = $1`, [b])).toBe(SQLSTATE.immutable);
+      expect(await attempt(`TRUNCATE ledger_accounts CASCADE`)).toBe(SQLSTATE.immutable);
+    });
+  });
+
+  it('refuses an unbalanced insert, a one-sided entry and appending to an existing entry', async () => {
+    await inRolledBackTransaction(async (runner, attempt) => {
       const e = await runner.query(`INSERT INTO journal_entries (kind, effective_at) VALUES ('manual', now()) RETURNING id`);
       const id = e[0].id;
       const insert = `INSERT INTO postings (entry_id, account_id, side, amount, effective_at) VALUES `;
@@ -65,10 +94,7 @@ describe('ledger invariants enforced by PostgreSQL', () => {
       expect(await attempt(`${insert} ($1, $2, 'debit', 1, now()), ($1, $3, 'credit', 1, now())`, [entryId, a, b])).toBe(SQLSTATE.unbalancedEntry);
       // …while a balanced, complete entry goes through (the check is not simply refusing everything).
       expect(await attempt(`${insert} ($1, $2, 'debit', 1, now()), ($1, $3, 'credit', 1, now())`, [id, a, b])).toBe('accepted');
-    } finally {
-      await runner.rollbackTransaction();
-      await runner.release();
-    }
+    });
   });
 
   it('refuses an overdraft even through a direct UPDATE of the account totals', async () => {
