@@ -2,7 +2,10 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpLogger, pinoHttp } from 'pino-http';
 import { createValidationPipe } from './common/validation';
 import { MetricsService } from './ops/metrics.service';
 import { mountQueueDashboard } from './ops/queue-dashboard';
@@ -28,19 +31,42 @@ export function createFastifyAdapter(): FastifyAdapter {
   });
 }
 
+/** A well-formed incoming X-Request-Id is kept, otherwise a new one is made; either way it is sent back. */
+function requestId(req: IncomingMessage, res: ServerResponse): string {
+  const incoming = req.headers['x-request-id'];
+  const id = typeof incoming === 'string' && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+  res.setHeader('x-request-id', id);
+  return id;
+}
+
 /** Everything an HTTP app needs beyond its modules; used by main.ts and by the tests. */
 export async function configureHttpApp(app: NestFastifyApplication): Promise<void> {
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
-  const metrics = app.get(MetricsService);
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onResponse', (request, reply, done) => {
-      metrics.observeHttp(request.method, request.routeOptions?.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
-      done();
+  const fastify = app.getHttpAdapter().getInstance();
+  // pino-http on the raw request and response, as for a plain Node server: no Express middleware
+  // layer and no AsyncLocalStorage context per request (see the LoggerModule in app.module.ts). Its
+  // root logger (level, redaction, serializers) exists once LoggerModule is set up, at init.
+  let requestLog: HttpLogger | undefined;
+  fastify.addHook('onReady', (done) => {
+    requestLog = pinoHttp({
+      logger: PinoLogger.root,
+      wrapSerializers: false, // the root logger's own
+      genReqId: requestId,
+      autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
     });
+    done();
+  });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    requestLog?.(request.raw, reply.raw);
+    done();
+  });
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    metrics.observeHttp(request.method, request.routeOptions?.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
   await mountQueueDashboard(app);
   const document = SwaggerModule.createDocument(
     app,

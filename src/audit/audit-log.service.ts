@@ -102,7 +102,7 @@ export class AuditLogService {
         ],
       );
     } catch (error) {
-      this.log.error({ err: error, method: o.method, route: o.route, status: o.status }, 'could not write the audit event');
+      this.log.error({ err: error, method: o.method, route: o.route, status: o.status, requestId: o.requestId }, 'could not write the audit event');
     }
   }
 

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblem, problems, ReplayedResponse } from './problem';
 import { problemFromDatabaseError } from './db-errors';
 
@@ -16,7 +16,8 @@ export class ProblemFilter implements ExceptionFilter {
       return;
     }
     const problem = toProblem(error);
-    if (problem.status >= 500) this.log.error({ err: error }, problem.detail);
+    // The request (its id, method and path) is named here: logs carry no request context of their own.
+    if (problem.status >= 500) this.log.error({ err: error, req: host.switchToHttp().getRequest<FastifyRequest>().raw }, problem.detail);
     void reply.status(problem.status).header('content-type', 'application/problem+json; charset=utf-8').send(problem.toBody());
   }
 }

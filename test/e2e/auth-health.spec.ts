@@ -13,6 +13,15 @@ describe('health, login and roles', () => {
     expect(ready.body.details).toEqual({ database: { status: 'up' }, redis: { status: 'up' } });
   });
 
+  it('answers every request with an X-Request-Id, keeping a well-formed one the client sent', async () => {
+    const fresh = await t.http.get('/health/live').expect(200);
+    expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const kept = await t.http.get('/v1/programs').set('X-Request-Id', 'till-7.req_42').expect(401);
+    expect(kept.headers['x-request-id']).toBe('till-7.req_42');
+    const replaced = await t.http.get('/v1/programs').set('X-Request-Id', 'not a valid id').expect(401);
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('issues a JWT for a good password and refuses a bad one with problem+json', async () => {
     const staff = await t.staff('auditor');
     expect(staff.token.split('.')).toHaveLength(3);
