@@ -1,11 +1,10 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { AuthGuard } from './auth/auth.guard';
 import { MerchantKeyCache } from './auth/merchant-key-cache';
 import { ClockModule } from './clock.module';
-import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { ProblemFilter } from './problem.filter';
 
@@ -29,7 +28,6 @@ import { ProblemFilter } from './problem.filter';
     MerchantKeyCache,
     { provide: APP_FILTER, useClass: ProblemFilter },
     { provide: APP_GUARD, useClass: AuthGuard },
-    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
   ],
   exports: [IdempotencyService, MerchantKeyCache, ClockModule],
 })

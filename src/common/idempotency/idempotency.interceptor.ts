@@ -1,4 +1,4 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { applyDecorators, CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { catchError, from, Observable, switchMap } from 'rxjs';
@@ -11,8 +11,12 @@ import { isRememberedStatus, isValidIdempotencyKey, requestFingerprint } from '.
 
 const IDEMPOTENT = 'monedero:idempotent';
 
-/** Marks a POST that moves money: it requires an Idempotency-Key (API.md "Conventions"). */
-export const Idempotent = () => SetMetadata(IDEMPOTENT, true);
+/**
+ * Marks a POST that moves money: it requires an Idempotency-Key (API.md "Conventions"). The
+ * interceptor runs on these routes only: as a global one it cost every other request Nest's
+ * interceptor plumbing (async-resource binding, rxjs) for nothing.
+ */
+export const Idempotent = () => applyDecorators(SetMetadata(IDEMPOTENT, true), UseInterceptors(IdempotencyInterceptor));
 
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
