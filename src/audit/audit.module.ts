@@ -1,7 +1,7 @@
 import { Module, OnModuleInit } from '@nestjs/common';
-import { APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
+import { APP_GUARD, HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { AuditLogInterceptor } from './audit-log.interceptor';
+import { AuditHandlerGuard } from './audit-handler.guard';
 import { installAuditHook } from './audit-log.hook';
 import { AuditLogService } from './audit-log.service';
 import { AuditController } from './audit.controller';
@@ -21,7 +21,7 @@ import { SealsService } from './seals.service';
     IntegrityService,
     ReconciliationService,
     SealsService,
-    { provide: APP_INTERCEPTOR, useClass: AuditLogInterceptor },
+    { provide: APP_GUARD, useClass: AuditHandlerGuard },
   ],
   exports: [SealsService, BalancesService, IntegrityService, AuditLogService],
 })

@@ -19,6 +19,7 @@ describe('audit: staff action log', () => {
     expect(kinds).toEqual(['login_failed', 'login']);
     expect(res.body.data[1]).toMatchObject({ role: 'program_officer', actorId: officer.id, status: 200, outcome: 'success', action: 'POST /v1/auth/token' });
     expect(res.body.data[0]).toMatchObject({ status: 401, outcome: 'failure', problemCode: 'unauthenticated' });
+    expect(res.body.data[1].handler).toMatch(/^AuthController\.\w+$/);
     expect(JSON.stringify(res.body)).not.toContain('not the password');
     const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE target::text LIKE '%password%'`);
     expect(n).toBe(0);
