@@ -17,6 +17,8 @@ export class MerchantThrottlerGuard extends ThrottlerGuard {
   }
 
   protected override async getTracker(req: Record<string, any>): Promise<string> {
+    // The AuthGuard (a global guard registered earlier, so it ran first) has already hashed the key.
+    if (req.principal?.kind === 'merchant') return `key:${req.principal.keyId}`;
     const key = req.headers?.['x-api-key'];
     return typeof key === 'string' ? createHash('sha256').update(key).digest('hex').slice(0, 32) : `ip:${req.ip}`;
   }

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MerchantThrottlerGuard } from './merchant-throttler.guard';
+import { RateLimitStorage } from './rate-limit-storage';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
@@ -12,7 +13,10 @@ import { MetricsService } from './metrics.service';
   imports: [
     ThrottlerModule.forRootAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => [{ name: 'merchant-key', ttl: 1000, limit: config.MERCHANT_RATE_LIMIT_PER_SECOND }],
+      useFactory: (config: AppConfig) => ({
+        throttlers: [{ name: 'merchant-key', ttl: 1000, limit: config.MERCHANT_RATE_LIMIT_PER_SECOND }],
+        storage: new RateLimitStorage(),
+      }),
     }),
   ],
   controllers: [MetricsController],
