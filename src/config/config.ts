@@ -35,9 +35,16 @@ const schema = z.object({
   /** Lines per chunk job of a disbursement cycle, and chunk jobs one worker process runs at once. */
   CYCLE_CHUNK_SIZE: z.coerce.number().int().min(100).max(100_000).default(10_000),
   CYCLES_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  /** A dead worker's chunk (or sweep) is retried by another worker once its BullMQ lock expires. */
+  CYCLES_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
+  SWEEPS_LOCK_MS: z.coerce.number().int().min(500).default(60_000),
+  /** Days before a monthly program's payment date on which the scheduler makes its draft cycle. */
+  CYCLE_DRAFT_LEAD_DAYS: z.coerce.number().int().min(0).max(60).default(5),
   /** Vouchers per chunk (one transaction) of the voucher-expiry sweep. */
   SWEEP_CHUNK_SIZE: z.coerce.number().int().min(100).max(200_000).default(20_000),
   DEFAULT_TIME_ZONE: z.string().default('America/Mexico_City'),
+  /** Where the staff console's static files are read from (default: the repository's console/). */
+  CONSOLE_DIR: z.string().min(1).optional(),
   /** Where settlement payout files (CSV for the bank) are written (merchants). */
   SETTLEMENT_DIR: z.string().min(1).default('var/settlements'),
   /** How long a merchant authorization (hold) lives before it is released automatically. */

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { loadConfig } from '../config/config';
 
 /** Where the console is served (public static assets; all data comes from /v1 with the staff JWT). */
 export const CONSOLE_PATH = '/console';
@@ -11,8 +12,8 @@ export const CONSOLE_PATH = '/console';
  * The console's source folder (`console/` at the repository root). Found from this file, which runs
  * as src/console/*.ts (tests) or dist/src/console/*.js (npm start); CONSOLE_DIR overrides.
  */
-export function consoleRoot(): string | null {
-  const candidates = [process.env.CONSOLE_DIR, resolve(__dirname, '../../console'), resolve(__dirname, '../../../console')];
+export function consoleRoot(configured = loadConfig().CONSOLE_DIR): string | null {
+  const candidates = [configured, resolve(__dirname, '../../console'), resolve(__dirname, '../../../console')];
   for (const dir of candidates) if (dir && existsSync(join(dir, 'index.html'))) return dir;
   return null;
 }

@@ -6,10 +6,11 @@ import { keepScheduled } from '../jobs/schedules';
 import { CyclesService } from './cycles.service';
 import { loadConfig } from '../config/config';
 
-/** Worker settings of the cycles queue (read once at start; env so tests and the crash test can shorten them). */
-const CONCURRENCY = loadConfig().CYCLES_CONCURRENCY;
-/** A dead worker's chunk is retried after its lock expires (BullMQ stalled-job check). */
-const LOCK_MS = Number(process.env.CYCLES_LOCK_MS ?? 30000);
+/**
+ * Worker settings of the cycles queue, read once at import (decorator options cannot be injected):
+ * concurrency, and the lock after which a dead worker's chunk is retried (BullMQ stalled check).
+ */
+const { CYCLES_CONCURRENCY: CONCURRENCY, CYCLES_LOCK_MS: LOCK_MS } = loadConfig();
 
 /** When the scheduler looks for drafts to make (daily, business time zone). */
 export const DRAFT_SCHEDULER_ID = 'cycle-drafts';

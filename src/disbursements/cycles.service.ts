@@ -629,7 +629,7 @@ export class CyclesService {
    * next payment `leadDays` ahead of its payment date (design: late enough that recent altas are
    * in it, early enough to approve), and re-queues approved cycles whose start job was lost.
    */
-  async createScheduledDrafts(leadDays = Number(process.env.CYCLE_DRAFT_LEAD_DAYS ?? 5), onlyPrograms: string[] | null = null): Promise<string[]> {
+  async createScheduledDrafts(leadDays = loadConfig().CYCLE_DRAFT_LEAD_DAYS, onlyPrograms: string[] | null = null): Promise<string[]> {
     const now = this.clock.now();
     const programs: Array<{ id: string; timeZone: string; fiscalYear: number }> = await this.db.query(
       `SELECT id, time_zone AS "timeZone", fiscal_year AS "fiscalYear" FROM programs

@@ -1,13 +1,14 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Queue } from 'bullmq';
+import { loadConfig } from '../config/config';
 import { QUEUES } from '../jobs/queues';
 import { keepScheduled } from '../jobs/schedules';
 import { SweepKind, SWEEP_KINDS } from './treasury.rules';
 import { SweepsService } from './sweeps.service';
 
-/** A dead worker's sweep is taken over after its lock expires (env so the crash test can shorten it). */
-const LOCK_MS = Number(process.env.SWEEPS_LOCK_MS ?? 60000);
+/** A dead worker's sweep is taken over after its lock expires (read once at import: decorator options cannot be injected). */
+const LOCK_MS = loadConfig().SWEEPS_LOCK_MS;
 
 /**
  * When the sweeps run (Job Schedulers, America/Mexico_City). Voucher expiry right after midnight

@@ -86,6 +86,11 @@ describe('configuration', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
     expect(() => loadConfig({ CYCLE_CHUNK_SIZE: 'lots' })).toThrow(/CYCLE_CHUNK_SIZE/);
     expect(loadConfig({ CYCLES_CONCURRENCY: '4' }).CYCLES_CONCURRENCY).toBe(4);
+    expect(loadConfig({}).CYCLES_LOCK_MS).toBe(30000);
+    expect(() => loadConfig({ SWEEPS_LOCK_MS: '10' })).toThrow(/SWEEPS_LOCK_MS/);
+    expect(() => loadConfig({ CYCLE_DRAFT_LEAD_DAYS: '-1' })).toThrow(/CYCLE_DRAFT_LEAD_DAYS/);
+    expect(loadConfig({ REDEMPTION_BATCH_CONCURRENCY: '3' }).REDEMPTION_BATCH_CONCURRENCY).toBe(3);
+    expect(() => loadConfig({ REDEMPTION_BATCH_SIZE: '0' })).toThrow(/REDEMPTION_BATCH_SIZE/);
   });
 });
 
