@@ -145,7 +145,8 @@ async function seed(pool: Pool, cardCount: number, merchantCount: number, secret
       WHERE (SELECT count(*) FROM b) > 0`,
     [ids, programId, hashes, pins, cards.map((c) => c.number)],
   );
-  // Fund: treasury → budget, then budget → every card in one balanced entry (set-based).
+  // Fund: treasury → budget, then one deposit entry per card as a disbursement cycle would (set-based),
+  // so the ledger tables hold a realistic history before the load (and plans are made for it).
   const perCard = '100000.00';
   await pool.query(
     `SELECT ledger_post('appropriation', 'bench:appropriation', now(), ARRAY[$1::uuid, $2::uuid], ARRAY['debit','credit'],
@@ -153,11 +154,13 @@ async function seed(pool: Pool, cardCount: number, merchantCount: number, secret
     [id('treasury:MXN'), id('bench:budget'), (BigInt(cardCount) * 100000n).toString()],
   );
   await pool.query(
-    `SELECT ledger_post('deposit', 'bench:deposit', now(),
-              ARRAY[$1::uuid] || array_agg(i.account_id ORDER BY i.id),
-              ARRAY['debit'] || array_agg('credit'::text ORDER BY i.id),
-              ARRAY[$2::numeric * count(*)] || array_agg($2::numeric ORDER BY i.id))
-       FROM instruments i`,
+    `WITH f AS MATERIALIZED (SELECT gen_random_uuid() AS entry_id, account_id, $1::uuid AS budget, $2::numeric AS amount FROM instruments),
+     e AS (INSERT INTO journal_entries (id, kind, idempotency_key, effective_at, created_by)
+           SELECT entry_id, 'deposit', 'bench:deposit:' || account_id, now(), 'bench' FROM f),
+     p AS (INSERT INTO postings (entry_id, account_id, side, amount, effective_at)
+           SELECT entry_id, budget, 'debit', amount, now() FROM f UNION ALL SELECT entry_id, account_id, 'credit', amount, now() FROM f),
+     cards AS (UPDATE ledger_accounts SET posted_credits = posted_credits + $2::numeric WHERE id IN (SELECT account_id FROM f))
+     UPDATE ledger_accounts SET posted_debits = posted_debits + $2::numeric * (SELECT count(*) FROM f) WHERE id = $1::uuid`,
     [id('bench:budget'), perCard],
   );
 
@@ -215,9 +218,13 @@ async function measure(pool: Pool, apiPid: number, base: string, cards: Card[], 
   const apiCpu0 = cpuMs(apiPid);
   const dbCpu0 = backends.reduce((s, pid) => s + cpuMs(pid), 0);
   const loadAvg = require('node:os').loadavg()[0];
+  const selfCpu0 = process.cpuUsage();
+  const machine0 = machineCpuMs();
   const r = await load(base, cards, merchants, duration, connections);
   const apiCpu = cpuMs(apiPid) - apiCpu0;
   const dbCpu = backends.reduce((s, pid) => s + cpuMs(pid), 0) - dbCpu0;
+  const selfCpu = process.cpuUsage(selfCpu0);
+  const machine = machineCpuMs() - machine0;
   await new Promise((resolve) => setTimeout(resolve, 500)); // requests still in flight when the load stopped
   const after = Number((await pool.query(`SELECT count(*)::int AS n FROM redemptions`)).rows[0].n);
   const check = await pool.query(
@@ -239,6 +246,9 @@ async function measure(pool: Pool, apiPid: number, base: string, cards: Card[], 
     // CPU spent per request by the API process and by the PostgreSQL backends serving it (from /proc).
     apiCpuMsPerRequest: Number((apiCpu / r.requests.total).toFixed(3)),
     dbCpuMsPerRequest: Number((dbCpu / r.requests.total).toFixed(3)),
+    // autocannon itself (this process), and every core of the machine (kernel, WAL writer, all).
+    loadGeneratorCpuMsPerRequest: Number(((selfCpu.user + selfCpu.system) / 1000 / r.requests.total).toFixed(3)),
+    machineCpuMsPerRequest: Number((machine / r.requests.total).toFixed(3)),
     loadAverageBefore: Number(loadAvg.toFixed(2)),
     rowsWritten: after - before,
     // Every 2xx wrote one redemption (a few more may finish after autocannon stops counting).
@@ -300,6 +310,18 @@ function cpuMs(pid: number): number {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
     return (ticks * 1000) / 100; // USER_HZ = 100 on Linux
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy CPU time of the whole machine in ms, all cores (Linux /proc/stat; 0 where unavailable). */
+function machineCpuMs(): number {
+  try {
+    const line = (require('node:fs').readFileSync('/proc/stat', 'utf8') as string).split('\n')[0];
+    // cpu  user nice system idle iowait irq softirq steal …: everything but idle and iowait.
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    return ((f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) * 1000) / 100;
   } catch {
     return 0;
   }
