@@ -7,6 +7,7 @@ import { createProbeClient } from '../jobs/redis';
 @Injectable()
 export class RedisHealthIndicator implements OnModuleDestroy {
   private readonly client: IORedis;
+  private connecting?: Promise<void>;
 
   constructor(
     private readonly indicators: HealthIndicatorService,
@@ -19,7 +20,7 @@ export class RedisHealthIndicator implements OnModuleDestroy {
   async isHealthy(key: string) {
     const indicator = this.indicators.check(key);
     try {
-      if (this.client.status === 'wait' || this.client.status === 'end') await this.client.connect();
+      await this.connected();
       const pong = await Promise.race([
         this.client.ping(),
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref()),
@@ -28,6 +29,13 @@ export class RedisHealthIndicator implements OnModuleDestroy {
     } catch (error) {
       return indicator.down({ message: error instanceof Error ? error.message : 'unreachable' });
     }
+  }
+
+  /** Connects if the last connection was lost; concurrent probes share one attempt. */
+  private connected(): Promise<void> {
+    if (this.client.status === 'ready') return Promise.resolve();
+    this.connecting ??= this.client.connect().finally(() => (this.connecting = undefined));
+    return this.connecting;
   }
 
   onModuleDestroy(): void {

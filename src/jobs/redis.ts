@@ -24,7 +24,9 @@ export function createProbeClient(redisUrl: string): IORedis {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: 1000,
-    retryStrategy: (times) => Math.min(times * 500, 5000),
+    // No reconnection in the background: each probe connects afresh if it must. A backing-off
+    // client would go on reporting Redis down for seconds after it is back.
+    retryStrategy: () => null,
   });
 }
 
