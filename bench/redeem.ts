@@ -220,11 +220,13 @@ async function measure(pool: Pool, apiPid: number, base: string, cards: Card[], 
   const loadAvg = require('node:os').loadavg()[0];
   const selfCpu0 = process.cpuUsage();
   const machine0 = machineCpuMs();
+  const batches0 = await batchTotals(base);
   const r = await load(base, cards, merchants, duration, connections);
   const apiCpu = cpuMs(apiPid) - apiCpu0;
   const dbCpu = backends.reduce((s, pid) => s + cpuMs(pid), 0) - dbCpu0;
   const selfCpu = process.cpuUsage(selfCpu0);
   const machine = machineCpuMs() - machine0;
+  const batches1 = await batchTotals(base);
   await new Promise((resolve) => setTimeout(resolve, 500)); // requests still in flight when the load stopped
   const after = Number((await pool.query(`SELECT count(*)::int AS n FROM redemptions`)).rows[0].n);
   const check = await pool.query(
@@ -250,6 +252,8 @@ async function measure(pool: Pool, apiPid: number, base: string, cards: Card[], 
     loadGeneratorCpuMsPerRequest: Number(((selfCpu.user + selfCpu.system) / 1000 / r.requests.total).toFixed(3)),
     machineCpuMsPerRequest: Number((machine / r.requests.total).toFixed(3)),
     loadAverageBefore: Number(loadAvg.toFixed(2)),
+    // Requests per merchant_redeem_batch transaction (the API's group commit).
+    meanBatchSize: Number(((batches1.items - batches0.items) / Math.max(1, batches1.batches - batches0.batches)).toFixed(1)),
     rowsWritten: after - before,
     // Every 2xx wrote one redemption (a few more may finish after autocannon stops counting).
     dbConsistent: after - before >= ok && after - before <= ok + connections && check.rows[0].payables_match && check.rows[0].no_negative,
@@ -293,6 +297,13 @@ async function startApi(databaseUrl: string, port: number, poolSize: number, sec
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** The API's group-commit counters, read from its Prometheus endpoint. */
+async function batchTotals(base: string): Promise<{ batches: number; items: number }> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { batches: value('monedero_redemption_batch_size_count'), items: value('monedero_redemption_batch_size_sum') };
 }
 
 /** PostgreSQL backends of the bench database other than ours (the API's pool, opened during warm-up). */
