@@ -4,8 +4,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpLogger, pinoHttp } from 'pino-http';
+import type { IncomingMessage } from 'node:http';
 import { createValidationPipe } from './common/validation';
 import { MetricsService } from './ops/metrics.service';
 import { mountQueueDashboard } from './ops/queue-dashboard';
@@ -18,6 +17,7 @@ export function createFastifyAdapter(): FastifyAdapter {
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: true,
     requestIdHeader: false,
+    genReqId: requestId,
     // Errors Fastify's router raises before Nest sees the request (bad URL encoding, an
     // over-long path parameter) are problem documents too.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
@@ -31,12 +31,10 @@ export function createFastifyAdapter(): FastifyAdapter {
   });
 }
 
-/** A well-formed incoming X-Request-Id is kept, otherwise a new one is made; either way it is sent back. */
-function requestId(req: IncomingMessage, res: ServerResponse): string {
+/** A well-formed incoming X-Request-Id is kept, otherwise a new one is made (Fastify's request.id). */
+function requestId(req: IncomingMessage): string {
   const incoming = req.headers['x-request-id'];
-  const id = typeof incoming === 'string' && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
-  res.setHeader('x-request-id', id);
-  return id;
+  return typeof incoming === 'string' && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
 }
 
 /** Everything an HTTP app needs beyond its modules; used by main.ts and by the tests. */
@@ -45,26 +43,18 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   const fastify = app.getHttpAdapter().getInstance();
-  // pino-http on the raw request and response, as for a plain Node server: no Express middleware
-  // layer and no AsyncLocalStorage context per request (see the LoggerModule in app.module.ts). Its
-  // root logger (level, redaction, serializers) exists once LoggerModule is set up, at init.
-  let requestLog: HttpLogger | undefined;
-  fastify.addHook('onReady', (done) => {
-    requestLog = pinoHttp({
-      logger: PinoLogger.root,
-      wrapSerializers: false, // the root logger's own
-      genReqId: requestId,
-      autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
-    });
-    done();
-  });
+  // Request ids and one completion line per request from Fastify hooks, on the root logger (level,
+  // redaction, serializers of the LoggerModule). No pino-http: it builds a child logger per request
+  // even when its lines are below the level, and no AsyncLocalStorage context per request (see the
+  // LoggerModule in app.module.ts).
   fastify.addHook('onRequest', (request, reply, done) => {
-    requestLog?.(request.raw, reply.raw);
+    void reply.header('x-request-id', request.id);
     done();
   });
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (request, reply, done) => {
     metrics.observeHttp(request.method, request.routeOptions?.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    logCompletedRequest(request, reply);
     done();
   });
   await mountQueueDashboard(app);
@@ -79,4 +69,15 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}
+
+/** pino-http's line ("request completed", or "request errored" at error level for a 5xx); /health is not logged. */
+function logCompletedRequest(request: FastifyRequest, reply: FastifyReply): void {
+  const log = PinoLogger.root;
+  const level = reply.statusCode >= 500 ? 'error' : 'info';
+  if (!log.isLevelEnabled(level) || request.url.startsWith('/health')) return;
+  log[level](
+    { req: { id: request.id, method: request.method, url: request.url }, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime) },
+    level === 'error' ? 'request errored' : 'request completed',
+  );
 }

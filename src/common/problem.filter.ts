@@ -17,7 +17,10 @@ export class ProblemFilter implements ExceptionFilter {
     }
     const problem = toProblem(error);
     // The request (its id, method and path) is named here: logs carry no request context of their own.
-    if (problem.status >= 500) this.log.error({ err: error, req: host.switchToHttp().getRequest<FastifyRequest>().raw }, problem.detail);
+    if (problem.status >= 500) {
+      const request = host.switchToHttp().getRequest<FastifyRequest>();
+      this.log.error({ err: error, req: { id: request.id, method: request.method, url: request.url } }, problem.detail);
+    }
     void reply.status(problem.status).header('content-type', 'application/problem+json; charset=utf-8').send(problem.toBody());
   }
 }

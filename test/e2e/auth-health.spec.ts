@@ -1,3 +1,4 @@
+import { PinoLogger } from 'nestjs-pino';
 import { createTestApp, TestApp } from '../support/app';
 
 describe('health, login and roles', () => {
@@ -20,6 +21,24 @@ describe('health, login and roles', () => {
     expect(kept.headers['x-request-id']).toBe('till-7.req_42');
     const replaced = await t.http.get('/v1/programs').set('X-Request-Id', 'not a valid id').expect(401);
     expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('logs one line per request with its id, method and status, and none for /health', async () => {
+    const root = PinoLogger.root;
+    const level = root.level;
+    root.level = 'info';
+    const info = jest.spyOn(root, 'info');
+    try {
+      const res = await t.http.get('/v1/programs?secret=1').set('X-Request-Id', 'till-9.req_1').expect(401);
+      await t.http.get('/health/live').expect(200);
+      const lines = info.mock.calls.filter(([, msg]) => msg === 'request completed');
+      expect(lines).toHaveLength(1);
+      expect(lines[0][0]).toMatchObject({ req: { id: 'till-9.req_1', method: 'GET' }, res: { statusCode: 401 } });
+      expect(res.headers['x-request-id']).toBe('till-9.req_1');
+    } finally {
+      info.mockRestore();
+      root.level = level;
+    }
   });
 
   it('issues a JWT for a good password and refuses a bad one with problem+json', async () => {
