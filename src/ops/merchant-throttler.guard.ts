@@ -23,6 +23,11 @@ export class MerchantThrottlerGuard extends ThrottlerGuard {
     return typeof key === 'string' ? createHash('sha256').update(key).digest('hex').slice(0, 32) : `ip:${req.ip}`;
   }
 
+  /** One budget per API key across the merchant routes, as MERCHANT_RATE_LIMIT_PER_SECOND says (no hashing: the tracker is already an id). */
+  protected override generateKey(_context: ExecutionContext, tracker: string, name: string): string {
+    return `${name}:${tracker}`;
+  }
+
   protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
     const seconds = Math.max(1, Math.ceil(detail.timeToBlockExpire));
     context.switchToHttp().getResponse<{ header(name: string, value: string): unknown }>().header('Retry-After', String(seconds));

@@ -112,6 +112,8 @@ describe('limits answer with clear problem documents', () => {
     expect(limited[0].headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(limited[0].body.code).toBe('rate_limited');
     expect(limited[0].headers['retry-after']).toBeDefined();
+    // One budget per key across the merchant routes: another route is limited too.
+    expect((await t.http.get('/v1/merchant/transactions').set('X-Api-Key', m.body.apiKey)).status).toBe(429);
     // Another key is counted on its own.
     const other = await t.http.post(`/v1/merchants/${m.body.id}/api-keys`).set(admin.auth).send({}).expect(201);
     await t.http.get('/v1/merchant/settlements').set('X-Api-Key', other.body.apiKey).expect(200);
