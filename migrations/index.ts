@@ -9,6 +9,7 @@ import { DisbursementCycles1763700500000 } from './1763700500000-disbursement-cy
 import { Treasury1763700600000 } from './1763700600000-treasury';
 import { MerchantRedeemBatch1763700700000 } from './1763700700000-merchant-redeem-batch';
 import { LedgerReferenceChecks1763700800000 } from './1763700800000-ledger-reference-checks';
+import { LateRefunds1763700900000 } from './1763700900000-late-refunds';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   Treasury1763700600000,
   MerchantRedeemBatch1763700700000,
   LedgerReferenceChecks1763700800000,
+  LateRefunds1763700900000,
 ];

@@ -245,7 +245,8 @@ export class TreasuryService {
   /**
    * The remittance document: one CSV line per item. A voucher-expiry reintegro (one journal entry
    * for a chunk of vouchers) is itemised voucher by voucher from treasury_voucher_sweeps; every
-   * other reintegro is one line. No CURP, no card number: folio and last four digits only.
+   * other reintegro is one line — a late refund (docs/treasury.md) too, even to a swept voucher,
+   * with `refund:<id>` as its source reference. No CURP, no card number: folio and last four digits only.
    */
   async *remittanceCsv(id: string): AsyncGenerator<string> {
     const r = await this.remittanceRow(id);
@@ -257,7 +258,7 @@ export class TreasuryService {
       const rows: Array<Record<string, any>> = await this.db.query(
         `SELECT r.id, r.cause, r.baja_cause AS "bajaCause", r.created_at AS "createdAt", r.source, r.amount::text AS amount,
                 r.journal_entry_id AS "journalEntryId", r.grant_id AS "grantId", r.tranche_no AS "trancheNo",
-                b.folio, (SELECT string_agg(i.last4, ';' ORDER BY i.id) FROM instruments i WHERE i.id = ANY (r.instrument_ids)) AS last4
+                r.details->>'itemsIn' AS "itemsIn", r.details->>'refundId' AS "refundId", b.folio, (SELECT string_agg(i.last4, ';' ORDER BY i.id) FROM instruments i WHERE i.id = ANY (r.instrument_ids)) AS last4
            FROM remittance_items it JOIN reintegros r ON r.id = it.reintegro_id LEFT JOIN beneficiaries b ON b.id = r.beneficiary_id
           WHERE it.remittance_id = $1 AND ($2::timestamptz IS NULL OR (r.created_at, r.id) > ($2::timestamptz, $3::uuid))
           ORDER BY r.created_at, r.id LIMIT 1000`,
@@ -266,7 +267,7 @@ export class TreasuryService {
       if (!rows.length) return;
       for (const x of rows) {
         const created = iso(x.createdAt);
-        if (x.source === 'voucher') {
+        if (x.itemsIn === 'treasury_voucher_sweeps') {
           let after = '00000000-0000-0000-0000-000000000000';
           for (;;) {
             const items: Array<{ instrumentId: string; amount: string; folio: string | null; last4: string | null }> = await this.db.query(
@@ -282,7 +283,9 @@ export class TreasuryService {
             after = items[items.length - 1].instrumentId;
           }
         } else {
-          const ref = x.source === 'grant' ? `${x.grantId}#${x.trancheNo ?? ''}` : x.source === 'program_budget' ? program.code : '';
+          const ref = x.refundId
+            ? `refund:${x.refundId}`
+            : x.source === 'grant' ? `${x.grantId}#${x.trancheNo ?? ''}` : x.source === 'program_budget' ? program.code : '';
           yield csvLine([...head, x.id, x.cause, x.bajaCause, created, x.source, ref, x.folio, x.last4, formatMoney(x.amount), x.journalEntryId]);
         }
       }
