@@ -142,7 +142,6 @@ describe('treasury: voucher expiry sweep and remittances', () => {
     expect(byOperator.body.code).toBe('forbidden');
 
     const treasury = (await ledger.findAccountByCode('treasury:MXN'))!;
-    const treasuryBefore = (await ledger.balance(treasury.id)).posted;
     const approveKey = idem();
     const approved = await t.http.post(`/v1/remittances/${draft.body.id}/approve`).set(approver.auth).set(approveKey).expect(200);
     expect(approved.body).toMatchObject({ status: 'approved', approvedBy: `user:${approver.username}` });
@@ -160,7 +159,13 @@ describe('treasury: voucher expiry sweep and remittances', () => {
       ]),
     );
     expect(await balanceOf(t.db, reintegroAccountId)).toBe('0.00');
-    expect((await ledger.balance(treasury.id)).posted.minus(treasuryBefore).toFixed(2)).toBe('-9959.90');
+    // Not the treasury's balance before and after: other test files appropriate from treasury:MXN meanwhile.
+    const [toTreasury] = await t.db.query(
+      `SELECT sum(p.amount)::text AS total FROM postings p JOIN journal_entries e ON e.id = p.entry_id
+        WHERE p.account_id = $1 AND p.side = 'credit' AND e.kind = 'remittance' AND e.metadata->>'programId' = $2`,
+      [treasury.id, program.id],
+    );
+    expect(toTreasury.total).toBe('9959.90');
     const remitted = await t.http.get(`/v1/reintegros?programId=${program.id}&status=remitted`).set(operator.auth).expect(200);
     expect(remitted.body.data.every((r: { remittanceId: string }) => r.remittanceId === draft.body.id)).toBe(true);
     expect(remitted.body.data).toHaveLength(2);
