@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { SettlementService } from '../../src/merchants/settlement.service';
 import { createTestApp, TestApp } from '../support/app';
+import { siblingTestDatabase } from '../support/integrity';
 import { isolatedDatabase } from '../support/isolated-database';
 import { createInstrument, createMerchant, createProgram, FixtureMerchant, FixtureProgram, idem } from '../support/merchant-fixtures';
 
@@ -21,7 +22,7 @@ describe('settlement and merchant lists', () => {
     process.env.SETTLEMENT_DIR = mkdtempSync(join(tmpdir(), 'monedero-settlement-'));
     // Settlement nets every merchant's unsettled captures up to the cut-off: a database of its
     // own keeps other test files' redemptions out of these totals.
-    process.env.DATABASE_URL = await isolatedDatabase('monedero_settlement_test');
+    process.env.DATABASE_URL = await isolatedDatabase(siblingTestDatabase('settlement'));
     // 12:00 on 15 March 2026 in Mexico City (UTC−6).
     t = await createTestApp({ now: new Date('2026-03-15T18:00:00.000Z') });
     ledger = t.app.get(LedgerService);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { createTestApp, TestApp } from '../support/app';
+import { siblingTestDatabase } from '../support/integrity';
 import { isolatedDatabase } from '../support/isolated-database';
 
 /**
@@ -24,7 +25,7 @@ describe('API fuzz: generated requests never cause a 500 or a ledger change when
   const saved = process.env.DATABASE_URL;
 
   beforeAll(async () => {
-    process.env.DATABASE_URL = await isolatedDatabase('monedero_fuzz_test');
+    process.env.DATABASE_URL = await isolatedDatabase(siblingTestDatabase('fuzz'));
     t = await createTestApp();
     adminAuth = (await t.staff('admin')).auth.Authorization;
     const merchant = await t.http
