@@ -220,13 +220,13 @@ async function measure(pool: Pool, apiPid: number, base: string, cards: Card[], 
   const loadAvg = require('node:os').loadavg()[0];
   const selfCpu0 = process.cpuUsage();
   const machine0 = machineCpuMs();
-  const batches0 = await batchTotals(base);
+  const api0 = await apiCounters(base);
   const r = await load(base, cards, merchants, duration, connections);
   const apiCpu = cpuMs(apiPid) - apiCpu0;
   const dbCpu = backends.reduce((s, pid) => s + cpuMs(pid), 0) - dbCpu0;
   const selfCpu = process.cpuUsage(selfCpu0);
   const machine = machineCpuMs() - machine0;
-  const batches1 = await batchTotals(base);
+  const api1 = await apiCounters(base);
   await new Promise((resolve) => setTimeout(resolve, 500)); // requests still in flight when the load stopped
   const after = Number((await pool.query(`SELECT count(*)::int AS n FROM redemptions`)).rows[0].n);
   const check = await pool.query(
@@ -253,7 +253,9 @@ async function measure(pool: Pool, apiPid: number, base: string, cards: Card[], 
     machineCpuMsPerRequest: Number((machine / r.requests.total).toFixed(3)),
     loadAverageBefore: Number(loadAvg.toFixed(2)),
     // Requests per merchant_redeem_batch transaction (the API's group commit).
-    meanBatchSize: Number(((batches1.items - batches0.items) / Math.max(1, batches1.batches - batches0.batches)).toFixed(1)),
+    meanBatchSize: Number(((api1.items - api0.items) / Math.max(1, api1.batches - api0.batches)).toFixed(1)),
+    // Garbage-collection pauses of the API's event loop, per request (part of its CPU above).
+    apiGcMsPerRequest: Number((((api1.gcSeconds - api0.gcSeconds) * 1000) / r.requests.total).toFixed(3)),
     rowsWritten: after - before,
     // Every 2xx wrote one redemption (a few more may finish after autocannon stops counting).
     dbConsistent: after - before >= ok && after - before <= ok + connections && check.rows[0].payables_match && check.rows[0].no_negative,
@@ -299,11 +301,12 @@ async function startApi(databaseUrl: string, port: number, poolSize: number, sec
   }
 }
 
-/** The API's group-commit counters, read from its Prometheus endpoint. */
-async function batchTotals(base: string): Promise<{ batches: number; items: number }> {
+/** The API's group-commit counters and garbage-collection time, read from its Prometheus endpoint. */
+async function apiCounters(base: string): Promise<{ batches: number; items: number; gcSeconds: number }> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-  return { batches: value('monedero_redemption_batch_size_count'), items: value('monedero_redemption_batch_size_sum') };
+  const gcSeconds = [...text.matchAll(/^monedero_nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  return { batches: value('monedero_redemption_batch_size_count'), items: value('monedero_redemption_batch_size_sum'), gcSeconds };
 }
 
 /** PostgreSQL backends of the bench database other than ours (the API's pool, opened during warm-up). */
