@@ -77,7 +77,8 @@ function logCompletedRequest(request: FastifyRequest, reply: FastifyReply): void
   const level = reply.statusCode >= 500 ? 'error' : 'info';
   if (!log.isLevelEnabled(level) || request.url.startsWith('/health')) return;
   log[level](
-    { req: { id: request.id, method: request.method, url: request.url }, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime) },
+    // The root logger's serializers are pino-http's wrapped ones: res must be the real response.
+    { req: { id: request.id, method: request.method, url: request.url }, res: reply.raw, responseTime: Math.round(reply.elapsedTime) },
     level === 'error' ? 'request errored' : 'request completed',
   );
 }
