@@ -1,0 +1,237 @@
+-- Redemptions (op 'redeem') and authorizations (op 'authorize') of many requests, one per
+-- array position, in one transaction. Returns one row per request (o_ord is its 1-based
+-- position): the HTTP status and body, o_replayed when the body is a remembered one, or
+-- o_status NULL when the request's card was locked by another transaction: nothing was
+-- written for it, and it is to be sent again (p_wait_for_locks waits for such locks).
+-- A refusal never raises: it returns a problem document and writes its audit record (and a
+-- wrong-PIN count) while nothing is posted. Checks, in order, as the API documents them:
+-- Idempotency-Key, merchant active, instrument known, PIN not locked, PIN, instrument active,
+-- not expired at the business clock in the program's time zone, merchant category allowed,
+-- available balance (holds count).
+CREATE OR REPLACE FUNCTION merchant_redeem_batch(
+  p_ops text[], p_merchants uuid[], p_terminals uuid[], p_api_keys uuid[],
+  p_number_hashes text[], p_pin_hashes text[], p_amounts numeric[], p_references text[],
+  p_nows timestamptz[], p_hold_ttl interval,
+  p_idem_scopes text[], p_idem_keys text[], p_idem_hashes text[], p_wait_for_locks boolean DEFAULT false)
+RETURNS TABLE (o_ord integer, o_status integer, o_body jsonb, o_replayed boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  n integer := coalesce(array_length(p_ops, 1), 0);
+  w merchant_redeem_work[];
+  v_got boolean[];
+  v_now_locked uuid[];
+  v_candidates uuid[];
+  v_accounts uuid[];
+  v_available numeric[];
+  k integer;
+  j integer;
+BEGIN
+  IF n = 0 THEN RETURN; END IF;
+  IF n IS DISTINCT FROM array_length(p_merchants, 1) OR n IS DISTINCT FROM array_length(p_terminals, 1)
+     OR n IS DISTINCT FROM array_length(p_api_keys, 1) OR n IS DISTINCT FROM array_length(p_number_hashes, 1)
+     OR n IS DISTINCT FROM array_length(p_pin_hashes, 1) OR n IS DISTINCT FROM array_length(p_amounts, 1)
+     OR n IS DISTINCT FROM array_length(p_references, 1) OR n IS DISTINCT FROM array_length(p_nows, 1)
+     OR n IS DISTINCT FROM array_length(p_idem_scopes, 1) OR n IS DISTINCT FROM array_length(p_idem_keys, 1)
+     OR n IS DISTINCT FROM array_length(p_idem_hashes, 1) THEN
+    RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = 'merchant_redeem_batch arrays differ in length';
+  END IF;
+  IF EXISTS (SELECT 1 FROM unnest(p_ops, p_amounts, p_nows) t(op, amount, at)
+              WHERE op IS NULL OR op NOT IN ('redeem', 'authorize') OR at IS NULL
+                 OR amount IS NULL OR amount <= 0 OR amount <> round(amount, 2)) THEN
+    RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = 'unknown merchant operation, or an amount that is not positive with at most two decimals';
+  END IF;
+  IF (SELECT count(DISTINCT h) FROM unnest(p_number_hashes) h) < n
+     OR (SELECT count(DISTINCT (s, x)) FROM unnest(p_idem_scopes, p_idem_keys) t(s, x) WHERE x IS NOT NULL)
+        < (SELECT count(*) FROM unnest(p_idem_keys) x WHERE x IS NOT NULL) THEN
+    RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = 'a batch holds each card and each Idempotency-Key at most once';
+  END IF;
+
+  -- 1. "In flight" is a transaction-level advisory lock on the key, taken before the record is read.
+  SELECT array_agg(CASE WHEN t.x IS NULL THEN true
+                        ELSE pg_try_advisory_xact_lock(hashtextextended('idempotency:' || t.s || ':' || t.x, 0)) END
+                   ORDER BY t.ord)
+    INTO v_got
+    FROM unnest(p_idem_scopes, p_idem_keys) WITH ORDINALITY AS t(s, x, ord);
+
+  -- 2. Everything the checks need, read once for the whole batch.
+  SELECT array_agg(ROW(
+           t.ord, t.op, t.merchant, t.terminal, t.api_key, t.amount, t.reference, t.at,
+           t.idem_scope, t.idem_key, t.idem_hash,
+           gen_random_uuid(), gen_random_uuid(), m.payable_account_id, pa.deferred_totals,
+           i.id, i.account_id, i.program_id, i.last4,
+           CASE WHEN i.expires_at IS NOT NULL AND i.expires_at < t.at + p_hold_ttl THEN i.expires_at ELSE t.at + p_hold_ttl END,
+           CASE
+             WHEN NOT v_got[t.ord] THEN 'request_in_progress'
+             WHEN x.key IS NOT NULL AND x.request_hash <> t.idem_hash THEN 'idempotency_key_reused'
+             WHEN x.key IS NOT NULL AND x.status = 'completed' THEN 'replay'
+             WHEN x.key IS NOT NULL AND x.locked_until >= t.at THEN 'request_in_progress'
+             WHEN m.id IS NULL OR m.status <> 'active' THEN 'merchant_suspended'
+             WHEN i.id IS NULL THEN 'unknown_instrument'
+             WHEN i.pin_locked THEN 'pin_locked'
+             WHEN i.pin_hash IS NULL OR i.pin_hash <> t.pin_hash THEN 'invalid_pin'
+             WHEN i.status <> 'active' THEN 'instrument_not_active'
+             WHEN (i.expires_at IS NOT NULL AND t.at >= i.expires_at)
+               OR (i.kind = 'voucher' AND p.rules ? 'voucherExpiresOn'
+                   AND (t.at AT TIME ZONE p.time_zone)::date > (p.rules ->> 'voucherExpiresOn')::date) THEN 'instrument_expired'
+             WHEN p.rules ? 'allowedMerchantCategories' AND NOT (p.rules -> 'allowedMerchantCategories') ? m.category THEN 'category_not_allowed'
+           END,
+           CASE WHEN i.status <> 'active' THEN format('The instrument is %s', i.status)
+                ELSE format('The program does not allow the %s category', m.category) END,
+           CASE WHEN x.status = 'completed' THEN x.response_status END,
+           CASE WHEN x.status = 'completed' THEN x.response_body END, false, true
+         )::merchant_redeem_work ORDER BY t.ord)
+    INTO w
+    FROM unnest(p_ops, p_merchants, p_terminals, p_api_keys, p_number_hashes, p_pin_hashes, p_amounts, p_references,
+                p_nows, p_idem_scopes, p_idem_keys, p_idem_hashes)
+         WITH ORDINALITY AS t(op, merchant, terminal, api_key, number_hash, pin_hash, amount, reference,
+                              at, idem_scope, idem_key, idem_hash, ord)
+    LEFT JOIN idempotency_keys x ON x.scope = t.idem_scope AND x.key = t.idem_key
+    LEFT JOIN merchants m ON m.id = t.merchant
+    LEFT JOIN ledger_accounts pa ON pa.id = m.payable_account_id
+    LEFT JOIN instruments i ON i.number_hash = t.number_hash
+    LEFT JOIN programs p ON p.id = i.program_id;
+  FOR k IN 1..n LOOP
+    IF w[k].code = 'replay' THEN w[k].replayed := true; END IF;
+    IF w[k].code IN ('replay', 'request_in_progress', 'idempotency_key_reused') THEN
+      w[k].write_idem := false;  -- another request owns this key: nothing of ours is recorded
+    END IF;
+  END LOOP;
+
+  -- 3. Wrong-PIN counts (the count persists although the request is refused) and resets, on
+  --    instrument rows locked in id order, before any ledger account is locked.
+  IF EXISTS (SELECT 1 FROM unnest(w) u WHERE u.code = 'invalid_pin') THEN
+    PERFORM 1 FROM instruments WHERE id IN (SELECT u.instrument FROM unnest(w) u WHERE u.code = 'invalid_pin') ORDER BY id FOR UPDATE;
+    WITH upd AS (
+      UPDATE instruments SET failed_pin_attempts = failed_pin_attempts + 1, pin_locked = failed_pin_attempts + 1 >= 3
+       WHERE id IN (SELECT u.instrument FROM unnest(w) u WHERE u.code = 'invalid_pin')
+      RETURNING id, pin_locked)
+    SELECT coalesce(array_agg(id) FILTER (WHERE pin_locked), '{}') INTO v_now_locked FROM upd;
+  END IF;
+  IF EXISTS (SELECT 1 FROM unnest(w) u JOIN instruments i ON i.id = u.instrument WHERE u.code IS NULL AND i.failed_pin_attempts > 0) THEN
+    PERFORM 1 FROM instruments
+      WHERE id IN (SELECT u.instrument FROM unnest(w) u WHERE u.code IS NULL) AND failed_pin_attempts > 0 ORDER BY id FOR UPDATE;
+    UPDATE instruments SET failed_pin_attempts = 0
+     WHERE id IN (SELECT u.instrument FROM unnest(w) u WHERE u.code IS NULL) AND failed_pin_attempts > 0;
+  END IF;
+
+  -- 4. The cards (and any payable that is not a hot deferred account) locked in id order; a
+  --    locked row read here is its latest committed version, so check and posting agree.
+  --    Unless told to wait, rows another transaction holds (a cycle chunk locks thousands of
+  --    cards for a moment) are skipped: those requests come back unanswered (o_status NULL) and
+  --    the caller sends each again alone, with p_wait_for_locks, instead of the batch waiting.
+  SELECT array_agg(x.id) INTO v_candidates
+    FROM (SELECT u.account AS id FROM unnest(w) u WHERE u.code IS NULL
+          UNION SELECT u.payable FROM unnest(w) u WHERE u.code IS NULL AND NOT u.payable_deferred) x;
+  IF p_wait_for_locks THEN
+    PERFORM 1 FROM ledger_accounts l WHERE l.id = ANY (v_candidates) ORDER BY l.id FOR UPDATE;
+  END IF;
+  -- SKIP LOCKED skips only rows other transactions hold: after the wait above, none.
+  SELECT array_agg(a.id ORDER BY a.id), array_agg(a.posted_credits - a.posted_debits - a.pending_debits ORDER BY a.id)
+    INTO v_accounts, v_available
+    FROM (SELECT l.id, l.posted_credits, l.posted_debits, l.pending_debits FROM ledger_accounts l
+           WHERE l.id = ANY (v_candidates) ORDER BY l.id FOR UPDATE SKIP LOCKED) a;
+  FOR k IN 1..n LOOP
+    IF w[k].code IS NULL THEN
+      j := array_position(v_accounts, w[k].account);
+      IF j IS NULL OR (NOT w[k].payable_deferred AND array_position(v_accounts, w[k].payable) IS NULL) THEN
+        w[k].code := 'retry_alone';
+        w[k].write_idem := false;
+      ELSIF v_available[j] < w[k].amount THEN
+        w[k].code := 'insufficient_funds';
+      END IF;
+    END IF;
+  END LOOP;
+
+  -- 5. Responses. Refusals are problem documents (unknown_instrument is a 404, the rest 422).
+  FOR k IN 1..n LOOP
+    IF w[k].code IS NULL THEN
+      w[k].status := 201;
+      w[k].body := jsonb_build_object('id', w[k].id, 'status', CASE w[k].op WHEN 'redeem' THEN 'captured' ELSE 'authorized' END,
+                                      'amount', w[k].amount::numeric(18,2)::text, 'instrumentNumber', repeat('*', 12) || w[k].last4,
+                                      'reference', w[k].reference, 'createdAt', merchant_iso(w[k].at))
+                   || CASE WHEN w[k].op = 'authorize' THEN jsonb_build_object('expiresAt', merchant_iso(w[k].hold_expires)) ELSE '{}' END;
+    ELSIF w[k].code = 'replay' THEN
+      NULL;  -- status and body are the remembered ones
+    ELSIF w[k].code = 'retry_alone' THEN
+      NULL;  -- unanswered: nothing written for it
+    ELSIF w[k].code = 'request_in_progress' THEN
+      w[k].status := 409;
+      w[k].body := merchant_problem(409, 'request_in_progress', 'A request with this Idempotency-Key is still being processed');
+    ELSIF w[k].code = 'idempotency_key_reused' THEN
+      w[k].status := 422;
+      w[k].body := merchant_problem(422, 'idempotency_key_reused', 'This Idempotency-Key was used with a different request');
+    ELSE
+      w[k].status := CASE w[k].code WHEN 'unknown_instrument' THEN 404 ELSE 422 END;
+      w[k].detail := CASE w[k].code
+        WHEN 'merchant_suspended' THEN 'The merchant is suspended'
+        WHEN 'unknown_instrument' THEN 'No instrument has this number'
+        WHEN 'pin_locked' THEN 'The PIN is locked after three wrong attempts'
+        WHEN 'invalid_pin' THEN CASE WHEN w[k].instrument = ANY (v_now_locked) THEN 'Wrong PIN; the PIN is now locked' ELSE 'Wrong PIN' END
+        WHEN 'instrument_expired' THEN 'The instrument has expired'
+        WHEN 'insufficient_funds' THEN 'The balance does not cover this amount'
+        ELSE w[k].detail END;
+      -- Suspended merchant and disallowed category share the public code merchant_not_allowed.
+      IF w[k].code IN ('merchant_suspended', 'category_not_allowed') THEN w[k].code := 'merchant_not_allowed'; END IF;
+      w[k].body := merchant_problem(w[k].status, w[k].code, w[k].detail);
+    END IF;
+  END LOOP;
+
+  -- 6. Writes, each one statement for the whole batch.
+  IF EXISTS (SELECT 1 FROM unnest(w) u WHERE u.code IS NULL) THEN
+    INSERT INTO journal_entries (id, kind, idempotency_key, effective_at, metadata, created_by)
+    SELECT u.entry_id, 'redemption', 'redemption:' || u.id, u.at,
+           jsonb_build_object('redemptionId', u.id, 'merchantId', u.merchant), 'merchant:' || u.merchant
+      FROM unnest(w) u WHERE u.code IS NULL AND u.op = 'redeem' ORDER BY u.ord;
+    -- All postings of the batch in ONE statement: the balanced-entry trigger checks every entry.
+    INSERT INTO postings (entry_id, account_id, side, amount, effective_at)
+    SELECT u.entry_id, u.account, 'debit', u.amount, u.at FROM unnest(w) u WHERE u.code IS NULL AND u.op = 'redeem'
+    UNION ALL
+    SELECT u.entry_id, u.payable, 'credit', u.amount, u.at FROM unnest(w) u WHERE u.code IS NULL AND u.op = 'redeem';
+    -- Locked accounts take their totals (the no-negative CHECK still guards each card) ...
+    UPDATE ledger_accounts a
+       SET posted_debits = a.posted_debits + d.debits, posted_credits = a.posted_credits + d.credits,
+           pending_debits = a.pending_debits + d.holds
+      FROM (SELECT s.acc, sum(s.debits) AS debits, sum(s.credits) AS credits, sum(s.holds) AS holds FROM (
+              SELECT u.account AS acc, CASE u.op WHEN 'redeem' THEN u.amount ELSE 0 END AS debits, 0 AS credits,
+                     CASE u.op WHEN 'authorize' THEN u.amount ELSE 0 END AS holds
+                FROM unnest(w) u WHERE u.code IS NULL
+              UNION ALL
+              SELECT u.payable, 0, u.amount, 0 FROM unnest(w) u WHERE u.code IS NULL AND u.op = 'redeem' AND NOT u.payable_deferred
+            ) s GROUP BY s.acc) d
+     WHERE a.id = d.acc;
+    -- ... and hot merchant payables an appended delta each, with no row lock (rolled up later).
+    INSERT INTO ledger_account_deltas (account_id, debits, credits)
+    SELECT u.payable, 0, sum(u.amount) FROM unnest(w) u
+     WHERE u.code IS NULL AND u.op = 'redeem' AND u.payable_deferred GROUP BY u.payable;
+    INSERT INTO ledger_holds (id, account_id, amount, expires_at, idempotency_key, metadata, created_at)
+    SELECT u.entry_id, u.account, u.amount, u.hold_expires, 'authorization:' || u.id,
+           jsonb_build_object('redemptionId', u.id, 'merchantId', u.merchant), u.at
+      FROM unnest(w) u WHERE u.code IS NULL AND u.op = 'authorize';
+    INSERT INTO redemptions (id, merchant_id, terminal_id, api_key_id, instrument_id, program_id, instrument_last4,
+                             kind, status, amount, captured_amount, entry_id, hold_id, reference, expires_at,
+                             created_at, captured_at, resolved_at)
+    SELECT u.id, u.merchant, u.terminal, u.api_key, u.instrument, u.program, u.last4,
+           CASE u.op WHEN 'redeem' THEN 'direct' ELSE 'authorization' END,
+           CASE u.op WHEN 'redeem' THEN 'captured' ELSE 'authorized' END,
+           u.amount,
+           CASE WHEN u.op = 'redeem' THEN u.amount END, CASE WHEN u.op = 'redeem' THEN u.entry_id END,
+           CASE WHEN u.op = 'authorize' THEN u.entry_id END, u.reference,
+           CASE WHEN u.op = 'authorize' THEN u.hold_expires END,
+           u.at, CASE WHEN u.op = 'redeem' THEN u.at END, CASE WHEN u.op = 'redeem' THEN u.at END
+      FROM unnest(w) u WHERE u.code IS NULL;
+  END IF;
+
+  INSERT INTO redemption_attempts (merchant_id, terminal_id, operation, instrument_id, amount, code, detail, at)
+  SELECT u.merchant, u.terminal, u.op, u.instrument, u.amount, u.code, u.detail, u.at
+    FROM unnest(w) u WHERE u.code IS NOT NULL AND u.write_idem;
+
+  INSERT INTO idempotency_keys AS x (scope, key, request_hash, status, response_status, response_body, locked_until, completed_at)
+  SELECT u.idem_scope, u.idem_key, u.idem_hash, 'completed', u.status, u.body, u.at, now()
+    FROM unnest(w) u WHERE u.idem_key IS NOT NULL AND u.write_idem
+  ON CONFLICT (scope, key) DO UPDATE
+    SET status = 'completed', response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body,
+        completed_at = EXCLUDED.completed_at
+    WHERE x.status = 'in_flight' AND x.request_hash = EXCLUDED.request_hash;
+
+  RETURN QUERY SELECT u.ord, u.status, u.body, u.replayed FROM unnest(w) u ORDER BY u.ord;
+END $$;
