@@ -11,6 +11,7 @@ import { MerchantRedeemBatch1763700700000 } from './1763700700000-merchant-redee
 import { LedgerReferenceChecks1763700800000 } from './1763700800000-ledger-reference-checks';
 import { LateRefunds1763700900000 } from './1763700900000-late-refunds';
 import { SqlSource1764600000000 } from './1764600000000-sql-source';
+import { LedgerPostingPrimitive1764600100000 } from './1764600100000-ledger-posting-primitive';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   LedgerReferenceChecks1763700800000,
   LateRefunds1763700900000,
   SqlSource1764600000000,
+  LedgerPostingPrimitive1764600100000,
 ];

@@ -33,6 +33,13 @@ export interface EnrolInput {
   attributes?: Record<string, unknown>;
 }
 
+/** A baja: its cause, its business date, and an optional note. */
+export interface BajaInput {
+  cause: DeactivationCause;
+  effectiveDate: string;
+  note?: string;
+}
+
 interface BeneficiaryRow {
   id: string;
   programId: string;
@@ -172,47 +179,62 @@ export class BeneficiariesService {
    * card was never collected, P22); its authorized holds voided; the whole remaining balance of
    * every instrument moved to program:<id>:reintegro in ONE journal entry 'baja_reintegro' (P42).
    */
-  async deactivate(id: string, input: { cause: DeactivationCause; effectiveDate: string; note?: string }, staff: StaffPrincipal) {
+  async deactivate(id: string, input: BajaInput, staff: StaffPrincipal) {
     if (!isRealDate(input.effectiveDate)) throw problems.validation('effectiveDate is not a real date');
-    const actor = `user:${staff.username}`;
     return this.db.transaction(async (m) => {
       const { b, program } = await this.lockForChange(id, staff, m);
       if (b.status !== 'active') throw problems.conflict('invalid_status_transition', 'the beneficiary is already inactive');
-
-      const historyId = await this.recordHistory(m, b.id, 'active', 'inactive', input.cause, input.effectiveDate, input.note ?? null, actor);
-      await m.query(`UPDATE beneficiaries SET status = 'inactive', deactivation_cause = $2, deactivated_on = $3 WHERE id = $1`, [b.id, input.cause, input.effectiveDate]);
-
-      const instruments: Array<{ id: string; accountId: string; status: string }> = await m.query(
-        `SELECT id, account_id AS "accountId", status FROM instruments
-          WHERE beneficiary_id = $1 AND status IN ('issued', 'active', 'blocked') ORDER BY id FOR UPDATE`,
-        [b.id],
-      );
-      const newStatus = instrumentStatusOnBaja(input.cause);
-      if (instruments.length) {
-        await m.query(
-          `UPDATE instruments SET
-             status_before_block = CASE WHEN status = 'blocked' THEN status_before_block ELSE status END,
-             blocked_reason = CASE WHEN $2 = 'blocked' THEN 'baja' ELSE NULL END,
-             status = $2
-           WHERE id = ANY($1::uuid[])`,
-          [instruments.map((i) => i.id), newStatus],
-        );
-      }
-      const reintegro = await this.reintegrateBalances(m, program, instruments.map((i) => i.accountId), {
-        key: `baja:${b.id}:${historyId}`,
-        metadata: { beneficiaryId: b.id, cause: input.cause, instrumentIds: instruments.map((i) => i.id), effectiveDate: input.effectiveDate },
-        actor,
-      });
-      return {
-        id: b.id,
-        folio: b.folio,
-        status: 'inactive' as const,
-        cause: input.cause,
-        effectiveDate: input.effectiveDate,
-        instrumentsBlocked: instruments.length,
-        reintegro: { amount: formatMoney(reintegro.amount), journalEntryId: reintegro.entryId },
-      };
+      return this.applyBaja(m, b, program, input, `user:${staff.username}`);
     });
+  }
+
+  /**
+   * The same baja made by a job (the P22 card-collection sweep), acting as itself (`actor`, e.g.
+   * system:sweeps) rather than as a staff user: null when the beneficiary is no longer active
+   * (an officer's baja came first), so the job has nothing left to do.
+   */
+  async deactivateIfActive(id: string, input: BajaInput, actor: string) {
+    return this.db.transaction(async (m) => {
+      const b = await this.findRow(id, m, true);
+      if (!b || b.status !== 'active') return null;
+      return this.applyBaja(m, b, await this.programs.getById(b.programId, m), input, actor);
+    });
+  }
+
+  private async applyBaja(m: Queryable, b: BeneficiaryRow, program: Program, input: BajaInput, actor: string) {
+    const historyId = await this.recordHistory(m, b.id, 'active', 'inactive', input.cause, input.effectiveDate, input.note ?? null, actor);
+    await m.query(`UPDATE beneficiaries SET status = 'inactive', deactivation_cause = $2, deactivated_on = $3 WHERE id = $1`, [b.id, input.cause, input.effectiveDate]);
+
+    const instruments: Array<{ id: string; accountId: string; status: string }> = await m.query(
+      `SELECT id, account_id AS "accountId", status FROM instruments
+        WHERE beneficiary_id = $1 AND status IN ('issued', 'active', 'blocked') ORDER BY id FOR UPDATE`,
+      [b.id],
+    );
+    const newStatus = instrumentStatusOnBaja(input.cause);
+    if (instruments.length) {
+      await m.query(
+        `UPDATE instruments SET
+           status_before_block = CASE WHEN status = 'blocked' THEN status_before_block ELSE status END,
+           blocked_reason = CASE WHEN $2 = 'blocked' THEN 'baja' ELSE NULL END,
+           status = $2
+         WHERE id = ANY($1::uuid[])`,
+        [instruments.map((i) => i.id), newStatus],
+      );
+    }
+    const reintegro = await this.reintegrateBalances(m, program, instruments.map((i) => i.accountId), {
+      key: `baja:${b.id}:${historyId}`,
+      metadata: { beneficiaryId: b.id, cause: input.cause, instrumentIds: instruments.map((i) => i.id), effectiveDate: input.effectiveDate },
+      actor,
+    });
+    return {
+      id: b.id,
+      folio: b.folio,
+      status: 'inactive' as const,
+      cause: input.cause,
+      effectiveDate: input.effectiveDate,
+      instrumentsBlocked: instruments.length,
+      reintegro: { amount: formatMoney(reintegro.amount), journalEntryId: reintegro.entryId },
+    };
   }
 
   /** Voids authorized holds on the accounts, then posts instrument balances → reintegro payable in one entry. */

@@ -7,7 +7,9 @@ import { readSqlSources, repositoryRoot, SqlSource } from './sql-source';
  * `npm run sql:freeze -- --name <kebab-name> [--all | src/<module>/sql/<file>.sql …]`
  *
  * Writes migrations/<timestamp>-<name>.ts carrying frozen copies of the given SQL source files
- * (every file with --all), applied in dependency order, and appends it to migrations/index.ts.
+ * (with --all, every function, view and trigger file; a type file only when named, since
+ * CREATE TYPE cannot be repeated), applied in dependency order, and appends it to
+ * migrations/index.ts.
  * The migration never reads src/ at run time, so later edits to a source file never change what
  * an old migration applies: change the file, then freeze a new migration. Statements that the
  * sources cannot express (DROP FUNCTION of a changed signature, new tables) go in the generated
@@ -22,7 +24,8 @@ function main(): void {
   if (!values.name || !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(values.name)) fail('--name <kebab-case-name> is required');
   const root = repositoryRoot();
   const sources = readSqlSources(root);
-  const wanted = values.all ? sources : positionals.map((p) => sources.find((s) => s.path === p) ?? fail(`not an SQL source file: ${p}`));
+  const named = positionals.map((p) => sources.find((s) => s.path === p) ?? fail(`not an SQL source file: ${p}`));
+  const wanted = values.all ? sources.filter((s) => s.kind !== 'type' || named.includes(s)) : sources.filter((s) => named.includes(s));
   if (!wanted.length) fail('name the source files to freeze, or --all');
   const timestamp = values.timestamp ?? String(Date.now());
   if (!/^\d{13}$/.test(timestamp)) fail('--timestamp is 13 digits (milliseconds)');

@@ -7,14 +7,15 @@ import { join, relative } from 'node:path';
  * so it can be applied again. Migrations carry frozen copies (scripts/freeze-sql.js writes them);
  * test/integration/sql-source.spec.ts fails when a migrated database differs from these files.
  *
- * File names say what a file defines: `<function>.sql`, `<view>.sql`, or `<table>.triggers.sql`
- * (every trigger of one table).
+ * File names say what a file defines: `<function>.sql`, `<view>.sql`, `<table>.triggers.sql`
+ * (every trigger of one table), or `<type>.type.sql` (a composite type, plain CREATE TYPE: a
+ * migration freezes it only when it creates or changes it).
  */
 export interface SqlSource {
   /** Path relative to the repository root, e.g. src/ledger/sql/ledger_post.sql. */
   path: string;
   module: string;
-  kind: 'function' | 'view' | 'triggers';
+  kind: 'type' | 'function' | 'view' | 'triggers';
   text: string;
   /** Functions and views it defines; for a triggers file, `table.trigger` names. */
   defines: string[];
@@ -44,21 +45,28 @@ export function readSqlSources(root = repositoryRoot()): SqlSource[] {
     for (const file of files) {
       const path = join(dir, file);
       const text = readFileSync(path, 'utf8');
-      const kind = file.endsWith('.triggers.sql') ? 'triggers' : /^\s*(--[^\n]*\n\s*)*CREATE OR REPLACE VIEW/i.test(text) ? 'view' : 'function';
+      const kind = file.endsWith('.triggers.sql')
+        ? 'triggers'
+        : file.endsWith('.type.sql')
+          ? 'type'
+          : /^\s*(--[^\n]*\n\s*)*CREATE OR REPLACE VIEW/i.test(text)
+            ? 'view'
+            : 'function';
       out.push({ path: relative(root, path), module: module.name, kind, text, defines: definedObjects(text) });
     }
   }
   const rank = (s: SqlSource) => (MODULE_ORDER.includes(s.module) ? MODULE_ORDER.indexOf(s.module) : MODULE_ORDER.length);
-  const kindRank = { function: 0, view: 1, triggers: 2 } as const;
-  // Functions before views (a view may call one) before triggers (which name their function).
+  const kindRank = { type: 0, function: 1, view: 2, triggers: 3 } as const;
+  // Types before functions (which use them) before views (which may call one) before triggers.
   return out.sort((a, b) => kindRank[a.kind] - kindRank[b.kind] || rank(a) - rank(b) || a.path.localeCompare(b.path));
 }
 
-/** Names a file defines: `CREATE OR REPLACE FUNCTION f(`, `… VIEW v`, `… TRIGGER t … ON table`. */
+/** Names a file defines: `CREATE OR REPLACE FUNCTION f(`, `… VIEW v`, `… TRIGGER t … ON table`, `CREATE TYPE t`. */
 export function definedObjects(text: string): string[] {
   const names: string[] = [];
   const code = text.replace(/--[^\n]*/g, '');
   for (const m of code.matchAll(/CREATE\s+OR\s+REPLACE\s+FUNCTION\s+(?:public\.)?(\w+)\s*\(/gi)) names.push(m[1]);
+  for (const m of code.matchAll(/CREATE\s+TYPE\s+(?:public\.)?(\w+)/gi)) names.push(m[1]);
   for (const m of code.matchAll(/CREATE\s+OR\s+REPLACE\s+VIEW\s+(?:public\.)?(\w+)/gi)) names.push(m[1]);
   for (const m of code.matchAll(/CREATE\s+OR\s+REPLACE\s+TRIGGER\s+(\w+)[\s\S]*?\bON\s+(?:public\.)?(\w+)/gi)) names.push(`${m[2]}.${m[1]}`);
   return names;

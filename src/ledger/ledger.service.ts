@@ -13,7 +13,8 @@ const ACCOUNT_COLUMNS = `id, code, name, category, normal_side AS "normalSide", 
   deferred_totals AS "deferredTotals"`;
 
 /**
- * The only code that writes ledger tables. Every method takes an optional Queryable so callers
+ * The TypeScript face of the ledger, the only code that writes ledger tables (its SQL functions,
+ * src/ledger/sql/, are the rest). Every method takes an optional Queryable so callers
  * can include ledger writes in their own transaction; each write is one SQL function call.
  */
 @Injectable()

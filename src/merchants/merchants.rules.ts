@@ -1,4 +1,4 @@
-import { ApiProblem, problems } from '../common/problem';
+import { problems } from '../common/problem';
 
 /**
  * Pure rules of the merchants module (no I/O): masking, list cursors and limits, business-day
@@ -123,9 +123,4 @@ export function payoutCsv(lines: PayoutLine[]): string {
     [l.statementId, l.merchantId, l.merchantName, l.bankAccount ?? '', l.amount, l.currency, l.businessDate].map(csvField).join(','),
   );
   return [header.join(','), ...body].join('\r\n') + '\r\n';
-}
-
-/** A problem document returned by a merchant SQL function, as an exception to throw. */
-export function problemFromBody(status: number, body: { code?: string; detail?: string }): ApiProblem {
-  return new ApiProblem(status, body.code ?? 'internal_error', body.detail ?? '');
 }

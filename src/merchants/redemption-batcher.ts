@@ -20,10 +20,10 @@ export interface RedeemItem {
   idemHash: string;
 }
 
-/** What the SQL function answers for one item: the HTTP status and body. */
+/** What the SQL function answers for one item: its domain outcome (redemption-outcomes.ts renders it). */
 export interface RedeemOutcome {
-  status: number;
-  body: Record<string, unknown>;
+  outcome: string;
+  facts: Record<string, unknown> | null;
   replayed: boolean;
 }
 
@@ -145,8 +145,8 @@ export class RedemptionBatcher {
 
   /** One merchant_redeem_batch call; null for a request it left unanswered (its card was locked). */
   private async call(items: RedeemItem[], waitForLocks = false): Promise<(RedeemOutcome | null)[]> {
-    const rows: { ord: number; status: number | null; body: Record<string, unknown>; replayed: boolean }[] = await this.db.query(
-      `SELECT o_ord AS ord, o_status AS status, o_body AS body, o_replayed AS replayed
+    const rows: { ord: number; outcome: string | null; facts: Record<string, unknown> | null; replayed: boolean }[] = await this.db.query(
+      `SELECT o_ord AS ord, o_outcome AS outcome, o_facts AS facts, o_replayed AS replayed
          FROM merchant_redeem_batch($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::numeric[],
                                     $8::text[], $9::timestamptz[], $10::interval, $11::text[], $12::text[], $13::text[], $14)`,
       [
@@ -167,7 +167,7 @@ export class RedemptionBatcher {
       ],
     );
     const outcomes: (RedeemOutcome | null)[] = [];
-    for (const r of rows) outcomes[r.ord - 1] = r.status === null ? null : { status: r.status, body: r.body, replayed: r.replayed };
+    for (const r of rows) outcomes[r.ord - 1] = r.outcome === null ? null : { outcome: r.outcome, facts: r.facts, replayed: r.replayed };
     if (rows.length !== items.length) throw new Error(`merchant_redeem_batch answered ${rows.length} of ${items.length} requests`);
     return outcomes;
   }

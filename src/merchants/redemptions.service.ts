@@ -5,12 +5,12 @@ import type { MerchantPrincipal } from '../common/auth/principal';
 import { instrumentNumberHash, pinHash } from '../common/auth/secrets';
 import { Clock } from '../common/clock';
 import { formatMoney } from '../common/money';
-import { ReplayedResponse } from '../common/problem';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MetricsService } from '../ops/metrics.service';
 import type { CaptureRequest, RedeemRequest, RefundRequest } from './merchants.dto';
 import { RedemptionBatcher } from './redemption-batcher';
-import { decodeCursor, encodeCursor, maskInstrumentNumber, parseTimeRange, problemFromBody } from './merchants.rules';
+import { Body, Facts, refundBody, refusal, renderRedemption, resolutionBody } from './redemption-outcomes';
+import { decodeCursor, encodeCursor, maskInstrumentNumber, parseTimeRange } from './merchants.rules';
 
 /** The Idempotency-Key of a request whose record is written by the SQL function itself. */
 export interface IdempotencyClaim {
@@ -19,7 +19,6 @@ export interface IdempotencyClaim {
   fingerprint: string;
 }
 
-type Body = Record<string, unknown>;
 
 /**
  * Redemptions, authorizations (holds), captures, voids and refunds of merchants. Each use case
@@ -56,7 +55,7 @@ export class RedemptionsService {
       idemHash: idem.fingerprint,
     });
     this.count(op, outcome);
-    return this.outcome(outcome);
+    return renderRedemption(outcome);
   }
 
   async capture(merchant: MerchantPrincipal, id: string, input: CaptureRequest): Promise<Body> {
@@ -68,19 +67,20 @@ export class RedemptionsService {
   }
 
   async refund(merchant: MerchantPrincipal, redemptionId: string, input: RefundRequest): Promise<Body> {
-    const rows = await this.db.query(
-      `SELECT o_status AS status, o_body AS body FROM merchant_refund($1, $2, $3, $4::numeric, $5, $6)`,
+    const [row]: Array<{ outcome: string; facts: Facts }> = await this.db.query(
+      `SELECT o_outcome AS outcome, o_facts AS facts FROM merchant_refund($1, $2, $3, $4::numeric, $5, $6)`,
       [merchant.merchantId, merchant.terminalId, redemptionId, input.amount, input.reference ?? null, this.clock.now()],
     );
-    return this.outcome(rows[0]);
+    if (row.outcome !== 'refunded') throw refusal(row.outcome, row.facts);
+    return refundBody(row.facts ?? {});
   }
 
   /** One redemption or authorization of this merchant (403 for another merchant's). */
   async get(merchant: MerchantPrincipal, id: string): Promise<Body> {
     const rows = await this.db.query(`${transactionsSql('r.id = $1', 'false')}`, [id, null, this.clock.now()]);
     const row = rows[0];
-    if (!row) throw problemFromBody(404, { code: 'not_found', detail: 'redemption not found' });
-    if (row.merchantId !== merchant.merchantId) throw problemFromBody(403, { code: 'forbidden', detail: 'This redemption belongs to another merchant' });
+    if (!row) throw refusal('not_found', null);
+    if (row.merchantId !== merchant.merchantId) throw refusal('forbidden', null);
     return view(row);
   }
 
@@ -124,25 +124,18 @@ export class RedemptionsService {
   }
 
   private async resolve(op: 'capture' | 'void', merchant: MerchantPrincipal, id: string, amount: string | null): Promise<Body> {
-    const rows = await this.db.query(
-      `SELECT o_status AS status, o_body AS body FROM merchant_resolve_authorization($1, $2, $3, $4, $5::numeric, $6)`,
+    const [row]: Array<{ outcome: string; facts: Facts }> = await this.db.query(
+      `SELECT o_outcome AS outcome, o_facts AS facts FROM merchant_resolve_authorization($1, $2, $3, $4, $5::numeric, $6)`,
       [op, merchant.merchantId, merchant.terminalId, id, amount, this.clock.now()],
     );
-    this.count(op, rows[0]);
-    return this.outcome(rows[0]);
+    this.count(op, row);
+    if (row.outcome !== 'captured' && row.outcome !== 'voided') throw refusal(row.outcome, row.facts, 'authorization');
+    return resolutionBody(row.facts ?? {});
   }
 
-  /** monedero_redemptions_total{operation, outcome}: the resulting status (captured, authorized, voided), the refusal code, or replayed. */
-  private count(operation: string, row: { status: number; body: Body; replayed?: boolean }): void {
-    if (!this.metrics) return;
-    const outcome = row.replayed ? 'replayed' : row.status >= 400 ? String(row.body?.code ?? `http_${row.status}`) : String(row.body?.status ?? 'ok');
-    this.metrics.redemptions.inc({ operation, outcome });
-  }
-
-  private outcome(row: { status: number; body: Body; replayed?: boolean }): Body {
-    if (row.replayed) throw new ReplayedResponse(row.status, row.body);
-    if (row.status >= 400) throw problemFromBody(row.status, row.body as { code?: string; detail?: string });
-    return row.body;
+  /** monedero_redemptions_total{operation, outcome}: captured, authorized, voided, the refusal code, or replayed. */
+  private count(operation: string, row: { outcome: string; replayed?: boolean }): void {
+    this.metrics?.redemptions.inc({ operation, outcome: row.replayed ? 'replayed' : row.outcome });
   }
 }
 

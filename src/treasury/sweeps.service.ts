@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { StaffPrincipal } from '../common/auth/principal';
 import { businessDate, Clock } from '../common/clock';
 import { formatMoney, money } from '../common/money';
 import { ApiProblem } from '../common/problem';
@@ -17,12 +16,8 @@ import { TreasuryService } from './treasury.service';
 /** Vouchers per chunk of the voucher-expiry sweep (one journal entry and one transaction each). */
 export const SWEEP_CHUNK_SIZE = loadConfig().SWEEP_CHUNK_SIZE;
 
-/**
- * The identity the sweeps act as when they use a staff use case (the card-collection baja goes
- * through BeneficiariesService.deactivate, like an officer's baja). Admin role: no program is
- * confidential to it. Its actor string is `user:system:sweeps`.
- */
-export const SWEEPS_PRINCIPAL: StaffPrincipal = { kind: 'staff', userId: '00000000-0000-0000-0000-000000000000', username: 'system:sweeps', role: 'admin' };
+/** Who the sweeps' own changes are recorded as (e.g. the P22 baja in the padrón history). */
+export const SWEEPS_ACTOR = 'system:sweeps';
 
 export interface SweepOptions {
   /** Business date D: the sweep runs as at the end of D (default: now). */
@@ -160,18 +155,13 @@ export class SweepsService {
       const today = businessDate(now, c.timeZone);
       const verdict = cardCollectionDue({ arrivedOn: c.arrivedOn, visitDays: c.visitDays, today }, c.rule, holidays);
       if (!verdict.due) continue;
-      try {
-        const r = await this.beneficiaries.deactivate(
-          c.beneficiaryId,
-          { cause: 'card_not_collected', effectiveDate: today, note: `P22: card arrived ${c.arrivedOn}, delivery deadline ${verdict.deadline}, ${c.visitDays} failed visits` },
-          SWEEPS_PRINCIPAL,
-        );
-        done.push({ beneficiaryId: c.beneficiaryId, instrumentId: c.instrumentId, reintegro: r.reintegro.amount, journalEntryId: r.reintegro.journalEntryId });
-      } catch (error) {
-        // Deactivated meanwhile by an officer (409): nothing left to do for this card.
-        if (error instanceof ApiProblem && error.status < 500) continue;
-        throw error;
-      }
+      const r = await this.beneficiaries.deactivateIfActive(
+        c.beneficiaryId,
+        { cause: 'card_not_collected', effectiveDate: today, note: `P22: card arrived ${c.arrivedOn}, delivery deadline ${verdict.deadline}, ${c.visitDays} failed visits` },
+        SWEEPS_ACTOR,
+      );
+      // null: deactivated meanwhile by an officer, nothing left to do for this card.
+      if (r) done.push({ beneficiaryId: c.beneficiaryId, instrumentId: c.instrumentId, reintegro: r.reintegro.amount, journalEntryId: r.reintegro.journalEntryId });
     }
     return { kind: 'card-collection', asOf: now.toISOString(), candidates: candidates.length, bajas: done.length, items: done };
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { instrumentNumberHash, pinHash } from '../../src/common/auth/secrets';
 import { APP_CONFIG, AppConfig } from '../../src/config/config';
 import { LedgerService } from '../../src/ledger/ledger.service';
-import { RedeemItem, RedemptionBatcher } from '../../src/merchants/redemption-batcher';
+import { RedeemItem, RedeemOutcome, RedemptionBatcher } from '../../src/merchants/redemption-batcher';
 import { createTestApp, TestApp } from '../support/app';
 import { createInstrument, createMerchant, createProgram, FixtureInstrument, FixtureMerchant, FixtureProgram } from '../support/merchant-fixtures';
 
@@ -54,7 +54,7 @@ describe('merchant redemptions: group commit', () => {
   async function batch(items: RedeemItem[]) {
     const col = <K extends keyof RedeemItem>(k: K) => items.map((i) => i[k]);
     return t.db.query(
-      `SELECT o_ord AS ord, o_status AS status, o_body AS body, o_replayed AS replayed
+      `SELECT o_ord AS ord, o_outcome AS outcome, o_facts AS facts, o_replayed AS replayed
          FROM merchant_redeem_batch($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::numeric[], $8::text[],
                                     $9::timestamptz[], '15 minutes', $10::text[], $11::text[], $12::text[])`,
       [col('op'), col('merchantId'), col('terminalId'), col('apiKeyId'), col('numberHash'), col('pinHash'), col('amount'), col('reference'),
@@ -78,7 +78,7 @@ describe('merchant redemptions: group commit', () => {
     const replayed = await createInstrument(t.db, ledger, program, { balance: '100.00' });
     const earlier = item(replayed, '10.00');
     const [first] = await batch([earlier]);
-    expect(first.status).toBe(201);
+    expect(first.outcome).toBe('captured');
 
     const rows = await batch([
       item(rich, '40.00', { reference: 'ticket-9' }),
@@ -89,13 +89,16 @@ describe('merchant redemptions: group commit', () => {
       { ...earlier, at: t.clock.now() },
     ]);
 
-    expect(rows.map((r: { ord: number; status: number }) => [r.ord, r.status])).toEqual([[1, 201], [2, 422], [3, 422], [4, 404], [5, 201], [6, 201]]);
-    expect(rows[0].body).toMatchObject({ status: 'captured', amount: '40.00', reference: 'ticket-9', instrumentNumber: `************${rich.last4}` });
-    expect(rows[1].body).toMatchObject({ code: 'insufficient_funds', status: 422 });
-    expect(rows[2].body).toMatchObject({ code: 'invalid_pin', detail: 'Wrong PIN' });
-    expect(rows[3].body).toMatchObject({ code: 'unknown_instrument', status: 404 });
-    expect(rows[4].body).toMatchObject({ status: 'authorized', amount: '30.00', expiresAt: expect.any(String) });
-    expect(rows[5]).toMatchObject({ replayed: true, body: first.body });
+    // Domain outcomes: the HTTP status and body are chosen in TypeScript (redemption-outcomes.ts).
+    expect(rows.map((r: { ord: number; outcome: string }) => [r.ord, r.outcome])).toEqual([
+      [1, 'captured'], [2, 'insufficient_funds'], [3, 'invalid_pin'], [4, 'unknown_instrument'], [5, 'authorized'], [6, 'replay'],
+    ]);
+    expect(rows[0].facts).toMatchObject({ amount: '40.00', reference: 'ticket-9', last4: rich.last4 });
+    expect(rows[1].facts).toBeNull();
+    expect(rows[2].facts).toEqual({ pinLockedNow: false });
+    expect(rows[3].facts).toBeNull();
+    expect(rows[4].facts).toMatchObject({ amount: '30.00', expiresAt: expect.any(String) });
+    expect(rows[5]).toMatchObject({ replayed: true, facts: { outcome: 'captured', facts: first.facts } });
 
     expect(await available(rich.accountId)).toBe('60.00');
     expect(await available(poor.accountId)).toBe('5.00');
@@ -125,8 +128,8 @@ describe('merchant redemptions: group commit', () => {
     for (let i = 0; i < 8; i++) cards.push(await createInstrument(t.db, ledger, program, { balance: '50.00' }));
     // Submitted in one tick: they leave together (at most REDEMPTION_BATCH_SIZE per batch).
     const outcomes = await Promise.all([...cards.map((c) => batcher.submit(item(c, '20.00'))), batcher.submit(item(cards[0], '20.00'))]);
-    expect(outcomes.map((o) => o.status)).toEqual(Array(9).fill(201));
-    const ids = outcomes.map((o) => String(o.body.id));
+    expect(outcomes.map((o) => o.outcome)).toEqual(Array(9).fill('captured'));
+    const ids = outcomes.map((o) => String(o.facts!.id));
     expect(await txidsOf(ids.slice(0, 8))).toHaveLength(1);
     // The second purchase on cards[0] waited for the next batch, so it saw the first one's debit.
     expect(await txidsOf([ids[0], ids[8]])).toHaveLength(2);
@@ -141,8 +144,8 @@ describe('merchant redemptions: group commit', () => {
     const results = await Promise.allSettled(cards.map((c, i) => batcher.submit(item(c, i === 2 ? '1.001' : '1.00'))));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'MN006' });
-    const posted = results.filter((r): r is PromiseFulfilledResult<{ status: number; body: Record<string, unknown>; replayed: boolean }> => r.status === 'fulfilled');
-    expect(posted.every((r) => r.value.status === 201)).toBe(true);
+    const posted = results.filter((r): r is PromiseFulfilledResult<RedeemOutcome> => r.status === 'fulfilled');
+    expect(posted.every((r) => r.value.outcome === 'captured')).toBe(true);
     expect(await available(cards[2].accountId)).toBe('50.00');
     for (const i of [0, 1, 3, 4]) expect(await available(cards[i].accountId)).toBe('49.00');
   });
@@ -156,15 +159,15 @@ describe('merchant redemptions: group commit', () => {
       // As a cycle chunk does while it credits thousands of cards.
       await locker.query(`SELECT 1 FROM ledger_accounts WHERE id = $1 FOR UPDATE`, [busy.accountId]);
       // Even alone, a request in a batch slot does not wait: it comes back unanswered, nothing written.
-      expect(await batch([item(busy, '5.00')])).toEqual([{ ord: 1, status: null, body: null, replayed: false }]);
+      expect(await batch([item(busy, '5.00')])).toEqual([{ ord: 1, outcome: null, facts: null, replayed: false }]);
       let busySettled = false;
       const busyOutcome = batcher.submit(item(busy, '5.00')).finally(() => (busySettled = true));
       const freeOutcome = await batcher.submit(item(free, '5.00'));
-      expect(freeOutcome.status).toBe(201);
+      expect(freeOutcome.outcome).toBe('captured');
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(busySettled).toBe(false);
       await locker.commitTransaction();
-      expect((await busyOutcome).status).toBe(201);
+      expect((await busyOutcome).outcome).toBe('captured');
     } finally {
       if (locker.isTransactionActive) await locker.rollbackTransaction();
       await locker.release();

@@ -1,19 +1,19 @@
--- Releases every hold that expired by p_now (at most p_limit), set-based. Returns the count.
+-- Releases holds that expired by p_now (at most p_limit), set-based. Accounts are locked before
+-- their holds (the order every writer uses); an account another transaction holds is skipped and
+-- its holds are left for the next run. Returns how many holds it released.
 CREATE OR REPLACE FUNCTION ledger_expire_holds(p_now timestamptz, p_limit integer DEFAULT 10000)
 RETURNS integer LANGUAGE plpgsql AS $$
-DECLARE n integer;
+DECLARE v_ids uuid[];
 BEGIN
   WITH due AS (
-    SELECT id, account_id, amount FROM ledger_holds
-     WHERE status = 'authorized' AND expires_at <= p_now
-     ORDER BY account_id LIMIT p_limit FOR UPDATE SKIP LOCKED),
-  upd AS (
-    UPDATE ledger_holds h SET status = 'expired', resolved_at = p_now FROM due WHERE h.id = due.id
-    RETURNING due.account_id, due.amount),
-  agg AS (SELECT account_id, sum(amount) AS s, count(*) AS k FROM upd GROUP BY account_id),
-  acc AS (
-    UPDATE ledger_accounts a SET pending_debits = a.pending_debits - agg.s FROM agg WHERE a.id = agg.account_id
-    RETURNING agg.k)
-  SELECT coalesce(sum(k), 0)::int INTO n FROM acc;
-  RETURN n;
+    SELECT h.id, h.account_id FROM ledger_holds h
+     WHERE h.status = 'authorized' AND h.expires_at <= p_now ORDER BY h.account_id LIMIT p_limit),
+  locked AS (
+    SELECT a.id FROM ledger_accounts a WHERE a.id IN (SELECT account_id FROM due) ORDER BY a.id FOR UPDATE SKIP LOCKED)
+  SELECT array_agg(due.id) INTO v_ids FROM due JOIN locked ON locked.id = due.account_id;
+  IF v_ids IS NULL THEN RETURN 0; END IF;
+  PERFORM ledger_stage();
+  INSERT INTO ledger_staged_holds (op, hold_id, status, at) SELECT 'release', x, 'expired', p_now FROM unnest(v_ids) x;
+  PERFORM ledger_post_staged();
+  RETURN (SELECT count(*) FROM ledger_holds WHERE id = ANY (v_ids) AND status = 'expired' AND resolved_at = p_now);
 END $$;

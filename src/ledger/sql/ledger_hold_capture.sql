@@ -1,12 +1,16 @@
 -- Captures part or all of a hold into p_destination; the rest is released. Refuses a hold
 -- that is not authorized or has expired by p_now, even if the expiry job has not run yet.
+-- The two accounts are locked (in id order) before the hold: accounts before holds, everywhere.
 CREATE OR REPLACE FUNCTION ledger_hold_capture(
   p_hold uuid, p_amount numeric, p_destination uuid, p_now timestamptz,
   p_kind text DEFAULT 'capture', p_idempotency_key text DEFAULT NULL,
   p_metadata jsonb DEFAULT '{}', p_created_by text DEFAULT NULL)
 RETURNS uuid LANGUAGE plpgsql AS $$
-DECLARE h ledger_holds; amt numeric; v_entry uuid; v_replayed boolean;
+DECLARE h ledger_holds; amt numeric; v_entry uuid;
 BEGIN
+  PERFORM 1 FROM ledger_accounts a
+    WHERE a.id IN (SELECT x.account_id FROM ledger_holds x WHERE x.id = p_hold UNION SELECT p_destination) AND NOT a.deferred_totals
+    ORDER BY a.id FOR UPDATE;
   SELECT * INTO h FROM ledger_holds WHERE id = p_hold FOR UPDATE;
   IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'MN004', MESSAGE = 'no such hold'; END IF;
   IF h.status = 'captured' AND p_idempotency_key IS NOT NULL THEN
@@ -23,14 +27,19 @@ BEGIN
   IF amt > h.amount THEN
     RAISE EXCEPTION USING ERRCODE = 'MN005', MESSAGE = 'capture exceeds the held amount';
   END IF;
-  UPDATE ledger_accounts SET pending_debits = pending_debits - h.amount WHERE id = h.account_id;
-  SELECT r.entry_id, r.replayed INTO v_entry, v_replayed FROM ledger_post(
-    p_kind, p_idempotency_key, p_now, ARRAY[h.account_id, p_destination], ARRAY['debit', 'credit'], ARRAY[amt, amt],
-    NULL, coalesce(p_metadata, '{}') || jsonb_build_object('holdId', h.id), p_created_by) r;
-  IF v_replayed THEN
+  IF p_idempotency_key IS NOT NULL AND EXISTS (SELECT 1 FROM journal_entries e WHERE e.idempotency_key = p_idempotency_key) THEN
     RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = 'idempotency key already used by another entry';
   END IF;
-  UPDATE ledger_holds SET status = 'captured', captured_amount = amt, capture_entry_id = v_entry, resolved_at = p_now
-   WHERE id = h.id;
+  PERFORM ledger_stage();
+  v_entry := ledger_uuid_v7();
+  INSERT INTO ledger_staged_entries (id, kind, idempotency_key, effective_at, metadata, created_by)
+  VALUES (v_entry, p_kind, p_idempotency_key, p_now, coalesce(p_metadata, '{}') || jsonb_build_object('holdId', h.id), p_created_by);
+  INSERT INTO ledger_staged_postings (entry_id, account_id, side, amount)
+  VALUES (v_entry, h.account_id, 'debit', amt), (v_entry, p_destination, 'credit', amt);
+  INSERT INTO ledger_staged_holds (op, hold_id, account_id, status, captured_amount, capture_entry_id, at)
+  VALUES ('release', h.id, h.account_id, 'captured', amt, v_entry, p_now);
+  IF EXISTS (SELECT 1 FROM ledger_post_staged() r WHERE r.o_kind = 'entry') THEN
+    RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = 'idempotency key already used by another entry';
+  END IF;
   RETURN v_entry;
 END $$;

@@ -1,4 +1,5 @@
--- Voids (or expires) an authorized hold; returns false if it was already resolved.
+-- Voids (or expires) an authorized hold; returns false if it was already resolved. Its account
+-- is locked before the hold (accounts before holds, as every writer does).
 CREATE OR REPLACE FUNCTION ledger_hold_release(p_hold uuid, p_status text, p_now timestamptz)
 RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE h ledger_holds;
@@ -6,9 +7,11 @@ BEGIN
   IF p_status NOT IN ('voided', 'expired') THEN
     RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = 'a hold is released as voided or expired';
   END IF;
+  PERFORM 1 FROM ledger_accounts a JOIN ledger_holds x ON x.account_id = a.id WHERE x.id = p_hold FOR UPDATE OF a;
   SELECT * INTO h FROM ledger_holds WHERE id = p_hold FOR UPDATE;
   IF NOT FOUND OR h.status <> 'authorized' THEN RETURN false; END IF;
-  UPDATE ledger_accounts SET pending_debits = pending_debits - h.amount WHERE id = h.account_id;
-  UPDATE ledger_holds SET status = p_status, resolved_at = p_now WHERE id = h.id;
+  PERFORM ledger_stage();
+  INSERT INTO ledger_staged_holds (op, hold_id, account_id, status, at) VALUES ('release', h.id, h.account_id, p_status, p_now);
+  PERFORM ledger_post_staged();
   RETURN true;
 END $$;

@@ -1,23 +1,31 @@
 -- Redemptions (op 'redeem') and authorizations (op 'authorize') of many requests, one per
--- array position, in one transaction. Returns one row per request (o_ord is its 1-based
--- position): the HTTP status and body, o_replayed when the body is a remembered one, or
--- o_status NULL when the request's card was locked by another transaction: nothing was
--- written for it, and it is to be sent again (p_wait_for_locks waits for such locks).
--- A refusal never raises: it returns a problem document and writes its audit record (and a
--- wrong-PIN count) while nothing is posted. Checks, in order, as the API documents them:
--- Idempotency-Key, merchant active, instrument known, PIN not locked, PIN, instrument active,
--- not expired at the business clock in the program's time zone, merchant category allowed,
--- available balance (holds count).
+-- array position, in one transaction (group commit, src/merchants/redemption-batcher.ts).
+-- Returns one row per request (o_ord is its 1-based position) with its domain outcome; the HTTP
+-- status and body are chosen in TypeScript (src/merchants/redemption-outcomes.ts):
+--   o_outcome 'captured' | 'authorized'   posted; o_facts is the result {id, amount, last4, reference, createdAt, expiresAt}
+--   o_outcome <refusal code>              nothing posted; o_facts says why ({merchantStatus}, {category}, {instrumentStatus}, {pinLockedNow})
+--   o_outcome NULL                        the card was locked by another transaction: nothing written, send it again
+--                                         (p_wait_for_locks waits for such locks)
+--   o_replayed                            the outcome remembered for this Idempotency-Key (o_facts then holds the
+--                                         record: {outcome, facts}, or {status, body} for a record written before 2026-12)
+-- A refusal never raises: it writes its audit record (redemption_attempts) and a wrong-PIN count
+-- while nothing is posted. Checks, in order, as the API documents them: Idempotency-Key, merchant
+-- active, instrument known, PIN not locked, PIN, instrument active, not expired at the business
+-- clock in the program's time zone, merchant category allowed, available balance (holds count).
+-- Locks, in the order every writer takes them: the Idempotency-Key (a transaction advisory lock,
+-- before its record is read, so a request whose twin just committed replays it), instrument rows
+-- (wrong-PIN counts), then ledger accounts in id order: the cards and any payable that is not a
+-- hot deferred account. Postings, holds and totals go through ledger_post_staged.
 CREATE OR REPLACE FUNCTION merchant_redeem_batch(
   p_ops text[], p_merchants uuid[], p_terminals uuid[], p_api_keys uuid[],
   p_number_hashes text[], p_pin_hashes text[], p_amounts numeric[], p_references text[],
   p_nows timestamptz[], p_hold_ttl interval,
   p_idem_scopes text[], p_idem_keys text[], p_idem_hashes text[], p_wait_for_locks boolean DEFAULT false)
-RETURNS TABLE (o_ord integer, o_status integer, o_body jsonb, o_replayed boolean)
+RETURNS TABLE (o_ord integer, o_outcome text, o_facts jsonb, o_replayed boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
   n integer := coalesce(array_length(p_ops, 1), 0);
-  w merchant_redeem_work[];
+  w merchant_redeem_item[];
   v_got boolean[];
   v_now_locked uuid[];
   v_candidates uuid[];
@@ -57,15 +65,16 @@ BEGIN
   SELECT array_agg(ROW(
            t.ord, t.op, t.merchant, t.terminal, t.api_key, t.amount, t.reference, t.at,
            t.idem_scope, t.idem_key, t.idem_hash,
-           gen_random_uuid(), gen_random_uuid(), m.payable_account_id, pa.deferred_totals,
+           gen_random_uuid(), ledger_uuid_v7(t.ord), m.payable_account_id, pa.deferred_totals,
            i.id, i.account_id, i.program_id, i.last4,
            CASE WHEN i.expires_at IS NOT NULL AND i.expires_at < t.at + p_hold_ttl THEN i.expires_at ELSE t.at + p_hold_ttl END,
+           i.status, m.category,
            CASE
              WHEN NOT v_got[t.ord] THEN 'request_in_progress'
              WHEN x.key IS NOT NULL AND x.request_hash <> t.idem_hash THEN 'idempotency_key_reused'
              WHEN x.key IS NOT NULL AND x.status = 'completed' THEN 'replay'
              WHEN x.key IS NOT NULL AND x.locked_until >= t.at THEN 'request_in_progress'
-             WHEN m.id IS NULL OR m.status <> 'active' THEN 'merchant_suspended'
+             WHEN m.id IS NULL OR m.status <> 'active' THEN 'merchant_not_allowed'
              WHEN i.id IS NULL THEN 'unknown_instrument'
              WHEN i.pin_locked THEN 'pin_locked'
              WHEN i.pin_hash IS NULL OR i.pin_hash <> t.pin_hash THEN 'invalid_pin'
@@ -75,11 +84,12 @@ BEGIN
                    AND (t.at AT TIME ZONE p.time_zone)::date > (p.rules ->> 'voucherExpiresOn')::date) THEN 'instrument_expired'
              WHEN p.rules ? 'allowedMerchantCategories' AND NOT (p.rules -> 'allowedMerchantCategories') ? m.category THEN 'category_not_allowed'
            END,
-           CASE WHEN i.status <> 'active' THEN format('The instrument is %s', i.status)
-                ELSE format('The program does not allow the %s category', m.category) END,
-           CASE WHEN x.status = 'completed' THEN x.response_status END,
-           CASE WHEN x.status = 'completed' THEN x.response_body END, false, true
-         )::merchant_redeem_work ORDER BY t.ord)
+           CASE WHEN x.status = 'completed' THEN
+             CASE WHEN x.response_status IS NULL THEN x.response_body
+                  ELSE jsonb_build_object('status', x.response_status, 'body', x.response_body) END
+           WHEN m.id IS NOT NULL AND m.status <> 'active' THEN jsonb_build_object('merchantStatus', m.status) END,
+           false, true
+         )::merchant_redeem_item ORDER BY t.ord)
     INTO w
     FROM unnest(p_ops, p_merchants, p_terminals, p_api_keys, p_number_hashes, p_pin_hashes, p_amounts, p_references,
                 p_nows, p_idem_scopes, p_idem_keys, p_idem_hashes)
@@ -91,37 +101,37 @@ BEGIN
     LEFT JOIN instruments i ON i.number_hash = t.number_hash
     LEFT JOIN programs p ON p.id = i.program_id;
   FOR k IN 1..n LOOP
-    IF w[k].code = 'replay' THEN w[k].replayed := true; END IF;
-    IF w[k].code IN ('replay', 'request_in_progress', 'idempotency_key_reused') THEN
+    IF w[k].outcome = 'replay' THEN w[k].replayed := true; END IF;
+    IF w[k].outcome IN ('replay', 'request_in_progress', 'idempotency_key_reused') THEN
       w[k].write_idem := false;  -- another request owns this key: nothing of ours is recorded
     END IF;
   END LOOP;
 
   -- 3. Wrong-PIN counts (the count persists although the request is refused) and resets, on
   --    instrument rows locked in id order, before any ledger account is locked.
-  IF EXISTS (SELECT 1 FROM unnest(w) u WHERE u.code = 'invalid_pin') THEN
-    PERFORM 1 FROM instruments WHERE id IN (SELECT u.instrument FROM unnest(w) u WHERE u.code = 'invalid_pin') ORDER BY id FOR UPDATE;
+  IF EXISTS (SELECT 1 FROM unnest(w) u WHERE u.outcome = 'invalid_pin') THEN
+    PERFORM 1 FROM instruments WHERE id IN (SELECT u.instrument FROM unnest(w) u WHERE u.outcome = 'invalid_pin') ORDER BY id FOR UPDATE;
     WITH upd AS (
       UPDATE instruments SET failed_pin_attempts = failed_pin_attempts + 1, pin_locked = failed_pin_attempts + 1 >= 3
-       WHERE id IN (SELECT u.instrument FROM unnest(w) u WHERE u.code = 'invalid_pin')
+       WHERE id IN (SELECT u.instrument FROM unnest(w) u WHERE u.outcome = 'invalid_pin')
       RETURNING id, pin_locked)
     SELECT coalesce(array_agg(id) FILTER (WHERE pin_locked), '{}') INTO v_now_locked FROM upd;
   END IF;
-  IF EXISTS (SELECT 1 FROM unnest(w) u JOIN instruments i ON i.id = u.instrument WHERE u.code IS NULL AND i.failed_pin_attempts > 0) THEN
+  IF EXISTS (SELECT 1 FROM unnest(w) u JOIN instruments i ON i.id = u.instrument WHERE u.outcome IS NULL AND i.failed_pin_attempts > 0) THEN
     PERFORM 1 FROM instruments
-      WHERE id IN (SELECT u.instrument FROM unnest(w) u WHERE u.code IS NULL) AND failed_pin_attempts > 0 ORDER BY id FOR UPDATE;
+      WHERE id IN (SELECT u.instrument FROM unnest(w) u WHERE u.outcome IS NULL) AND failed_pin_attempts > 0 ORDER BY id FOR UPDATE;
     UPDATE instruments SET failed_pin_attempts = 0
-     WHERE id IN (SELECT u.instrument FROM unnest(w) u WHERE u.code IS NULL) AND failed_pin_attempts > 0;
+     WHERE id IN (SELECT u.instrument FROM unnest(w) u WHERE u.outcome IS NULL) AND failed_pin_attempts > 0;
   END IF;
 
   -- 4. The cards (and any payable that is not a hot deferred account) locked in id order; a
   --    locked row read here is its latest committed version, so check and posting agree.
   --    Unless told to wait, rows another transaction holds (a cycle chunk locks thousands of
-  --    cards for a moment) are skipped: those requests come back unanswered (o_status NULL) and
+  --    cards for a moment) are skipped: those requests come back unanswered (o_outcome NULL) and
   --    the caller sends each again alone, with p_wait_for_locks, instead of the batch waiting.
   SELECT array_agg(x.id) INTO v_candidates
-    FROM (SELECT u.account AS id FROM unnest(w) u WHERE u.code IS NULL
-          UNION SELECT u.payable FROM unnest(w) u WHERE u.code IS NULL AND NOT u.payable_deferred) x;
+    FROM (SELECT u.account AS id FROM unnest(w) u WHERE u.outcome IS NULL
+          UNION SELECT u.payable FROM unnest(w) u WHERE u.outcome IS NULL AND NOT u.payable_deferred) x;
   IF p_wait_for_locks THEN
     PERFORM 1 FROM ledger_accounts l WHERE l.id = ANY (v_candidates) ORDER BY l.id FOR UPDATE;
   END IF;
@@ -131,107 +141,72 @@ BEGIN
     FROM (SELECT l.id, l.posted_credits, l.posted_debits, l.pending_debits FROM ledger_accounts l
            WHERE l.id = ANY (v_candidates) ORDER BY l.id FOR UPDATE SKIP LOCKED) a;
   FOR k IN 1..n LOOP
-    IF w[k].code IS NULL THEN
+    IF w[k].outcome = 'invalid_pin' THEN
+      w[k].facts := jsonb_build_object('pinLockedNow', w[k].instrument = ANY (v_now_locked));
+    ELSIF w[k].outcome = 'instrument_not_active' THEN
+      w[k].facts := jsonb_build_object('instrumentStatus', w[k].instrument_status);
+    ELSIF w[k].outcome = 'category_not_allowed' THEN
+      w[k].outcome := 'merchant_not_allowed';
+      w[k].facts := jsonb_build_object('category', w[k].category);
+    ELSIF w[k].outcome IS NULL THEN
       j := array_position(v_accounts, w[k].account);
       IF j IS NULL OR (NOT w[k].payable_deferred AND array_position(v_accounts, w[k].payable) IS NULL) THEN
-        w[k].code := 'retry_alone';
+        w[k].outcome := 'retry_alone';
         w[k].write_idem := false;
       ELSIF v_available[j] < w[k].amount THEN
-        w[k].code := 'insufficient_funds';
+        w[k].outcome := 'insufficient_funds';
+      ELSE
+        w[k].outcome := CASE w[k].op WHEN 'redeem' THEN 'captured' ELSE 'authorized' END;
+        w[k].facts := jsonb_build_object('id', w[k].id, 'amount', w[k].amount::numeric(18,2)::text, 'last4', w[k].last4,
+                                         'reference', w[k].reference, 'createdAt', w[k].at,
+                                         'expiresAt', CASE WHEN w[k].op = 'authorize' THEN w[k].hold_expires END);
       END IF;
     END IF;
   END LOOP;
 
-  -- 5. Responses. Refusals are problem documents (unknown_instrument is a 404, the rest 422).
-  FOR k IN 1..n LOOP
-    IF w[k].code IS NULL THEN
-      w[k].status := 201;
-      w[k].body := jsonb_build_object('id', w[k].id, 'status', CASE w[k].op WHEN 'redeem' THEN 'captured' ELSE 'authorized' END,
-                                      'amount', w[k].amount::numeric(18,2)::text, 'instrumentNumber', repeat('*', 12) || w[k].last4,
-                                      'reference', w[k].reference, 'createdAt', merchant_iso(w[k].at))
-                   || CASE WHEN w[k].op = 'authorize' THEN jsonb_build_object('expiresAt', merchant_iso(w[k].hold_expires)) ELSE '{}' END;
-    ELSIF w[k].code = 'replay' THEN
-      NULL;  -- status and body are the remembered ones
-    ELSIF w[k].code = 'retry_alone' THEN
-      NULL;  -- unanswered: nothing written for it
-    ELSIF w[k].code = 'request_in_progress' THEN
-      w[k].status := 409;
-      w[k].body := merchant_problem(409, 'request_in_progress', 'A request with this Idempotency-Key is still being processed');
-    ELSIF w[k].code = 'idempotency_key_reused' THEN
-      w[k].status := 422;
-      w[k].body := merchant_problem(422, 'idempotency_key_reused', 'This Idempotency-Key was used with a different request');
-    ELSE
-      w[k].status := CASE w[k].code WHEN 'unknown_instrument' THEN 404 ELSE 422 END;
-      w[k].detail := CASE w[k].code
-        WHEN 'merchant_suspended' THEN 'The merchant is suspended'
-        WHEN 'unknown_instrument' THEN 'No instrument has this number'
-        WHEN 'pin_locked' THEN 'The PIN is locked after three wrong attempts'
-        WHEN 'invalid_pin' THEN CASE WHEN w[k].instrument = ANY (v_now_locked) THEN 'Wrong PIN; the PIN is now locked' ELSE 'Wrong PIN' END
-        WHEN 'instrument_expired' THEN 'The instrument has expired'
-        WHEN 'insufficient_funds' THEN 'The balance does not cover this amount'
-        ELSE w[k].detail END;
-      -- Suspended merchant and disallowed category share the public code merchant_not_allowed.
-      IF w[k].code IN ('merchant_suspended', 'category_not_allowed') THEN w[k].code := 'merchant_not_allowed'; END IF;
-      w[k].body := merchant_problem(w[k].status, w[k].code, w[k].detail);
-    END IF;
-  END LOOP;
-
-  -- 6. Writes, each one statement for the whole batch.
-  IF EXISTS (SELECT 1 FROM unnest(w) u WHERE u.code IS NULL) THEN
-    INSERT INTO journal_entries (id, kind, idempotency_key, effective_at, metadata, created_by)
+  -- 5. Writes, each one statement for the whole batch; money through the ledger's primitive.
+  IF EXISTS (SELECT 1 FROM unnest(w) u WHERE u.outcome IN ('captured', 'authorized')) THEN
+    PERFORM ledger_stage();
+    INSERT INTO ledger_staged_entries (id, kind, idempotency_key, effective_at, metadata, created_by)
     SELECT u.entry_id, 'redemption', 'redemption:' || u.id, u.at,
            jsonb_build_object('redemptionId', u.id, 'merchantId', u.merchant), 'merchant:' || u.merchant
-      FROM unnest(w) u WHERE u.code IS NULL AND u.op = 'redeem' ORDER BY u.ord;
-    -- All postings of the batch in ONE statement: the balanced-entry trigger checks every entry.
-    INSERT INTO postings (entry_id, account_id, side, amount, effective_at)
-    SELECT u.entry_id, u.account, 'debit', u.amount, u.at FROM unnest(w) u WHERE u.code IS NULL AND u.op = 'redeem'
+      FROM unnest(w) u WHERE u.outcome = 'captured';
+    INSERT INTO ledger_staged_postings (entry_id, account_id, side, amount)
+    SELECT u.entry_id, u.account, 'debit', u.amount FROM unnest(w) u WHERE u.outcome = 'captured'
     UNION ALL
-    SELECT u.entry_id, u.payable, 'credit', u.amount, u.at FROM unnest(w) u WHERE u.code IS NULL AND u.op = 'redeem';
-    -- Locked accounts take their totals (the no-negative CHECK still guards each card) ...
-    UPDATE ledger_accounts a
-       SET posted_debits = a.posted_debits + d.debits, posted_credits = a.posted_credits + d.credits,
-           pending_debits = a.pending_debits + d.holds
-      FROM (SELECT s.acc, sum(s.debits) AS debits, sum(s.credits) AS credits, sum(s.holds) AS holds FROM (
-              SELECT u.account AS acc, CASE u.op WHEN 'redeem' THEN u.amount ELSE 0 END AS debits, 0 AS credits,
-                     CASE u.op WHEN 'authorize' THEN u.amount ELSE 0 END AS holds
-                FROM unnest(w) u WHERE u.code IS NULL
-              UNION ALL
-              SELECT u.payable, 0, u.amount, 0 FROM unnest(w) u WHERE u.code IS NULL AND u.op = 'redeem' AND NOT u.payable_deferred
-            ) s GROUP BY s.acc) d
-     WHERE a.id = d.acc;
-    -- ... and hot merchant payables an appended delta each, with no row lock (rolled up later).
-    INSERT INTO ledger_account_deltas (account_id, debits, credits)
-    SELECT u.payable, 0, sum(u.amount) FROM unnest(w) u
-     WHERE u.code IS NULL AND u.op = 'redeem' AND u.payable_deferred GROUP BY u.payable;
-    INSERT INTO ledger_holds (id, account_id, amount, expires_at, idempotency_key, metadata, created_at)
-    SELECT u.entry_id, u.account, u.amount, u.hold_expires, 'authorization:' || u.id,
+    SELECT u.entry_id, u.payable, 'credit', u.amount FROM unnest(w) u WHERE u.outcome = 'captured';
+    INSERT INTO ledger_staged_holds (op, hold_id, account_id, amount, expires_at, idempotency_key, metadata, at)
+    SELECT 'authorize', u.entry_id, u.account, u.amount, u.hold_expires, 'authorization:' || u.id,
            jsonb_build_object('redemptionId', u.id, 'merchantId', u.merchant), u.at
-      FROM unnest(w) u WHERE u.code IS NULL AND u.op = 'authorize';
+      FROM unnest(w) u WHERE u.outcome = 'authorized';
+    IF EXISTS (SELECT 1 FROM ledger_post_staged()) THEN  -- keys are new random ids: never
+      RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = 'a redemption key was posted twice';
+    END IF;
     INSERT INTO redemptions (id, merchant_id, terminal_id, api_key_id, instrument_id, program_id, instrument_last4,
                              kind, status, amount, captured_amount, entry_id, hold_id, reference, expires_at,
                              created_at, captured_at, resolved_at)
     SELECT u.id, u.merchant, u.terminal, u.api_key, u.instrument, u.program, u.last4,
-           CASE u.op WHEN 'redeem' THEN 'direct' ELSE 'authorization' END,
-           CASE u.op WHEN 'redeem' THEN 'captured' ELSE 'authorized' END,
-           u.amount,
+           CASE u.op WHEN 'redeem' THEN 'direct' ELSE 'authorization' END, u.outcome, u.amount,
            CASE WHEN u.op = 'redeem' THEN u.amount END, CASE WHEN u.op = 'redeem' THEN u.entry_id END,
            CASE WHEN u.op = 'authorize' THEN u.entry_id END, u.reference,
            CASE WHEN u.op = 'authorize' THEN u.hold_expires END,
            u.at, CASE WHEN u.op = 'redeem' THEN u.at END, CASE WHEN u.op = 'redeem' THEN u.at END
-      FROM unnest(w) u WHERE u.code IS NULL;
+      FROM unnest(w) u WHERE u.outcome IN ('captured', 'authorized');
   END IF;
 
   INSERT INTO redemption_attempts (merchant_id, terminal_id, operation, instrument_id, amount, code, detail, at)
-  SELECT u.merchant, u.terminal, u.op, u.instrument, u.amount, u.code, u.detail, u.at
-    FROM unnest(w) u WHERE u.code IS NOT NULL AND u.write_idem;
+  SELECT u.merchant, u.terminal, u.op, u.instrument, u.amount, u.outcome, u.facts::text, u.at
+    FROM unnest(w) u WHERE u.outcome NOT IN ('captured', 'authorized', 'retry_alone') AND u.write_idem;
 
+  -- The Idempotency-Key record holds the outcome; TypeScript renders it the same way every time.
   INSERT INTO idempotency_keys AS x (scope, key, request_hash, status, response_status, response_body, locked_until, completed_at)
-  SELECT u.idem_scope, u.idem_key, u.idem_hash, 'completed', u.status, u.body, u.at, now()
+  SELECT u.idem_scope, u.idem_key, u.idem_hash, 'completed', NULL, jsonb_build_object('outcome', u.outcome, 'facts', u.facts), u.at, now()
     FROM unnest(w) u WHERE u.idem_key IS NOT NULL AND u.write_idem
   ON CONFLICT (scope, key) DO UPDATE
-    SET status = 'completed', response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body,
-        completed_at = EXCLUDED.completed_at
+    SET status = 'completed', response_status = NULL, response_body = EXCLUDED.response_body, completed_at = EXCLUDED.completed_at
     WHERE x.status = 'in_flight' AND x.request_hash = EXCLUDED.request_hash;
 
-  RETURN QUERY SELECT u.ord, u.status, u.body, u.replayed FROM unnest(w) u ORDER BY u.ord;
+  RETURN QUERY
+  SELECT u.ord, CASE WHEN u.outcome = 'retry_alone' THEN NULL WHEN u.replayed THEN 'replay' ELSE u.outcome END, u.facts, u.replayed
+    FROM unnest(w) u ORDER BY u.ord;
 END $$;

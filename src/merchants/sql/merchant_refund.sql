@@ -1,23 +1,35 @@
+-- Refunds part of a captured redemption back to its instrument; total refunds never exceed the
+-- captured amount (checked under the redemption's row lock, and by a CHECK constraint). Returns
+-- its domain outcome ('refunded', or a refusal code: not_found, forbidden,
+-- redemption_not_refundable, refund_exceeds_captured) with facts; TypeScript chooses the HTTP
+-- status and body (src/merchants/redemption-outcomes.ts).
+-- Late refunds (docs/treasury.md): a refund whose instrument can no longer spend is forwarded in
+-- the same transaction: to the card that replaced it (followed to the newest); for a swept voucher,
+-- a card cancelled by baja card_not_collected or blocked by a baja, posted to the instrument and
+-- moved on to the program's reintegro payable in a second entry, recorded as a pending reintegro.
+-- Locks, in order: the redemption row; for a voucher, the shared form of the voucher sweep's
+-- per-program advisory lock; the instrument's account, before its status is read (a replacement
+-- and a baja change the status and move the balance while holding it); the reintegro payable last.
 CREATE OR REPLACE FUNCTION merchant_refund(
   p_merchant uuid, p_terminal uuid, p_redemption uuid, p_amount numeric, p_reference text, p_now timestamptz,
-  OUT o_status integer, OUT o_body jsonb)
+  OUT o_outcome text, OUT o_facts jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
   r redemptions; i instruments; pr programs;
-  v_id uuid := gen_random_uuid(); v_code text; v_detail text; v_http integer := 422;
+  v_id uuid := gen_random_uuid();
   v_payable uuid; v_next uuid; v_hops integer := 0; v_entry uuid;
   v_cause text; v_baja_cause text; v_reintegro uuid; v_reintegro_entry uuid;
 BEGIN
   SELECT * INTO r FROM redemptions WHERE id = p_redemption FOR UPDATE;
   IF NOT FOUND THEN
-    v_http := 404; v_code := 'not_found'; v_detail := 'redemption not found';
+    o_outcome := 'not_found';
   ELSIF r.merchant_id <> p_merchant THEN
-    v_http := 403; v_code := 'forbidden'; v_detail := 'This redemption belongs to another merchant';
+    o_outcome := 'forbidden';
   ELSIF r.status <> 'captured' THEN
-    v_code := 'redemption_not_refundable'; v_detail := format('The redemption is %s, not captured', r.status);
+    o_outcome := 'redemption_not_refundable'; o_facts := jsonb_build_object('redemptionStatus', r.status);
   ELSIF r.refunded_amount + p_amount > r.captured_amount THEN
-    v_code := 'refund_exceeds_captured';
-    v_detail := format('At most %s can still be refunded', (r.captured_amount - r.refunded_amount)::numeric(18,2));
+    o_outcome := 'refund_exceeds_captured';
+    o_facts := jsonb_build_object('refundable', (r.captured_amount - r.refunded_amount)::numeric(18,2)::text);
   ELSE
     SELECT payable_account_id INTO v_payable FROM merchants WHERE id = p_merchant;
     SELECT * INTO i FROM instruments WHERE id = r.instrument_id;
@@ -79,14 +91,14 @@ BEGIN
     END IF;
   END IF;
 
-  IF v_code IS NOT NULL THEN
+  IF o_outcome IS NOT NULL THEN
     INSERT INTO redemption_attempts (merchant_id, terminal_id, operation, instrument_id, redemption_id, amount, code, detail, at)
-    VALUES (p_merchant, p_terminal, 'refund', CASE WHEN v_http = 422 THEN r.instrument_id END, p_redemption, p_amount, v_code, v_detail, p_now);
-    o_status := v_http; o_body := merchant_problem(v_http, v_code, v_detail);
+    VALUES (p_merchant, p_terminal, 'refund', CASE WHEN o_outcome NOT IN ('not_found', 'forbidden') THEN r.instrument_id END,
+            p_redemption, p_amount, o_outcome, o_facts::text, p_now);
     RETURN;
   END IF;
-  o_status := 201;
-  o_body := jsonb_build_object('id', v_id, 'redemptionId', r.id, 'status', 'refunded', 'amount', p_amount::numeric(18,2)::text,
-                               'refundedTotal', r.refunded_amount::text, 'refundable', (r.captured_amount - r.refunded_amount)::text,
-                               'reference', p_reference, 'createdAt', merchant_iso(p_now));
+  o_outcome := 'refunded';
+  o_facts := jsonb_build_object('id', v_id, 'redemptionId', r.id, 'amount', p_amount::numeric(18,2)::text,
+                                'refundedTotal', r.refunded_amount::text, 'refundable', (r.captured_amount - r.refunded_amount)::text,
+                                'reference', p_reference, 'createdAt', p_now);
 END $$;

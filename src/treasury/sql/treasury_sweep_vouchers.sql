@@ -1,14 +1,12 @@
 -- One chunk of the voucher-expiry sweep of a program: the next p_limit expired vouchers (by id,
--- after p_after) not swept yet. Their authorized holds are released as expired (a hold never
--- outlives its voucher, merchants migration); their balances are read without a lock and each
--- voucher is debited by one guarded UPDATE (row lock and write in one step, applied only if the
--- balance is unchanged: a refund that landed in between leaves that voucher for the next run);
--- the reintegro account is touched last, so the sweep never holds it while waiting for a voucher
--- (no deadlock with a baja). Every remaining balance moves to program:<id>:reintegro in ONE journal entry with
--- one debit per voucher and one credit (the postings_balanced trigger checks it), recorded as one
--- reintegro. The treasury_voucher_sweeps rows are inserted in the same transaction, so a re-run
--- (or a second worker after a crash) finds nothing left and posts nothing. An advisory lock per
--- program serialises two sweeps of the same program.
+-- after p_after) not swept yet. Their accounts are locked in id order and their balances read
+-- under the lock; every remaining balance moves to program:<id>:reintegro in ONE journal entry
+-- (one debit per voucher, one credit), and their authorized holds are released as expired (a
+-- hold never outlives its voucher), both through the ledger's primitive (ledger_post_staged);
+-- the chunk is recorded as one reintegro. The treasury_voucher_sweeps rows are inserted in the
+-- same transaction, so a re-run (or a second worker after a crash) finds nothing left and posts
+-- nothing. An advisory lock per program serialises two sweeps of the same program, and late
+-- refunds to vouchers take its shared form (merchant_refund), so no refund lands mid-chunk.
 CREATE OR REPLACE FUNCTION treasury_sweep_vouchers(p_program uuid, p_now timestamptz, p_after uuid, p_limit integer,
   OUT r_scanned integer, OUT r_swept integer, OUT r_total numeric, OUT r_entry uuid, OUT r_reintegro uuid, OUT r_last uuid)
 LANGUAGE plpgsql AS $$
@@ -16,7 +14,6 @@ DECLARE
   pr programs;
   v_cutoff timestamptz;
   v_first uuid;
-  v_ms text := lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0');
 BEGIN
   r_scanned := 0; r_swept := 0; r_total := 0;
   PERFORM pg_advisory_xact_lock(hashtext('treasury-voucher-sweep'), hashtext(p_program::text));
@@ -45,49 +42,42 @@ BEGIN
   SELECT instrument_id INTO v_first FROM treasury_sweep_ids ORDER BY instrument_id LIMIT 1;
   IF v_first IS NULL THEN RETURN; END IF;
 
-  -- Holds of expired vouchers have expired too (they never outlive the voucher): release them.
-  WITH h AS (
-    UPDATE ledger_holds h SET status = 'expired', resolved_at = p_now
-      FROM treasury_sweep_ids w WHERE h.account_id = w.account_id AND h.status = 'authorized'
-    RETURNING h.account_id, h.amount),
-  agg AS (SELECT account_id, sum(amount) AS s FROM h GROUP BY account_id)
-  UPDATE ledger_accounts a SET pending_debits = a.pending_debits - agg.s FROM agg WHERE a.id = agg.account_id;
-
-  -- Read the balances without locking, then debit each voucher with a guarded UPDATE that takes
-  -- its row lock and applies only if the balance is still the one read (a refund that landed in
-  -- between leaves that voucher for the next run). One write per voucher instead of lock + update.
+  -- The vouchers' accounts, locked in id order, and their balances read under the lock.
   DROP TABLE IF EXISTS treasury_sweep_work;
-  CREATE TEMP TABLE treasury_sweep_work ON COMMIT DROP AS
-  SELECT w.instrument_id, w.account_id, a.posted_credits - a.posted_debits AS amount, a.currency, a.deferred_totals
-    FROM treasury_sweep_ids w JOIN ledger_accounts a ON a.id = w.account_id;
+  CREATE TEMP TABLE treasury_sweep_work (instrument_id uuid, account_id uuid, amount numeric) ON COMMIT DROP;
+  INSERT INTO treasury_sweep_work (instrument_id, account_id, amount)
+  SELECT w.instrument_id, a.id, a.posted_credits - a.posted_debits
+    FROM (SELECT l.id, l.posted_credits, l.posted_debits FROM ledger_accounts l
+           WHERE l.id IN (SELECT account_id FROM treasury_sweep_ids) ORDER BY l.id FOR UPDATE) a
+    JOIN treasury_sweep_ids w ON w.account_id = a.id;
   ANALYZE treasury_sweep_work;
-  IF EXISTS (SELECT 1 FROM treasury_sweep_work WHERE currency <> pr.currency OR deferred_totals) THEN
-    RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = 'voucher account in another currency, or deferred';
-  END IF;
-  WITH upd AS (
-    UPDATE ledger_accounts a SET posted_debits = a.posted_debits + w.amount
-      FROM treasury_sweep_work w
-     WHERE a.id = w.account_id AND w.amount > 0 AND a.posted_credits - a.posted_debits = w.amount
-    RETURNING a.id)
-  DELETE FROM treasury_sweep_work w WHERE w.amount > 0 AND NOT EXISTS (SELECT 1 FROM upd WHERE upd.id = w.account_id);
-
   SELECT count(*) FILTER (WHERE amount > 0), coalesce(sum(amount) FILTER (WHERE amount > 0), 0)
     INTO r_swept, r_total FROM treasury_sweep_work;
 
+  PERFORM ledger_stage();
+  -- Holds of expired vouchers have expired too: released in the same posting.
+  INSERT INTO ledger_staged_holds (op, hold_id, account_id, status, at)
+  SELECT 'release', h.id, h.account_id, 'expired', p_now
+    FROM ledger_holds h JOIN treasury_sweep_work w ON w.account_id = h.account_id WHERE h.status = 'authorized';
   IF r_total > 0 THEN
-    r_entry := (v_ms || '7' || substr(md5(random()::text || v_first::text), 1, 19))::uuid;
+    r_entry := ledger_uuid_v7();
     r_reintegro := gen_random_uuid();
-    INSERT INTO journal_entries (id, kind, idempotency_key, effective_at, description, metadata, created_by)
+    INSERT INTO ledger_staged_entries (id, kind, idempotency_key, effective_at, description, metadata, created_by)
     VALUES (r_entry, 'voucher_expiry', 'voucher-expiry:' || p_program::text || ':' || v_first::text, p_now,
             'Voucher expiry: remaining balances to reintegro of ' || pr.code,
             jsonb_build_object('programId', p_program, 'reintegroId', r_reintegro, 'vouchers', r_swept,
                                'expiresOn', pr.rules->>'voucherExpiresOn', 'cause', 'voucher_expiry'),
             'system:sweeps');
-    INSERT INTO postings (entry_id, account_id, side, amount, effective_at)
-    SELECT r_entry, w.account_id, 'debit', w.amount, p_now FROM treasury_sweep_work w WHERE w.amount > 0
+    INSERT INTO ledger_staged_postings (entry_id, account_id, side, amount)
+    SELECT r_entry, w.account_id, 'debit', w.amount FROM treasury_sweep_work w WHERE w.amount > 0
     UNION ALL
-    SELECT r_entry, pr.reintegro_account_id, 'credit', r_total, p_now;
-    UPDATE ledger_accounts SET posted_credits = posted_credits + r_total WHERE id = pr.reintegro_account_id;
+    SELECT r_entry, pr.reintegro_account_id, 'credit', r_total;
+  END IF;
+  -- The advisory lock and the swept-voucher filter leave nothing posted before: a replay is a bug.
+  IF EXISTS (SELECT 1 FROM ledger_post_staged()) THEN
+    RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = format('voucher sweep of %s after %s: a chunk was posted twice', p_program, p_after);
+  END IF;
+  IF r_total > 0 THEN
     INSERT INTO reintegros (id, program_id, cause, amount, source, journal_entry_id, details, created_at)
     VALUES (r_reintegro, p_program, 'voucher_expiry', r_total, 'voucher', r_entry,
             jsonb_build_object('vouchers', r_swept, 'expiresOn', pr.rules->>'voucherExpiresOn', 'itemsIn', 'treasury_voucher_sweeps'), p_now);
