@@ -12,7 +12,10 @@ import { testAccount, treasury } from '../support/ledger-fixtures';
  * expiries and reversals run against the real ledger and against a model in Decimal. After every
  * step: every entry balances, no guarded account is negative, every account's totals equal the sum
  * of its postings (and its pending equals its open holds), and everything equals the model.
+ * The seed is fixed and printed (PROPERTY_SEED overrides it), so a failure replays exactly.
  */
+const SEED = Number(process.env.PROPERTY_SEED ?? 20261201);
+
 type Op =
   | { op: 'fund'; to: number; cents: number }
   | { op: 'transfer'; from: number; to: number; cents: number }
@@ -65,6 +68,7 @@ describe('ledger property: random operation sequences keep every invariant', () 
     t = await createTestApp();
     ledger = t.app.get(LedgerService);
     treasuryId = (await treasury(ledger)).id;
+    process.stdout.write(`ledger property: seed ${SEED} (PROPERTY_SEED=${SEED} replays it)\n`);
   });
   afterAll(() => t.close());
 
@@ -215,7 +219,7 @@ describe('ledger property: random operation sequences keep every invariant', () 
           await checkInvariants(ids, posted, pending, guarded);
         }
       }),
-      { numRuns: 40 },
+      { numRuns: 40, seed: SEED },
     );
   });
 });
