@@ -1,5 +1,6 @@
 import { attributesProblem } from '../../src/beneficiaries/attributes.rules';
 import { inputProblem, isStorableText, MAX_JSON_DEPTH, storableText } from '../../src/common/input-guard';
+import { scrubPersonalData, serializeErrorSafely } from '../../src/common/log-safety';
 
 describe('input guard (issue 22 item 1)', () => {
   it('text PostgreSQL can store: anything but NUL and unpaired surrogates', () => {
@@ -46,5 +47,25 @@ describe('beneficiary attributes (issue 22 item 6)', () => {
     expect(attributesProblem({ ['x'.repeat(65)]: 'a' })).toMatch(/names have 1 to 64/);
     expect(attributesProblem(Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`a${i}`, i])))).toMatch(/at most 30/);
     expect(attributesProblem([])).toMatch(/must be an object/);
+  });
+});
+
+describe('log safety (issue 22 item 2)', () => {
+  it('scrubs the shapes of personal data from error texts', () => {
+    const text = scrubPersonalData(
+      'invalid input syntax for type uuid: "HEGG560427MVZRRL04" Key (curp)=(HEGG560427MVZRRL04) card 4000001234567899 clabe 002010077777777771 eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl mk_abcdefghijklmnop',
+    );
+    expect(text).toBe('invalid input syntax for type uuid: "[redacted]" Key [redacted] card [number] clabe [number] [token] [api-key]');
+    expect(scrubPersonalData('CURP HEGG560427MVZRRL04 in a sentence')).toBe('CURP [curp] in a sentence');
+  });
+
+  it('keeps type, message, frames and SQLSTATE of a database error, never its parameters, query or failing row', () => {
+    const driverError = Object.assign(new Error('new row violates check constraint "x"'), { code: '23514', constraint: 'x', table: 'beneficiaries', detail: 'Failing row contains (HEGG560427MVZRRL04, Rosa)' });
+    const error = Object.assign(new Error('new row violates check constraint "x"'), { driverError, query: 'INSERT …', parameters: ['HEGG560427MVZRRL04', 'Rosa'] });
+    const safe = serializeErrorSafely(error);
+    expect(safe).toMatchObject({ type: 'Error', message: 'new row violates check constraint "x"', code: '23514', constraint: 'x', table: 'beneficiaries' });
+    expect(safe.stack).toMatch(/^Error: new row violates check constraint "x"\n\s+at /);
+    expect(JSON.stringify(safe)).not.toMatch(/HEGG|Rosa|INSERT|parameters|detail/);
+    expect(serializeErrorSafely(new Error('outer', { cause: new Error('4000001234567899') })).cause).toMatchObject({ message: '[number]' });
   });
 });
