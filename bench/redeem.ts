@@ -262,6 +262,8 @@ async function measure(pool: Pool, apiPid: number, base: string, cards: Card[], 
   };
 }
 
+const BENCH_METRICS_TOKEN = 'bench-only-metrics-token-0123456789';
+
 async function startApi(databaseUrl: string, port: number, poolSize: number, secret: string): Promise<ChildProcess> {
   // BENCH_NODE_ARGS (e.g. "--prof") profiles the API process.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -280,6 +282,7 @@ async function startApi(databaseUrl: string, port: number, poolSize: number, sec
       DB_POOL_SIZE: String(poolSize),
       QUEUE_PREFIX: 'bench-redeem',
       MERCHANT_RATE_LIMIT_PER_SECOND: '1000000',
+      METRICS_TOKEN: BENCH_METRICS_TOKEN,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
     cwd: process.env.BENCH_API_CWD ?? process.cwd(),
@@ -303,7 +306,7 @@ async function startApi(databaseUrl: string, port: number, poolSize: number, sec
 
 /** The API's group-commit counters and garbage-collection time, read from its Prometheus endpoint. */
 async function apiCounters(base: string): Promise<{ batches: number; items: number; gcSeconds: number }> {
-  const text = await (await fetch(`${base}/metrics`)).text();
+  const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } })).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   const gcSeconds = [...text.matchAll(/^monedero_nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
   return { batches: value('monedero_redemption_batch_size_count'), items: value('monedero_redemption_batch_size_sum'), gcSeconds };

@@ -12,6 +12,7 @@ import { LedgerReferenceChecks1763700800000 } from './1763700800000-ledger-refer
 import { LateRefunds1763700900000 } from './1763700900000-late-refunds';
 import { SqlSource1764600000000 } from './1764600000000-sql-source';
 import { LedgerPostingPrimitive1764600100000 } from './1764600100000-ledger-posting-primitive';
+import { StaffTokenVersion1764602000000 } from './1764602000000-staff-token-version';
 import { LedgerPrimitiveChecks1764606000000 } from './1764606000000-ledger-primitive-checks';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
@@ -30,5 +31,6 @@ export const MIGRATIONS = [
   LateRefunds1763700900000,
   SqlSource1764600000000,
   LedgerPostingPrimitive1764600100000,
+  StaffTokenVersion1764602000000,
   LedgerPrimitiveChecks1764606000000,
 ];

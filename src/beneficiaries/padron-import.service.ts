@@ -65,7 +65,7 @@ export class PadronImportService {
       actor: string;
       onProgress?: (p: ImportProgress) => void;
       onRejected?: (r: RejectedRow) => void;
-      /** Issue (and with pin, deliver) an instrument to every imported beneficiary. */
+      /** Issue (and with pin, deliver) an instrument to every beneficiary this import created, and to nobody else. */
       issueInstruments?: { pin?: string; onNumbers?: (rows: Array<{ instrumentId: string; folio: string; number: string }>) => Promise<void> | void };
       totalLines?: number;
     },
@@ -235,6 +235,7 @@ export class PadronImportService {
     const t3 = Date.now();
     if (opts.issueInstruments) {
       const result = await this.instruments.issueBulk(program.id, {
+        importId,
         pin: opts.issueInstruments.pin,
         actor: opts.actor,
         onNumbers: opts.issueInstruments.onNumbers,

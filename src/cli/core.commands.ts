@@ -25,4 +25,26 @@ export const coreCommands: CliCommand[] = [
       console.log(JSON.stringify({ id: user.id, username: user.username, role: user.role }));
     },
   },
+  {
+    name: 'user:deactivate',
+    usage: 'user:deactivate --username U',
+    summary: 'Deactivate a staff user: no more logins, and every token they hold is refused at once',
+    modules: [AuthModule],
+    async run(context, options) {
+      const users = context!.get(StaffUsersService);
+      const user = await users.deactivate(await users.idOf(requireOption(options, 'username')));
+      console.log(JSON.stringify(user));
+    },
+  },
+  {
+    name: 'user:password',
+    usage: 'user:password --username U --password P',
+    summary: "Set a staff user's password (scrypt); every session of the user ends at once",
+    modules: [AuthModule],
+    async run(context, options) {
+      const users = context!.get(StaffUsersService);
+      const user = await users.setPassword(await users.idOf(requireOption(options, 'username')), requireOption(options, 'password'));
+      console.log(JSON.stringify(user));
+    },
+  },
 ];

@@ -47,6 +47,8 @@ const schema = z.object({
   CONSOLE_DIR: z.string().min(1).optional(),
   /** Where settlement payout files (CSV for the bank) are written (merchants). */
   SETTLEMENT_DIR: z.string().min(1).default('var/settlements'),
+  /** Scrape token of GET /metrics (`Authorization: Bearer …`); unset: /metrics is not served. */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   /** How long a merchant authorization (hold) lives before it is released automatically. */
   AUTHORIZATION_TTL_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
 });

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { IsMoneyAmount } from '../common/validation';
 
 export class CreateCycleRequest {
@@ -9,6 +9,7 @@ export class CreateCycleRequest {
     description: 'The period paid (YYYY-MM). Voucher loads (schedule.frequency = loads) are identified by their period: Uniformes load 1 = "2016-08", load 2 = "2016-10".',
   })
   @Matches(/^[0-9]{4}-(0[1-9]|1[0-2])$/, { message: 'period must be YYYY-MM' })
+  @MaxLength(7)
   period!: string;
 
   @ApiProperty({ enum: ['deposit', 'tranche'] })
@@ -18,6 +19,7 @@ export class CreateCycleRequest {
   @ApiPropertyOptional({ description: 'When an approved cycle runs (ISO 8601); now if absent or past' })
   @IsOptional()
   @IsISO8601({ strict: true })
+  @MaxLength(40)
   scheduledFor?: string;
 }
 

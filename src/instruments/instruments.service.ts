@@ -15,7 +15,7 @@ import { ProgramAccessService } from '../programs/program-access.service';
 import { Program, ProgramsService } from '../programs/programs.service';
 import { generateInstrumentNumber, maskInstrumentNumber, PIN_PATTERN } from './instrument-number.rules';
 import { orderedUuidFactory } from './ordered-uuid';
-import { returnedRows } from './returning';
+import { returnedRows } from '../database/returning';
 
 export type InstrumentKind = 'card' | 'voucher';
 export type InstrumentStatus = 'issued' | 'active' | 'blocked' | 'replaced' | 'cancelled';
@@ -260,7 +260,15 @@ export class InstrumentsService {
    */
   async issueBulk(
     programId: string,
-    opts: { pin?: string; actor: string; chunkSize?: number; onProgress?: (done: number, total: number) => void; onNumbers?: (rows: Array<{ instrumentId: string; folio: string; number: string }>) => Promise<void> | void },
+    opts: {
+      pin?: string;
+      actor: string;
+      chunkSize?: number;
+      /** Only the beneficiaries this padrón import created (padron:import --issue-instruments), never the rest of the program. */
+      importId?: string;
+      onProgress?: (done: number, total: number) => void;
+      onNumbers?: (rows: Array<{ instrumentId: string; folio: string; number: string }>) => Promise<void> | void;
+    },
   ): Promise<{ issued: number; delivered: number }> {
     if (opts.pin !== undefined && !PIN_PATTERN.test(opts.pin)) throw problems.validation('pin must be 4 to 6 digits');
     const program = await this.programs.getById(programId);
@@ -269,9 +277,9 @@ export class InstrumentsService {
     const chunkSize = opts.chunkSize ?? 20000;
     const total: number = (
       await this.db.query(
-        `SELECT count(*)::int AS n FROM beneficiaries b WHERE b.program_id = $1 AND b.status = 'active'
+        `SELECT count(*)::int AS n FROM beneficiaries b WHERE b.program_id = $1 AND b.status = 'active' AND ($2::uuid IS NULL OR b.import_id = $2)
             AND NOT EXISTS (SELECT 1 FROM instruments i WHERE i.beneficiary_id = b.id AND i.status IN ('issued', 'active', 'blocked'))`,
-        [program.id],
+        [program.id, opts.importId ?? null],
       )
     )[0].n;
     const secret = this.config.INSTRUMENT_NUMBER_SECRET;
@@ -282,10 +290,10 @@ export class InstrumentsService {
     const nextAccountId = orderedUuidFactory(Date.now() + 1);
     for (;;) {
       const rows: Array<{ id: string; folio: string }> = await this.db.query(
-        `SELECT b.id, b.folio FROM beneficiaries b WHERE b.program_id = $1 AND b.status = 'active' AND b.id > $2
+        `SELECT b.id, b.folio FROM beneficiaries b WHERE b.program_id = $1 AND b.status = 'active' AND b.id > $2 AND ($4::uuid IS NULL OR b.import_id = $4)
             AND NOT EXISTS (SELECT 1 FROM instruments i WHERE i.beneficiary_id = b.id AND i.status IN ('issued', 'active', 'blocked'))
           ORDER BY b.id LIMIT $3`,
-        [program.id, cursor, chunkSize],
+        [program.id, cursor, chunkSize, opts.importId ?? null],
       );
       if (!rows.length) break;
       cursor = rows[rows.length - 1].id;

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -12,6 +12,7 @@ export class CreateRemittanceRequest {
 export class CardArrivalRequest {
   @ApiProperty({ example: '2016-03-01', description: 'Business date the card arrived at the central office (P21)' })
   @Matches(DATE, { message: 'arrivedOn must be YYYY-MM-DD' })
+  @MaxLength(10)
   arrivedOn!: string;
 
   @ApiPropertyOptional({ description: 'Delivery batch reference from the issuer' })
@@ -33,6 +34,7 @@ export class BatchCardArrivalRequest extends CardArrivalRequest {
 export class DeliveryVisitRequest {
   @ApiProperty({ example: '2016-04-20T16:30:00Z', description: 'When the failed delivery visit took place (ISO 8601)' })
   @IsISO8601({ strict: true })
+  @MaxLength(40)
   visitedAt!: string;
 
   @ApiPropertyOptional()
