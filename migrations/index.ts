@@ -10,6 +10,7 @@ import { Treasury1763700600000 } from './1763700600000-treasury';
 import { MerchantRedeemBatch1763700700000 } from './1763700700000-merchant-redeem-batch';
 import { LedgerReferenceChecks1763700800000 } from './1763700800000-ledger-reference-checks';
 import { LateRefunds1763700900000 } from './1763700900000-late-refunds';
+import { ListIndexes1764601000000 } from './1764601000000-list-indexes';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   MerchantRedeemBatch1763700700000,
   LedgerReferenceChecks1763700800000,
   LateRefunds1763700900000,
+  ListIndexes1764601000000,
 ];

@@ -1,9 +1,12 @@
+import { csvText } from '../common/csv';
+import { decodeCursor, pageOf } from '../common/pagination';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import Decimal from 'decimal.js';
 import { DataSource } from 'typeorm';
 import type { StaffPrincipal } from '../common/auth/principal';
-import { businessDate, Clock } from '../common/clock';
+import { businessDate } from '../common/calendar';
+import { Clock } from '../common/clock';
 import { formatMoney, money, sumMoney } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
 import type { Queryable } from '../database/queryable';
@@ -130,7 +133,9 @@ export class BeneficiariesService {
     return this.view(row, await this.access.canSeeIdentity(staff, program));
   }
 
-  async list(programId: string, staff: StaffPrincipal, opts: { limit: number; cursor: string | null; status?: string; curp?: string }) {
+  /** A program's padrón in folio order, keyset-paged on the folio. */
+  async list(programId: string, staff: StaffPrincipal, opts: { limit: number; cursor?: string; status?: string; curp?: string }) {
+    const after = decodeCursor(opts.cursor, ['text'] as const);
     const program = await this.programs.getById(programId);
     const identity = await this.access.canSeeIdentity(staff, program);
     // Searching by CURP would reveal who is in a confidential program: only with access.
@@ -139,10 +144,9 @@ export class BeneficiariesService {
       `SELECT ${COLUMNS} FROM beneficiaries
         WHERE program_id = $1 AND ($2::text IS NULL OR folio > $2) AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR curp = $4)
         ORDER BY folio LIMIT $5`,
-      [program.id, opts.cursor, opts.status ?? null, opts.curp ?? null, opts.limit + 1],
+      [program.id, after?.[0] ?? null, opts.status ?? null, opts.curp ?? null, opts.limit + 1],
     );
-    const data = rows.slice(0, opts.limit);
-    return { data: data.map((r) => this.view(r, identity)), nextCursor: rows.length > opts.limit ? data[data.length - 1].folio : null };
+    return pageOf(rows, opts.limit, (r) => [r.folio], (r) => this.view(r, identity));
   }
 
   async history(id: string, staff: StaffPrincipal) {
@@ -293,7 +297,7 @@ export class BeneficiariesService {
     const header = program.confidential
       ? ['folio', 'status', 'incorporated_on']
       : ['folio', 'given_names', 'surnames', 'sex', 'municipality', 'state', 'status', 'incorporated_on'];
-    yield header.join(',') + '\n';
+    yield csvText([header]);
     let cursor = '';
     for (;;) {
       const rows: Array<{ folio: string; givenNames: string; surnames: string; curp: string; address: Address; status: string; incorporatedOn: string }> =
@@ -303,14 +307,13 @@ export class BeneficiariesService {
           [program.id, cursor],
         );
       if (!rows.length) return;
-      let chunk = '';
-      for (const r of rows) {
-        const fields = program.confidential
-          ? [r.folio, r.status, r.incorporatedOn]
-          : [r.folio, r.givenNames, r.surnames, curpSex(r.curp), r.address.municipality ?? '', r.address.state, r.status, r.incorporatedOn];
-        chunk += fields.map(csvField).join(',') + '\n';
-      }
-      yield chunk;
+      yield csvText(
+        rows.map((r) =>
+          program.confidential
+            ? [r.folio, r.status, r.incorporatedOn]
+            : [r.folio, r.givenNames, r.surnames, curpSex(r.curp), r.address.municipality ?? '', r.address.state, r.status, r.incorporatedOn],
+        ),
+      );
       cursor = rows[rows.length - 1].folio;
     }
   }
@@ -341,10 +344,4 @@ export class BeneficiariesService {
       identityWithheld: false,
     };
   }
-}
-
-/** RFC 4180 field; a leading = + - @ is prefixed with ' so spreadsheets never run it as a formula. */
-export function csvField(value: string): string {
-  const v = /^[=+\-@]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }

@@ -3,14 +3,15 @@ import { createReadStream, createWriteStream, WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { CliCommand, CliOptions, CliUsageError, requireOption } from '../cli/command';
 import type { INestApplicationContext } from '@nestjs/common';
-import { businessDate, Clock } from '../common/clock';
+import { businessDate } from '../common/calendar';
+import { Clock } from '../common/clock';
 import { ApiProblem } from '../common/problem';
 import { InstrumentsService } from '../instruments/instruments.service';
 import { ProgramsService } from '../programs/programs.service';
 import { BeneficiariesModule } from './beneficiaries.module';
 import { writePadronFile } from './padron-generator';
 import { ImportProgress, PadronImportService } from './padron-import.service';
-import { csvField } from './beneficiaries.service';
+import { csvText } from '../common/csv';
 
 async function programByCode(context: INestApplicationContext, code: string) {
   const program = await context.get(ProgramsService).findByCode(code);
@@ -85,7 +86,7 @@ export const padronCommands: CliCommand[] = [
       if ((pin || options['numbers-out']) && options['issue-instruments'] !== true) throw new CliUsageError('--pin and --numbers-out need --issue-instruments');
       const errorsPath = typeof options.errors === 'string' ? options.errors : `${file}.errors.csv`;
       const errors = createWriteStream(errorsPath);
-      errors.write('line,reason\n');
+      errors.write(csvText([['line', 'reason']]));
       const numbers = numbersWriter(typeof options['numbers-out'] === 'string' ? options['numbers-out'] : undefined);
       const bar = progressBar();
       const totalLines = Math.max(0, (await countLines(file)) - 1);
@@ -95,7 +96,7 @@ export const padronCommands: CliCommand[] = [
           actor: 'cli:padron:import',
           totalLines,
           onProgress: (p) => bar.update(p),
-          onRejected: (r) => errors.write(`${r.line},${csvField(r.reason)}\n`),
+          onRejected: (r) => errors.write(csvText([[r.line, r.reason]])),
           issueInstruments: options['issue-instruments'] === true ? { pin, onNumbers: numbers.write } : undefined,
         })
         .finally(() => bar.stop());

@@ -1,3 +1,4 @@
+import { decodeCursor, pageOf } from '../common/pagination';
 import { InjectFlowProducer, InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -5,7 +6,8 @@ import { FlowProducer, Queue } from 'bullmq';
 import Decimal from 'decimal.js';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { businessDate, Clock } from '../common/clock';
+import { businessDate, startOfBusinessDate } from '../common/calendar';
+import { Clock } from '../common/clock';
 import { isNoNegativeViolation } from '../common/db-errors';
 import { formatMoney, money } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
@@ -31,7 +33,6 @@ import {
   PERIOD_PATTERN,
   proofDueOn,
   startDelayMs,
-  startOfBusinessDay,
 } from './cycles.rules';
 
 export const CYCLES_FLOW = 'cycles-flow';
@@ -134,11 +135,6 @@ export class CyclesService {
     return { ...rows[0], rules: parsed.data };
   }
 
-  async holidays(q: Queryable = this.db): Promise<Set<string>> {
-    const rows: Array<{ day: string }> = await q.query(`SELECT to_char(day, 'YYYY-MM-DD') AS day FROM business_holidays WHERE calendar = 'MX'`);
-    return new Set(rows.map((r) => r.day));
-  }
-
   /**
    * Makes a draft: one line per payable beneficiary, control totals frozen. Refused with 409
    * cycle_exists when a live cycle of the same kind exists for the program and period.
@@ -156,7 +152,6 @@ export class CyclesService {
     }
     const scheduledFor = input.scheduledFor ? new Date(input.scheduledFor) : null;
     const scheduledDate = scheduledFor ? businessDate(scheduledFor, program.timeZone) : null;
-    const holidays = input.kind === 'tranche' ? await this.holidays() : new Set<string>();
     const id = randomUUID();
 
     try {
@@ -185,7 +180,7 @@ export class CyclesService {
         }
         const payDate = paymentDate(rules, input.period, { loadNumber, scheduledDate });
         const cutoff = incorporationCutoff(rules, input.period, payDate);
-        const payInstant = startOfBusinessDay(payDate, program.timeZone);
+        const payInstant = startOfBusinessDate(payDate, program.timeZone);
 
         let insurerAccountId: string | null = null;
         if (amountRule.mode === 'fixed' && amountRule.insurerAmount.gt(0)) {
@@ -204,7 +199,7 @@ export class CyclesService {
 
         const totals =
           input.kind === 'tranche'
-            ? await this.insertTrancheLines(tx, id, program, payDate, holidays)
+            ? await this.insertTrancheLines(tx, id, program, payDate)
             : await this.insertDepositLines(tx, id, program, { cutoff, payInstant });
 
         const rows = await tx.query(
@@ -320,14 +315,12 @@ export class CyclesService {
     cycleId: string,
     program: ProgramRow,
     payDate: string,
-    holidays: Set<string>,
   ): Promise<{ count: number; total: string; exclusions: Record<string, number> }> {
     const due: Record<string, string | null> = {};
     program.rules.tranchePlan!.forEach((t, i) => {
       due[String(i + 1)] = proofDueOn(
         { trancheNo: i + 1, amount: '0', proofDueBusinessDays: t.proofDueBusinessDays ?? null, proofDueCalendarDays: t.proofDueCalendarDays ?? null },
         payDate,
-        holidays,
       );
     });
     const rows = await tx.query(
@@ -579,10 +572,31 @@ export class CyclesService {
     });
   }
 
-  /** GET /v1/cycles/{id}/lines: one line per beneficiary with its outcome; cursor = last line number. */
+  /**
+   * A program's cycles, latest period first (then newest), one query for the page (the console's
+   * cycle list). Keyset on (period, created_at, id), all descending; the index
+   * disbursement_cycles_program_page serves it.
+   */
+  async listForProgram(programId: string, q: { status?: CycleStatus; limit: number; cursor?: string }) {
+    const after = decodeCursor(q.cursor, ['text', 'timestamp', 'uuid'] as const);
+    const exists = await this.db.query(`SELECT 1 FROM programs WHERE id = $1`, [programId]);
+    if (!exists[0]) throw problems.notFound('program');
+    const rows: Array<CycleRow & { cursorAt: string }> = await this.db.query(
+      `SELECT ${CYCLE_COLUMNS}, created_at::text AS "cursorAt"
+         FROM disbursement_cycles
+        WHERE program_id = $1 AND ($2::text IS NULL OR status = $2)
+          AND ($3::text IS NULL OR (period, created_at, id) < ($3::text, $4::timestamptz, $5::uuid))
+        ORDER BY period DESC, created_at DESC, id DESC
+        LIMIT $6`,
+      [programId, q.status ?? null, after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null, q.limit + 1],
+    );
+    return pageOf(rows, q.limit, (r) => [r.period, r.cursorAt, r.id], cycleView);
+  }
+
+  /** GET /v1/cycles/{id}/lines: one line per beneficiary with its outcome; keyset on the line number. */
   async lines(cycleId: string, limit: number, cursor: string | undefined) {
     await this.find(cycleId);
-    const after = cursor ? decodeCursor(cursor) : 0;
+    const after = Number(decodeCursor(cursor, ['int'] as const)?.[0] ?? 0);
     const rows = await this.db.query(
       `SELECT l.line_no AS "lineNo", l.beneficiary_id AS "beneficiaryId", l.instrument_id AS "instrumentId", l.grant_id AS "grantId",
               l.tranche_no AS "trancheNo", l.account_id AS "accountId", l.amount::text AS amount,
@@ -596,14 +610,12 @@ export class CyclesService {
         ORDER BY l.line_no LIMIT $3`,
       [cycleId, after, limit + 1],
     );
-    const more = rows.length > limit;
-    const data = rows.slice(0, limit).map((r: Record<string, string>) => ({
-      ...r,
-      amount: formatMoney(r.amount),
-      beneficiaryAmount: formatMoney(r.beneficiaryAmount),
-      insurerAmount: formatMoney(r.insurerAmount),
-    }));
-    return { data, nextCursor: more ? encodeCursor(data[data.length - 1].lineNo) : null };
+    return pageOf(
+      rows as Array<Record<string, string> & { lineNo: number }>,
+      limit,
+      (r) => [r.lineNo],
+      (r) => ({ ...r, amount: formatMoney(r.amount), beneficiaryAmount: formatMoney(r.beneficiaryAmount), insurerAmount: formatMoney(r.insurerAmount) }),
+    );
   }
 
   /** Authorisation record allowing months beyond maxMonths.default (Seguro: up to 18). */
@@ -649,7 +661,7 @@ export class CyclesService {
       try {
         const c = await this.createDraft(
           p.id,
-          { period, kind: 'deposit', scheduledFor: startOfBusinessDay(payDate, p.timeZone).toISOString() },
+          { period, kind: 'deposit', scheduledFor: startOfBusinessDate(payDate, p.timeZone).toISOString() },
           { userId: null, name: 'system:scheduler' },
         );
         created.push(c.id);
@@ -674,16 +686,6 @@ function insufficientBudget(total: Decimal, available: Decimal | null): ApiProbl
       ? `the control total ${formatMoney(total)} exceeds the available budget ${formatMoney(available)}`
       : `the control total ${formatMoney(total)} exceeds the available budget`,
   );
-}
-
-export function encodeCursor(lineNo: number): string {
-  return Buffer.from(`l:${lineNo}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): number {
-  const m = /^l:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!m) throw problems.validation('cursor is not valid');
-  return Number(m[1]);
 }
 
 export function cycleView(c: CycleRow) {

@@ -1,3 +1,4 @@
+import { endOfBusinessDate } from '../common/calendar';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -69,10 +70,9 @@ export class InstrumentsService {
    * Voucher expiry: the first instant of the day after rules.voucherExpiresOn in the program's
    * time zone (exclusive: the voucher works through the whole last day, "hasta el 31 de diciembre").
    */
-  async voucherExpiry(program: Program, q: Queryable = this.db): Promise<Date | null> {
+  voucherExpiry(program: Program): Date | null {
     if (instrumentKindOf(program) !== 'voucher' || !program.rules.voucherExpiresOn) return null;
-    const rows = await q.query(`SELECT (($1::date + 1)::timestamp AT TIME ZONE $2) AS at`, [program.rules.voucherExpiresOn, program.timeZone]);
-    return rows[0].at;
+    return endOfBusinessDate(program.rules.voucherExpiresOn, program.timeZone);
   }
 
   async issue(beneficiaryId: string, staff: StaffPrincipal) {
@@ -85,7 +85,7 @@ export class InstrumentsService {
       if (b.status !== 'active') throw problems.unprocessable('beneficiary_not_active', 'instruments are issued only to active beneficiaries');
       const live = await m.query(`SELECT id FROM instruments WHERE beneficiary_id = $1 AND status IN ('issued', 'active', 'blocked')`, [b.id]);
       if (live[0]) throw problems.conflict('instrument_exists', `the beneficiary already has a live instrument (${live[0].id}); replace it instead`);
-      const expiresAt = await this.voucherExpiry(program, m);
+      const expiresAt = this.voucherExpiry(program);
       if (expiresAt && expiresAt <= this.clock.now()) throw problems.unprocessable('instrument_expired', `vouchers of ${program.code} expired on ${program.rules.voucherExpiresOn}`);
       const created = await this.createInstrument(m, program, b.id, { expiresAt, replacesId: null, actor });
       return { ...(await this.view(created.row, m)), number: created.number };
@@ -265,7 +265,7 @@ export class InstrumentsService {
     if (opts.pin !== undefined && !PIN_PATTERN.test(opts.pin)) throw problems.validation('pin must be 4 to 6 digits');
     const program = await this.programs.getById(programId);
     const kind = instrumentKindOf(program);
-    const expiresAt = await this.voucherExpiry(program);
+    const expiresAt = this.voucherExpiry(program);
     const chunkSize = opts.chunkSize ?? 20000;
     const total: number = (
       await this.db.query(

@@ -2,6 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsObject, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { MERCHANT_CATEGORIES } from '../programs/program-rules';
 import { IsMoneyAmount } from '../common/validation';
+import { ListQuery } from '../common/pagination';
+import { OptionalDate, OptionalTimeBound, OptionalUuid } from '../common/query-params';
 
 export class CreateMerchantRequest {
   @ApiProperty({ example: 'Abarrotes La Esperanza' })
@@ -81,4 +83,20 @@ export class RunSettlementRequest {
   @IsOptional()
   @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'businessDate must be YYYY-MM-DD' })
   businessDate?: string;
+}
+
+export class MerchantTransactionsQuery extends ListQuery {
+  @OptionalTimeBound('a business date (from its 00:00) or an ISO 8601 instant')
+  from?: string;
+
+  @OptionalTimeBound('a business date (the whole day included) or an ISO 8601 instant (exclusive)')
+  to?: string;
+}
+
+export class SettlementsQuery extends ListQuery {
+  @OptionalDate('the settlements of this business date')
+  businessDate?: string;
+
+  @OptionalUuid('the settlements of this merchant')
+  merchantId?: string;
 }

@@ -9,7 +9,7 @@ import { ApiProblem, problems } from '../common/problem';
 import type { Queryable } from '../database/queryable';
 import { LedgerService } from '../ledger/ledger.service';
 import type { CreateMerchantRequest } from './merchants.dto';
-import { decodeCursor, encodeCursor } from './merchants.rules';
+import { decodeCursor, pageOf } from '../common/pagination';
 
 const MERCHANT_COLUMNS = `m.id, m.name, m.category, m.address, m.bank_account AS "bankAccount", m.status,
   m.payable_account_id AS "payableAccountId", m.created_at AS "createdAt", m.status_changed_at AS "statusChangedAt"`;
@@ -82,17 +82,16 @@ export class MerchantsService {
     return { ...merchant, apiKeys, terminals };
   }
 
-  async list(limit: number, cursorRaw: unknown): Promise<{ data: MerchantView[]; nextCursor: string | null }> {
-    const cursor = decodeCursor(cursorRaw);
-    const rows: MerchantView[] = await this.db.query(
-      `SELECT ${MERCHANT_COLUMNS} FROM merchants m
+  /** Oldest first, keyset-paged on (created_at, id). */
+  async list(limit: number, cursor: string | undefined): Promise<{ data: MerchantView[]; nextCursor: string | null }> {
+    const after = decodeCursor(cursor, ['timestamp', 'uuid'] as const);
+    const rows: Array<MerchantView & { cursorAt: string }> = await this.db.query(
+      `SELECT ${MERCHANT_COLUMNS}, m.created_at::text AS "cursorAt" FROM merchants m
         WHERE ($1::timestamptz IS NULL OR (m.created_at, m.id) > ($1::timestamptz, $2::uuid))
         ORDER BY m.created_at, m.id LIMIT $3`,
-      [cursor?.at ?? null, cursor?.id ?? null, limit + 1],
+      [after?.[0] ?? null, after?.[1] ?? null, limit + 1],
     );
-    const data = rows.slice(0, limit);
-    const last = data[data.length - 1];
-    return { data, nextCursor: rows.length > limit ? encodeCursor({ at: new Date(last.createdAt).toISOString(), id: last.id }) : null };
+    return pageOf(rows, limit, (m) => [m.cursorAt, m.id], ({ cursorAt: _key, ...m }) => m);
   }
 
   /** A new key (rotation = create a new one, then revoke the old). The key is returned only here. */

@@ -1,3 +1,4 @@
+import { decodeCursor, pageOf } from '../common/pagination';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -127,13 +128,14 @@ export class ProgramsService {
     return rows[0] ?? null;
   }
 
-  async list(limit: number, cursor: string | null): Promise<{ data: Program[]; nextCursor: string | null }> {
+  /** Programs in code order, keyset-paged on the code. */
+  async list(limit: number, cursor: string | undefined): Promise<{ data: Program[]; nextCursor: string | null }> {
+    const after = decodeCursor(cursor, ['text'] as const);
     const rows: Program[] = await this.db.query(
       `SELECT ${PROGRAM_COLUMNS} FROM programs WHERE ($1::text IS NULL OR code > $1) ORDER BY code LIMIT $2`,
-      [cursor, limit + 1],
+      [after?.[0] ?? null, limit + 1],
     );
-    const data = rows.slice(0, limit);
-    return { data, nextCursor: rows.length > limit ? data[data.length - 1].code : null };
+    return pageOf(rows, limit, (p) => [p.code]);
   }
 
   /**
