@@ -11,6 +11,7 @@ import { MerchantRedeemBatch1763700700000 } from './1763700700000-merchant-redee
 import { LedgerReferenceChecks1763700800000 } from './1763700800000-ledger-reference-checks';
 import { LateRefunds1763700900000 } from './1763700900000-late-refunds';
 import { ListIndexes1764601000000 } from './1764601000000-list-indexes';
+import { DropBusinessHolidays1764601000001 } from './1764601000001-drop-business-holidays';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   LedgerReferenceChecks1763700800000,
   LateRefunds1763700900000,
   ListIndexes1764601000000,
+  DropBusinessHolidays1764601000001,
 ];
