@@ -77,6 +77,7 @@ export const padronCommands: CliCommand[] = [
   {
     name: 'padron:import',
     usage: 'padron:import --program CODE --file F.csv [--errors F.errors.csv] [--issue-instruments [--pin 1234] [--numbers-out F]]',
+    options: { program: { type: 'string' }, file: { type: 'string' }, errors: { type: 'string' }, 'issue-instruments': { type: 'boolean' }, pin: { type: 'string' }, 'numbers-out': { type: 'string' } },
     summary: 'Bulk-import a padrón CSV (COPY, set-based); bad lines go to the errors file with line number and reason',
     modules: [BeneficiariesModule],
     async run(context, options) {
@@ -112,6 +113,7 @@ export const padronCommands: CliCommand[] = [
   {
     name: 'padron:generate',
     usage: 'padron:generate --rows N --out F.csv [--program CODE] [--seed N] [--application-date YYYY-MM-DD] [--invalid-rate 0.01]',
+    options: { rows: { type: 'string' }, out: { type: 'string' }, program: { type: 'string' }, seed: { type: 'string' }, 'application-date': { type: 'string' }, 'invalid-rate': { type: 'string' } },
     summary: 'Write a synthetic padrón CSV with valid CURPs (eligible for --program’s rules when given)',
     modules: [BeneficiariesModule],
     async run(context, options) {
@@ -139,6 +141,7 @@ export const padronCommands: CliCommand[] = [
   {
     name: 'instruments:issue-bulk',
     usage: 'instruments:issue-bulk --program CODE [--pin 1234] [--numbers-out F.csv]',
+    options: { program: { type: 'string' }, pin: { type: 'string' }, 'numbers-out': { type: 'string' } },
     summary: 'Issue (and with --pin deliver) an instrument to every active beneficiary without one, set-based',
     modules: [BeneficiariesModule],
     async run(context, options) {

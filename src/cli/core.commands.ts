@@ -8,6 +8,7 @@ export const coreCommands: CliCommand[] = [
   {
     name: 'migrate',
     usage: 'migrate',
+    options: {},
     summary: 'Create the database if needed and apply pending migrations',
     async run() {
       const applied = await migrate(loadConfig());
@@ -17,6 +18,7 @@ export const coreCommands: CliCommand[] = [
   {
     name: 'user:create',
     usage: 'user:create --username U --password P --role admin|program_officer|finance_operator|finance_approver|auditor',
+    options: { username: { type: 'string' }, password: { type: 'string' }, role: { type: 'string' } },
     summary: 'Create a staff user (the password is stored hashed with scrypt)',
     modules: [AuthModule],
     async run(context, options) {

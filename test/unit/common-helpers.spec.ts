@@ -11,6 +11,7 @@ import {
   mexicanFederalHolidays,
   startOfBusinessDate,
 } from '../../src/common/calendar';
+import { CliUsageError, parseOptions } from '../../src/cli/command';
 import { csvText, escapeFormula } from '../../src/common/csv';
 import { decodeCursor, encodeCursor, ListQuery, pageOf } from '../../src/common/pagination';
 
@@ -96,5 +97,18 @@ describe('CSV (common/csv.ts)', () => {
     for (const f of ['=SUM(A1)', '+1+2', '-2+3', '@cmd', '\tx', '＝1']) expect(escapeFormula(f)).toBe(`'${f}`);
     for (const n of ['-12.50', '0.00', '1075.20', 'Ana']) expect(escapeFormula(n)).toBe(n);
     expect(csvText([['=HYPERLINK("x")', '-12.50']], { quoted: true })).toBe(`"'=HYPERLINK(""x"")","-12.50"\r\n`);
+  });
+});
+
+describe('CLI arguments (node:util parseArgs, strict)', () => {
+  const spec = { program: { type: 'string' }, 'issue-instruments': { type: 'boolean' } } as const;
+
+  it('reads --name value, --name=value and flags, and refuses what the command does not take', () => {
+    expect(parseOptions(['--program', 'UTILES-2016', '--issue-instruments'], spec)).toEqual({ program: 'UTILES-2016', 'issue-instruments': true });
+    expect(parseOptions(['--program=PENSION-AM-2016'], spec)).toEqual({ program: 'PENSION-AM-2016' });
+    expect(() => parseOptions(['--porgram', 'X'], spec)).toThrow(CliUsageError); // a typo is an error, not ignored
+    expect(() => parseOptions(['--program'], spec)).toThrow(CliUsageError);
+    expect(() => parseOptions(['stray'], spec)).toThrow(CliUsageError);
+    expect(() => parseOptions(['--issue-instruments=yes'], spec)).toThrow(CliUsageError);
   });
 });
