@@ -6,7 +6,7 @@ import { businessDate, endOfBusinessDate, isDate } from '../common/calendar';
 import { Clock } from '../common/clock';
 import { formatMoney, money } from '../common/money';
 import { ApiProblem } from '../common/problem';
-import { APP_CONFIG, AppConfig, loadConfig } from '../config/config';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { BeneficiariesService } from '../beneficiaries/beneficiaries.service';
 import { LedgerService } from '../ledger/ledger.service';
 import { ProgramsService } from '../programs/programs.service';
@@ -15,7 +15,6 @@ import { cardCollectionDue, SweepKind, trancheActions } from './treasury.rules';
 import { TreasuryService } from './treasury.service';
 
 /** Vouchers per chunk of the voucher-expiry sweep (one journal entry and one transaction each). */
-export const SWEEP_CHUNK_SIZE = loadConfig().SWEEP_CHUNK_SIZE;
 
 /**
  * The identity the sweeps act as when they use a staff use case (the card-collection baja goes
@@ -111,7 +110,7 @@ export class SweepsService {
         const [r]: Array<{ scanned: number; swept: number; total: string; entry: string | null; last: string | null }> = await this.db.query(
           `SELECT r_scanned AS scanned, r_swept AS swept, r_total::text AS total, r_entry AS entry, r_last AS last
              FROM treasury_sweep_vouchers($1, $2, $3, $4)`,
-          [p.id, now, after, SWEEP_CHUNK_SIZE],
+          [p.id, now, after, this.config.SWEEP_CHUNK_SIZE],
         );
         if (!r.scanned) break;
         vouchers += r.swept;
@@ -119,7 +118,7 @@ export class SweepsService {
         if (r.entry) entries++;
         after = r.last;
         await opts.onProgress?.(vouchers);
-        if (r.scanned < SWEEP_CHUNK_SIZE) break;
+        if (r.scanned < this.config.SWEEP_CHUNK_SIZE) break;
       }
       if (vouchers || entries) out.programs.push({ programId: p.id, code: p.code, vouchers, total: formatMoney(total), entries });
       out.vouchers += vouchers;
