@@ -1,3 +1,4 @@
+import { withTransaction } from '../database/transaction';
 import { csvText } from '../common/csv';
 import { decodeCursor, pageOf } from '../common/pagination';
 import { Injectable } from '@nestjs/common';
@@ -97,7 +98,7 @@ export class BeneficiariesService {
     if (!verdict.eligible) throw new ApiProblem(422, 'not_eligible', `${verdict.rule}: ${verdict.detail}`, { rule: verdict.rule });
 
     const actor = `user:${staff.username}`;
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       // P20: never retroactive, so the person is incorporated on the application date.
       const rows = await m.query(
         `INSERT INTO beneficiaries (program_id, folio, curp, given_names, surnames, birth_date, address, application_date, incorporated_on, attributes, created_by)
@@ -179,7 +180,7 @@ export class BeneficiariesService {
   async deactivate(id: string, input: { cause: DeactivationCause; effectiveDate: string; note?: string }, staff: StaffPrincipal) {
     if (!isRealDate(input.effectiveDate)) throw problems.validation('effectiveDate is not a real date');
     const actor = `user:${staff.username}`;
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const { b, program } = await this.lockForChange(id, staff, m);
       if (b.status !== 'active') throw problems.conflict('invalid_status_transition', 'the beneficiary is already inactive');
 
@@ -264,7 +265,7 @@ export class BeneficiariesService {
    */
   async reactivate(id: string, staff: StaffPrincipal) {
     const actor = `user:${staff.username}`;
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const { b, program } = await this.lockForChange(id, staff, m);
       if (b.status !== 'inactive') throw problems.conflict('invalid_status_transition', 'the beneficiary is already active');
       const decision = reentryDecision(b.reentryCount, program.rules.reentryLimit, b.deactivationCause);

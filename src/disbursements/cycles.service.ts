@@ -1,6 +1,7 @@
+import { withTransaction } from '../database/transaction';
 import { decodeCursor, pageOf } from '../common/pagination';
 import { InjectFlowProducer, InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { FlowProducer, Queue } from 'bullmq';
 import Decimal from 'decimal.js';
@@ -16,7 +17,7 @@ import { QUEUES } from '../jobs/queues';
 import { LedgerService } from '../ledger/ledger.service';
 import { MetricsService } from '../ops/metrics.service';
 import { ProgramRules } from '../programs/program-rules';
-import { loadConfig } from '../config/config';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import {
   chunkRanges,
   CycleKind,
@@ -98,12 +99,6 @@ export interface CycleRow {
   createdAt: Date;
 }
 
-/** Lines per chunk job (frozen on each cycle when its draft is made). */
-export function defaultChunkSize(): number {
-  const n = loadConfig().CYCLE_CHUNK_SIZE;
-  return Number.isInteger(n) && n > 0 ? n : 10000;
-}
-
 /**
  * Disbursement cycles: drafts from the padrón and the rules (set-based SQL), maker-checker
  * approval that commits the budget, execution as BullMQ flows (cycles.processor.ts), finish.
@@ -118,6 +113,7 @@ export class CyclesService {
     private readonly clock: Clock,
     @InjectQueue(QUEUES.cycles) private readonly queue: Queue,
     @InjectFlowProducer(CYCLES_FLOW) private readonly flow: FlowProducer,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     // Absent in CLI contexts (no OpsModule): nothing is counted there.
     @Optional() private readonly metrics?: MetricsService,
   ) {}
@@ -155,7 +151,7 @@ export class CyclesService {
     const id = randomUUID();
 
     try {
-      const draft = await this.db.transaction(async (tx) => {
+      const draft = await withTransaction(this.db, async (tx) => {
         // Serialises drafts of one program and kind (period uniqueness and load numbering).
         await tx.query(`SELECT pg_advisory_xact_lock(hashtext('cycle-draft'), hashtext($1))`, [`${programId}:${input.kind}`]);
         const existing = await tx.query(
@@ -209,7 +205,7 @@ export class CyclesService {
            RETURNING ${CYCLE_COLUMNS}`,
           [
             id, programId, input.kind, input.period, loadNumber, payDate, scheduledFor, entryKind(input.kind, program.instrumentType),
-            program.currency, totals.count, totals.total, totals.exclusions, defaultChunkSize(), program.budgetAccountId,
+            program.currency, totals.count, totals.total, totals.exclusions, this.config.CYCLE_CHUNK_SIZE, program.budgetAccountId,
             insurerAccountId, actor.name, actor.userId, this.clock.now(),
           ],
         );
@@ -365,7 +361,7 @@ export class CyclesService {
    * can never both draw the same money (the budget's no-negative CHECK refuses the loser).
    */
   async approve(cycleId: string, actor: Actor): Promise<CycleRow> {
-    const cycle = await this.db.transaction(async (tx) => {
+    const cycle = await withTransaction(this.db, async (tx) => {
       const c = await this.find(cycleId, tx, true);
       if (c.status !== 'draft') throw new ApiProblem(409, 'invalid_cycle_state', `the cycle is ${c.status}; only a draft can be approved`);
       if (c.preparedByUserId && actor.userId && c.preparedByUserId === actor.userId) {
@@ -435,7 +431,7 @@ export class CyclesService {
 
   /** Cancels a draft or an approved cycle; an approved one returns its commitment to the budget. */
   async cancel(cycleId: string, actor: Actor): Promise<CycleRow> {
-    const cycle = await this.db.transaction(async (tx) => {
+    const cycle = await withTransaction(this.db, async (tx) => {
       const c = await this.find(cycleId, tx, true);
       if (c.status !== 'draft' && c.status !== 'approved') {
         throw new ApiProblem(409, 'cycle_not_cancellable', `the cycle is ${c.status}; only draft or approved cycles can be cancelled`);
@@ -641,7 +637,7 @@ export class CyclesService {
    * next payment `leadDays` ahead of its payment date (design: late enough that recent altas are
    * in it, early enough to approve), and re-queues approved cycles whose start job was lost.
    */
-  async createScheduledDrafts(leadDays = loadConfig().CYCLE_DRAFT_LEAD_DAYS, onlyPrograms: string[] | null = null): Promise<string[]> {
+  async createScheduledDrafts(leadDays = this.config.CYCLE_DRAFT_LEAD_DAYS, onlyPrograms: string[] | null = null): Promise<string[]> {
     const now = this.clock.now();
     const programs: Array<{ id: string; timeZone: string; fiscalYear: number }> = await this.db.query(
       `SELECT id, time_zone AS "timeZone", fiscal_year AS "fiscalYear" FROM programs

@@ -1,3 +1,4 @@
+import { withTransaction } from '../database/transaction';
 import { endOfBusinessDate } from '../common/calendar';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -77,7 +78,7 @@ export class InstrumentsService {
 
   async issue(beneficiaryId: string, staff: StaffPrincipal) {
     const actor = `user:${staff.username}`;
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const b = (await m.query(`SELECT id, program_id AS "programId", status FROM beneficiaries WHERE id = $1 FOR UPDATE`, [beneficiaryId]))[0];
       if (!b) throw problems.notFound('beneficiary');
       const program = await this.programs.getById(b.programId, m);
@@ -128,7 +129,7 @@ export class InstrumentsService {
   /** Entrega: sets the PIN (HMAC keyed by the number's hash) and activates the instrument. */
   async deliver(id: string, pin: string, staff: StaffPrincipal) {
     if (!PIN_PATTERN.test(pin)) throw problems.validation('pin must be 4 to 6 digits');
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const { row } = await this.load(id, m, staff, true);
       if (row.status !== 'issued') throw problems.conflict('invalid_status_transition', `only an issued instrument can be delivered; this one is ${row.status}`);
       const rows = await m.query(
@@ -142,7 +143,7 @@ export class InstrumentsService {
 
   /** Block by an officer (lost card, suspicion). Blocking a blocked instrument changes nothing. */
   async block(id: string, staff: StaffPrincipal) {
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const { row } = await this.load(id, m, staff, true);
       if (row.status === 'blocked') return this.view(row, m);
       if (row.status !== 'issued' && row.status !== 'active') throw problems.conflict('invalid_status_transition', `a ${row.status} instrument cannot be blocked`);
@@ -160,7 +161,7 @@ export class InstrumentsService {
    * An instrument blocked by a baja comes back only with the reingreso.
    */
   async unblock(id: string, staff: StaffPrincipal) {
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const { row } = await this.load(id, m, staff, true);
       if (row.status === 'blocked' && row.blockedReason === 'baja') {
         throw problems.unprocessable('beneficiary_not_active', 'this instrument was blocked by a baja; it comes back with the reingreso');
@@ -186,7 +187,7 @@ export class InstrumentsService {
    */
   async replace(id: string, staff: StaffPrincipal) {
     const actor = `user:${staff.username}`;
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const { row: old, program } = await this.load(id, m, staff, true);
       if (!['issued', 'active', 'blocked'].includes(old.status)) throw problems.conflict('invalid_status_transition', `a ${old.status} instrument cannot be replaced`);
       if (old.status === 'blocked' && old.blockedReason === 'baja') throw problems.unprocessable('beneficiary_not_active', 'the beneficiary is deactivated');
@@ -296,7 +297,7 @@ export class InstrumentsService {
         numbers = rows.map(() => generateInstrumentNumber());
         const hashes = numbers.map((n) => instrumentNumberHash(n, secret));
         try {
-          await this.db.transaction(async (m) => {
+          await withTransaction(this.db, async (m) => {
             const accountIds = await this.ledger.ensureAccountsBulk(
               { category: 'instrument', programId: program.id, ownerType: 'instrument', currency: program.currency, noNegativeBalance: true },
               ids.map((id) => ({ id: nextAccountId(), code: `instrument:${id}`, name: `${kind} ${id}`, ownerId: id })),

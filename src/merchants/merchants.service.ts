@@ -1,3 +1,4 @@
+import { withTransaction } from '../database/transaction';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -39,7 +40,7 @@ export class MerchantsService {
   /** Affiliates a merchant: its payable account (hot, deferred totals) and a first API key, shown once. */
   async create(input: CreateMerchantRequest, actor: string): Promise<MerchantView & { apiKey: string; apiKeyId: string }> {
     const id = randomUUID();
-    return this.db.transaction(async (tx) => {
+    return withTransaction(this.db, async (tx) => {
       const payable = await this.ledger.ensureAccount(
         {
           code: `merchant:${id}:payable`,
@@ -96,7 +97,7 @@ export class MerchantsService {
 
   /** A new key (rotation = create a new one, then revoke the old). The key is returned only here. */
   async createApiKey(merchantId: string, terminalId: string | null): Promise<{ id: string; apiKey: string; prefix: string; terminalId: string | null }> {
-    return this.db.transaction(async (tx) => {
+    return withTransaction(this.db, async (tx) => {
       const merchant = await tx.query(`SELECT 1 FROM merchants WHERE id = $1`, [merchantId]);
       if (!merchant[0]) throw problems.notFound('merchant');
       if (terminalId) {

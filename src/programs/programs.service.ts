@@ -1,3 +1,5 @@
+import { withTransaction } from '../database/transaction';
+import { isTimeZone } from '../common/calendar';
 import { decodeCursor, pageOf } from '../common/pagination';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -89,7 +91,7 @@ export class ProgramsService {
     const timeZone = input.timeZone ?? 'America/Mexico_City';
     if (!isTimeZone(timeZone)) throw problems.validation(`timeZone ${timeZone} is not an IANA time zone`);
     try {
-      return await this.db.transaction(async (m) => {
+      return await withTransaction(this.db, async (m) => {
         const id = randomUUID();
         const budget = await this.ledger.ensureAccount(
           { code: `program:${id}:budget`, name: `${input.code} budget`, category: 'program_budget', programId: id, currency, noNegativeBalance: true, ownerType: 'program', ownerId: id },
@@ -274,13 +276,4 @@ export function formatBudget(b: BudgetFigures): Record<string, string> {
     available: formatMoney(b.available),
     reintegrated: formatMoney(b.reintegrated),
   };
-}
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,3 +1,4 @@
+import { withTransaction } from '../database/transaction';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -130,7 +131,7 @@ export class TreasuryService {
   async createRemittance(programId: string, staff: StaffPrincipal, idempotencyKey: string | null) {
     const actor = actorOf(staff);
     const program = await this.programs.getById(programId);
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       if (idempotencyKey) {
         const prior = await m.query(`SELECT ${REMITTANCE_COLUMNS} FROM remittances m WHERE m.prepared_by = $1 AND m.create_key = $2`, [actor, idempotencyKey]);
         if (prior[0]) {
@@ -190,7 +191,7 @@ export class TreasuryService {
    */
   async approveRemittance(id: string, staff: StaffPrincipal) {
     const actor = actorOf(staff);
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const r = await this.remittanceRow(id, m, true);
       if (r.status !== 'draft') throw problems.conflict('invalid_remittance_state', `the remittance is ${r.status}, not a draft`);
       if (r.preparedByUserId && r.preparedByUserId === staff.userId) {
@@ -231,7 +232,7 @@ export class TreasuryService {
 
   /** Cancels a draft: its reintegros are pending again (the items stay, not live, as history). */
   async cancelRemittance(id: string, staff: StaffPrincipal) {
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const r = await this.remittanceRow(id, m, true);
       if (r.status !== 'draft') throw problems.conflict('invalid_remittance_state', `the remittance is ${r.status}, not a draft`);
       await m.query(`UPDATE remittance_items SET live = false WHERE remittance_id = $1`, [id]);
@@ -307,7 +308,7 @@ export class TreasuryService {
 
   /** The date a card arrived at the central office (P21): the start of the delivery period. */
   async recordArrival(instrumentIds: string[], arrivedOn: string, batch: string | null, staff: StaffPrincipal) {
-    const program = await this.db.transaction(async (m) => {
+    const program = await withTransaction(this.db, async (m) => {
       let programId: string | null = null;
       for (const id of [...new Set(instrumentIds)].sort()) {
         const { instrument, program } = await this.cardFor(id, staff, m);
@@ -330,7 +331,7 @@ export class TreasuryService {
     const visitedAt = new Date(input.visitedAt);
     if (Number.isNaN(visitedAt.getTime())) throw problems.validation('visitedAt is not a valid instant');
     if (visitedAt > this.clock.now()) throw problems.validation('visitedAt cannot be in the future');
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const { instrument } = await this.cardFor(instrumentId, staff, m);
       if (instrument.status !== 'issued') throw problems.conflict('invalid_status_transition', `the instrument is ${instrument.status}; visits are recorded for cards not delivered yet`);
       const rows = await m.query(
