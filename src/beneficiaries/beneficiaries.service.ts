@@ -15,7 +15,7 @@ import { LedgerService } from '../ledger/ledger.service';
 import { ProgramAccessService } from '../programs/program-access.service';
 import { Program, ProgramsService } from '../programs/programs.service';
 import { DeactivationCause, instrumentStatusOnBaja, reentryDecision } from './beneficiaries.rules';
-import { returnedRows } from '../instruments/returning';
+import { returnedRows } from '../database/returning';
 import { curpBirthDate, curpProblem, curpSex, describeCurpProblem, isRealDate } from './curp.rules';
 import { evaluateEligibility } from './eligibility.rules';
 

@@ -10,7 +10,7 @@ import { businessDate } from '../common/calendar';
 import { Clock } from '../common/clock';
 import { problems } from '../common/problem';
 import { InstrumentsService } from '../instruments/instruments.service';
-import { orderedUuidFactory } from '../instruments/ordered-uuid';
+import { orderedUuidFactory } from '../database/ordered-uuid';
 import { ProgramsService } from '../programs/programs.service';
 import { copyText } from './padron-csv';
 import { headerIndex, parsePadronRow } from './padron-row.rules';

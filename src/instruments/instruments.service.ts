@@ -16,8 +16,8 @@ import { LedgerService } from '../ledger/ledger.service';
 import { ProgramAccessService } from '../programs/program-access.service';
 import { Program, ProgramsService } from '../programs/programs.service';
 import { generateInstrumentNumber, maskInstrumentNumber, PIN_PATTERN } from './instrument-number.rules';
-import { orderedUuidFactory } from './ordered-uuid';
-import { returnedRows } from './returning';
+import { orderedUuidFactory } from '../database/ordered-uuid';
+import { returnedRows } from '../database/returning';
 
 export type InstrumentKind = 'card' | 'voucher';
 export type InstrumentStatus = 'issued' | 'active' | 'blocked' | 'replaced' | 'cancelled';
