@@ -12,6 +12,8 @@ import { LedgerReferenceChecks1763700800000 } from './1763700800000-ledger-refer
 import { LateRefunds1763700900000 } from './1763700900000-late-refunds';
 import { SqlSource1764600000000 } from './1764600000000-sql-source';
 import { LedgerPostingPrimitive1764600100000 } from './1764600100000-ledger-posting-primitive';
+import { ListIndexes1764601000000 } from './1764601000000-list-indexes';
+import { DropBusinessHolidays1764601000001 } from './1764601000001-drop-business-holidays';
 import { StaffTokenVersion1764602000000 } from './1764602000000-staff-token-version';
 import { LedgerPrimitiveChecks1764606000000 } from './1764606000000-ledger-primitive-checks';
 
@@ -31,6 +33,8 @@ export const MIGRATIONS = [
   LateRefunds1763700900000,
   SqlSource1764600000000,
   LedgerPostingPrimitive1764600100000,
+  ListIndexes1764601000000,
+  DropBusinessHolidays1764601000001,
   StaffTokenVersion1764602000000,
   LedgerPrimitiveChecks1764606000000,
 ];

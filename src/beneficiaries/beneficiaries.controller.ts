@@ -3,9 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { Public, Roles, StaffPrincipal } from '../common/auth/principal';
-import { problems } from '../common/problem';
-import { parseLimit } from '../programs/programs.controller';
-import { DeactivateRequest, EnrolRequest } from './beneficiaries.dto';
+import { BeneficiariesQuery, DeactivateRequest, EnrolRequest } from './beneficiaries.dto';
 import { DeactivationCause } from './beneficiaries.rules';
 import { BeneficiariesService } from './beneficiaries.service';
 
@@ -23,16 +21,8 @@ export class BeneficiariesController {
 
   @Get('programs/:id/beneficiaries')
   @Roles('program_officer', 'auditor')
-  list(
-    @Param('id', new ParseUUIDPipe()) programId: string,
-    @CurrentStaff() staff: StaffPrincipal,
-    @Query('limit') limit?: string,
-    @Query('cursor') cursor?: string,
-    @Query('status') status?: string,
-    @Query('curp') curp?: string,
-  ) {
-    if (status !== undefined && status !== 'active' && status !== 'inactive') throw problems.validation('status must be active or inactive');
-    return this.beneficiaries.list(programId, staff, { limit: parseLimit(limit), cursor: cursor ?? null, status, curp });
+  list(@Param('id', new ParseUUIDPipe()) programId: string, @CurrentStaff() staff: StaffPrincipal, @Query() query: BeneficiariesQuery) {
+    return this.beneficiaries.list(programId, staff, query);
   }
 
   /** The public padrón (P47, U18): published without CURP, birth date or address; no names for confidential programs. */

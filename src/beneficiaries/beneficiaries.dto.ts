@@ -4,6 +4,8 @@ import { IsIn, IsOptional, IsString, Length, Matches, MaxLength, registerDecorat
 import { AddressDto } from '../common/address.dto';
 import { ATTRIBUTE_LIMITS, attributesProblem } from './attributes.rules';
 import { DEACTIVATION_CAUSES } from './beneficiaries.rules';
+import { ListQuery } from '../common/pagination';
+import { OptionalEnum, OptionalText } from '../common/query-params';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -46,4 +48,12 @@ export class DeactivateRequest {
   @ApiProperty({ enum: DEACTIVATION_CAUSES }) @IsIn(DEACTIVATION_CAUSES) cause!: string;
   @ApiProperty({ example: '2016-05-10' }) @Matches(DATE, { message: 'effectiveDate must be YYYY-MM-DD' }) @MaxLength(10) effectiveDate!: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 1000) note?: string;
+}
+
+export class BeneficiariesQuery extends ListQuery {
+  @OptionalEnum(['active', 'inactive'])
+  status?: 'active' | 'inactive';
+
+  @OptionalText(18, 'the beneficiary with this CURP (needs access to a confidential program)')
+  curp?: string;
 }

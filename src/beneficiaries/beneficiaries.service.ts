@@ -1,9 +1,13 @@
+import { withTransaction } from '../database/transaction';
+import { csvText } from '../common/csv';
+import { decodeCursor, pageOf } from '../common/pagination';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import Decimal from 'decimal.js';
 import { DataSource } from 'typeorm';
 import type { StaffPrincipal } from '../common/auth/principal';
-import { businessDate, Clock } from '../common/clock';
+import { businessDate } from '../common/calendar';
+import { Clock } from '../common/clock';
 import { formatMoney, money, sumMoney } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
 import type { Queryable } from '../database/queryable';
@@ -101,7 +105,7 @@ export class BeneficiariesService {
     if (!verdict.eligible) throw new ApiProblem(422, 'not_eligible', `${verdict.rule}: ${verdict.detail}`, { rule: verdict.rule });
 
     const actor = `user:${staff.username}`;
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       // P20: never retroactive, so the person is incorporated on the application date.
       const rows = await m.query(
         `INSERT INTO beneficiaries (program_id, folio, curp, given_names, surnames, birth_date, address, application_date, incorporated_on, attributes, created_by)
@@ -137,7 +141,9 @@ export class BeneficiariesService {
     return this.view(row, await this.access.canSeeIdentity(staff, program));
   }
 
-  async list(programId: string, staff: StaffPrincipal, opts: { limit: number; cursor: string | null; status?: string; curp?: string }) {
+  /** A program's padrón in folio order, keyset-paged on the folio. */
+  async list(programId: string, staff: StaffPrincipal, opts: { limit: number; cursor?: string; status?: string; curp?: string }) {
+    const after = decodeCursor(opts.cursor, ['text'] as const);
     const program = await this.programs.getById(programId);
     const identity = await this.access.canSeeIdentity(staff, program);
     // Searching by CURP would reveal who is in a confidential program: only with access.
@@ -146,10 +152,9 @@ export class BeneficiariesService {
       `SELECT ${COLUMNS} FROM beneficiaries
         WHERE program_id = $1 AND ($2::text IS NULL OR folio > $2) AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR curp = $4)
         ORDER BY folio LIMIT $5`,
-      [program.id, opts.cursor, opts.status ?? null, opts.curp ?? null, opts.limit + 1],
+      [program.id, after?.[0] ?? null, opts.status ?? null, opts.curp ?? null, opts.limit + 1],
     );
-    const data = rows.slice(0, opts.limit);
-    return { data: data.map((r) => this.view(r, identity)), nextCursor: rows.length > opts.limit ? data[data.length - 1].folio : null };
+    return pageOf(rows, opts.limit, (r) => [r.folio], (r) => this.view(r, identity));
   }
 
   async history(id: string, staff: StaffPrincipal) {
@@ -181,7 +186,7 @@ export class BeneficiariesService {
    */
   async deactivate(id: string, input: BajaInput, staff: StaffPrincipal) {
     if (!isRealDate(input.effectiveDate)) throw problems.validation('effectiveDate is not a real date');
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const { b, program } = await this.lockForChange(id, staff, m);
       if (b.status !== 'active') throw problems.conflict('invalid_status_transition', 'the beneficiary is already inactive');
       return this.applyBaja(m, b, program, input, `user:${staff.username}`);
@@ -194,7 +199,7 @@ export class BeneficiariesService {
    * (an officer's baja came first), so the job has nothing left to do.
    */
   async deactivateIfActive(id: string, input: BajaInput, actor: string) {
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const b = await this.findRow(id, m, true);
       if (!b || b.status !== 'active') return null;
       return this.applyBaja(m, b, await this.programs.getById(b.programId, m), input, actor);
@@ -282,7 +287,7 @@ export class BeneficiariesService {
    */
   async reactivate(id: string, staff: StaffPrincipal) {
     const actor = `user:${staff.username}`;
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const { b, program } = await this.lockForChange(id, staff, m);
       if (b.status !== 'inactive') throw problems.conflict('invalid_status_transition', 'the beneficiary is already active');
       const decision = reentryDecision(b.reentryCount, program.rules.reentryLimit, b.deactivationCause);
@@ -315,7 +320,7 @@ export class BeneficiariesService {
     const header = program.confidential
       ? ['folio', 'status', 'incorporated_on']
       : ['folio', 'given_names', 'surnames', 'sex', 'municipality', 'state', 'status', 'incorporated_on'];
-    yield header.join(',') + '\n';
+    yield csvText([header]);
     let cursor = '';
     for (;;) {
       const rows: Array<{ folio: string; givenNames: string; surnames: string; curp: string; address: Address; status: string; incorporatedOn: string }> =
@@ -325,14 +330,13 @@ export class BeneficiariesService {
           [program.id, cursor],
         );
       if (!rows.length) return;
-      let chunk = '';
-      for (const r of rows) {
-        const fields = program.confidential
-          ? [r.folio, r.status, r.incorporatedOn]
-          : [r.folio, r.givenNames, r.surnames, curpSex(r.curp), r.address.municipality ?? '', r.address.state, r.status, r.incorporatedOn];
-        chunk += fields.map(csvField).join(',') + '\n';
-      }
-      yield chunk;
+      yield csvText(
+        rows.map((r) =>
+          program.confidential
+            ? [r.folio, r.status, r.incorporatedOn]
+            : [r.folio, r.givenNames, r.surnames, curpSex(r.curp), r.address.municipality ?? '', r.address.state, r.status, r.incorporatedOn],
+        ),
+      );
       cursor = rows[rows.length - 1].folio;
     }
   }
@@ -363,10 +367,4 @@ export class BeneficiariesService {
       identityWithheld: false,
     };
   }
-}
-
-/** RFC 4180 field; a leading = + - @ is prefixed with ' so spreadsheets never run it as a formula. */
-export function csvField(value: string): string {
-  const v = /^[=+\-@]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }

@@ -1,3 +1,4 @@
+import { isTimeZone } from '../common/calendar';
 import { z } from 'zod';
 
 /**
@@ -42,7 +43,7 @@ const schema = z.object({
   CYCLE_DRAFT_LEAD_DAYS: z.coerce.number().int().min(0).max(60).default(5),
   /** Vouchers per chunk (one transaction) of the voucher-expiry sweep. */
   SWEEP_CHUNK_SIZE: z.coerce.number().int().min(100).max(200_000).default(20_000),
-  DEFAULT_TIME_ZONE: z.string().default('America/Mexico_City'),
+  DEFAULT_TIME_ZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as America/Mexico_City').default('America/Mexico_City'),
   /** Where the staff console's static files are read from (default: the repository's console/). */
   CONSOLE_DIR: z.string().min(1).optional(),
   /** Where settlement payout files (CSV for the bank) are written (merchants). */

@@ -3,19 +3,13 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { actorOf, Roles, StaffPrincipal } from '../common/auth/principal';
 import { Idempotent } from '../common/idempotency/idempotency.interceptor';
-import { problems } from '../common/problem';
+import { ListQuery } from '../common/pagination';
 import { Actor, CyclesService, cycleView } from './cycles.service';
 import { GrantsService } from './grants.service';
 import { CreateCycleRequest, CreateGrantRequest, ExtensionAuthorizationRequest, ReviewProofRequest, SubmitProofRequest } from './cycles.dto';
 
 function actor(staff: StaffPrincipal): Actor {
   return { userId: staff.userId, name: actorOf(staff) };
-}
-
-export function parseLimit(limit: string | undefined): number {
-  if (limit === undefined) return 50;
-  if (!/^[0-9]+$/.test(limit) || Number(limit) < 1 || Number(limit) > 500) throw problems.validation('limit must be an integer from 1 to 500');
-  return Number(limit);
 }
 
 @ApiTags('disbursement cycles')
@@ -56,8 +50,8 @@ export class CyclesController {
 
   @Get('cycles/:id/lines')
   @Roles('finance_operator', 'finance_approver', 'auditor')
-  lines(@Param('id', new ParseUUIDPipe()) id: string, @Query('limit') limit?: string, @Query('cursor') cursor?: string) {
-    return this.cycles.lines(id, parseLimit(limit), cursor);
+  lines(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: ListQuery) {
+    return this.cycles.lines(id, query.limit, query.cursor);
   }
 
   /** Seguro: authorisation record for months beyond maxMonths.default (up to withAuthorization). */

@@ -1,11 +1,14 @@
+import { withTransaction } from '../database/transaction';
+import { decodeCursor, pageOf } from '../common/pagination';
 import { InjectFlowProducer, InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { FlowProducer, Queue } from 'bullmq';
 import Decimal from 'decimal.js';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { businessDate, Clock } from '../common/clock';
+import { businessDate, startOfBusinessDate } from '../common/calendar';
+import { Clock } from '../common/clock';
 import { isNoNegativeViolation } from '../common/db-errors';
 import { formatMoney, money } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
@@ -14,7 +17,7 @@ import { QUEUES } from '../jobs/queues';
 import { LedgerService } from '../ledger/ledger.service';
 import { MetricsService } from '../ops/metrics.service';
 import { ProgramRules } from '../programs/program-rules';
-import { loadConfig } from '../config/config';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import {
   chunkRanges,
   CycleKind,
@@ -31,7 +34,6 @@ import {
   PERIOD_PATTERN,
   proofDueOn,
   startDelayMs,
-  startOfBusinessDay,
 } from './cycles.rules';
 
 export const CYCLES_FLOW = 'cycles-flow';
@@ -97,12 +99,6 @@ export interface CycleRow {
   createdAt: Date;
 }
 
-/** Lines per chunk job (frozen on each cycle when its draft is made). */
-export function defaultChunkSize(): number {
-  const n = loadConfig().CYCLE_CHUNK_SIZE;
-  return Number.isInteger(n) && n > 0 ? n : 10000;
-}
-
 /**
  * Disbursement cycles: drafts from the padrón and the rules (set-based SQL), maker-checker
  * approval that commits the budget, execution as BullMQ flows (cycles.processor.ts), finish.
@@ -117,6 +113,7 @@ export class CyclesService {
     private readonly clock: Clock,
     @InjectQueue(QUEUES.cycles) private readonly queue: Queue,
     @InjectFlowProducer(CYCLES_FLOW) private readonly flow: FlowProducer,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     // Absent in CLI contexts (no OpsModule): nothing is counted there.
     @Optional() private readonly metrics?: MetricsService,
   ) {}
@@ -132,11 +129,6 @@ export class CyclesService {
     const parsed = ProgramRules.safeParse(rows[0].rules);
     if (!parsed.success) throw new ApiProblem(422, 'invalid_program_rules', `the program rules do not parse: ${parsed.error.issues[0]?.message}`);
     return { ...rows[0], rules: parsed.data };
-  }
-
-  async holidays(q: Queryable = this.db): Promise<Set<string>> {
-    const rows: Array<{ day: string }> = await q.query(`SELECT to_char(day, 'YYYY-MM-DD') AS day FROM business_holidays WHERE calendar = 'MX'`);
-    return new Set(rows.map((r) => r.day));
   }
 
   /**
@@ -156,11 +148,10 @@ export class CyclesService {
     }
     const scheduledFor = input.scheduledFor ? new Date(input.scheduledFor) : null;
     const scheduledDate = scheduledFor ? businessDate(scheduledFor, program.timeZone) : null;
-    const holidays = input.kind === 'tranche' ? await this.holidays() : new Set<string>();
     const id = randomUUID();
 
     try {
-      const draft = await this.db.transaction(async (tx) => {
+      const draft = await withTransaction(this.db, async (tx) => {
         // Serialises drafts of one program and kind (period uniqueness and load numbering).
         await tx.query(`SELECT pg_advisory_xact_lock(hashtext('cycle-draft'), hashtext($1))`, [`${programId}:${input.kind}`]);
         const existing = await tx.query(
@@ -185,7 +176,7 @@ export class CyclesService {
         }
         const payDate = paymentDate(rules, input.period, { loadNumber, scheduledDate });
         const cutoff = incorporationCutoff(rules, input.period, payDate);
-        const payInstant = startOfBusinessDay(payDate, program.timeZone);
+        const payInstant = startOfBusinessDate(payDate, program.timeZone);
 
         let insurerAccountId: string | null = null;
         if (amountRule.mode === 'fixed' && amountRule.insurerAmount.gt(0)) {
@@ -204,7 +195,7 @@ export class CyclesService {
 
         const totals =
           input.kind === 'tranche'
-            ? await this.insertTrancheLines(tx, id, program, payDate, holidays)
+            ? await this.insertTrancheLines(tx, id, program, payDate)
             : await this.insertDepositLines(tx, id, program, { cutoff, payInstant });
 
         const rows = await tx.query(
@@ -214,7 +205,7 @@ export class CyclesService {
            RETURNING ${CYCLE_COLUMNS}`,
           [
             id, programId, input.kind, input.period, loadNumber, payDate, scheduledFor, entryKind(input.kind, program.instrumentType),
-            program.currency, totals.count, totals.total, totals.exclusions, defaultChunkSize(), program.budgetAccountId,
+            program.currency, totals.count, totals.total, totals.exclusions, this.config.CYCLE_CHUNK_SIZE, program.budgetAccountId,
             insurerAccountId, actor.name, actor.userId, this.clock.now(),
           ],
         );
@@ -320,14 +311,12 @@ export class CyclesService {
     cycleId: string,
     program: ProgramRow,
     payDate: string,
-    holidays: Set<string>,
   ): Promise<{ count: number; total: string; exclusions: Record<string, number> }> {
     const due: Record<string, string | null> = {};
     program.rules.tranchePlan!.forEach((t, i) => {
       due[String(i + 1)] = proofDueOn(
         { trancheNo: i + 1, amount: '0', proofDueBusinessDays: t.proofDueBusinessDays ?? null, proofDueCalendarDays: t.proofDueCalendarDays ?? null },
         payDate,
-        holidays,
       );
     });
     const rows = await tx.query(
@@ -372,7 +361,7 @@ export class CyclesService {
    * can never both draw the same money (the budget's no-negative CHECK refuses the loser).
    */
   async approve(cycleId: string, actor: Actor): Promise<CycleRow> {
-    const cycle = await this.db.transaction(async (tx) => {
+    const cycle = await withTransaction(this.db, async (tx) => {
       const c = await this.find(cycleId, tx, true);
       if (c.status !== 'draft') throw new ApiProblem(409, 'invalid_cycle_state', `the cycle is ${c.status}; only a draft can be approved`);
       if (c.preparedByUserId && actor.userId && c.preparedByUserId === actor.userId) {
@@ -442,7 +431,7 @@ export class CyclesService {
 
   /** Cancels a draft or an approved cycle; an approved one returns its commitment to the budget. */
   async cancel(cycleId: string, actor: Actor): Promise<CycleRow> {
-    const cycle = await this.db.transaction(async (tx) => {
+    const cycle = await withTransaction(this.db, async (tx) => {
       const c = await this.find(cycleId, tx, true);
       if (c.status !== 'draft' && c.status !== 'approved') {
         throw new ApiProblem(409, 'cycle_not_cancellable', `the cycle is ${c.status}; only draft or approved cycles can be cancelled`);
@@ -579,10 +568,31 @@ export class CyclesService {
     });
   }
 
-  /** GET /v1/cycles/{id}/lines: one line per beneficiary with its outcome; cursor = last line number. */
+  /**
+   * A program's cycles, latest period first (then newest), one query for the page (the console's
+   * cycle list). Keyset on (period, created_at, id), all descending; the index
+   * disbursement_cycles_program_page serves it.
+   */
+  async listForProgram(programId: string, q: { status?: CycleStatus; limit: number; cursor?: string }) {
+    const after = decodeCursor(q.cursor, ['text', 'timestamp', 'uuid'] as const);
+    const exists = await this.db.query(`SELECT 1 FROM programs WHERE id = $1`, [programId]);
+    if (!exists[0]) throw problems.notFound('program');
+    const rows: Array<CycleRow & { cursorAt: string }> = await this.db.query(
+      `SELECT ${CYCLE_COLUMNS}, created_at::text AS "cursorAt"
+         FROM disbursement_cycles
+        WHERE program_id = $1 AND ($2::text IS NULL OR status = $2)
+          AND ($3::text IS NULL OR (period, created_at, id) < ($3::text, $4::timestamptz, $5::uuid))
+        ORDER BY period DESC, created_at DESC, id DESC
+        LIMIT $6`,
+      [programId, q.status ?? null, after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null, q.limit + 1],
+    );
+    return pageOf(rows, q.limit, (r) => [r.period, r.cursorAt, r.id], cycleView);
+  }
+
+  /** GET /v1/cycles/{id}/lines: one line per beneficiary with its outcome; keyset on the line number. */
   async lines(cycleId: string, limit: number, cursor: string | undefined) {
     await this.find(cycleId);
-    const after = cursor ? decodeCursor(cursor) : 0;
+    const after = Number(decodeCursor(cursor, ['int'] as const)?.[0] ?? 0);
     const rows = await this.db.query(
       `SELECT l.line_no AS "lineNo", l.beneficiary_id AS "beneficiaryId", l.instrument_id AS "instrumentId", l.grant_id AS "grantId",
               l.tranche_no AS "trancheNo", l.account_id AS "accountId", l.amount::text AS amount,
@@ -596,14 +606,12 @@ export class CyclesService {
         ORDER BY l.line_no LIMIT $3`,
       [cycleId, after, limit + 1],
     );
-    const more = rows.length > limit;
-    const data = rows.slice(0, limit).map((r: Record<string, string>) => ({
-      ...r,
-      amount: formatMoney(r.amount),
-      beneficiaryAmount: formatMoney(r.beneficiaryAmount),
-      insurerAmount: formatMoney(r.insurerAmount),
-    }));
-    return { data, nextCursor: more ? encodeCursor(data[data.length - 1].lineNo) : null };
+    return pageOf(
+      rows as Array<Record<string, string> & { lineNo: number }>,
+      limit,
+      (r) => [r.lineNo],
+      (r) => ({ ...r, amount: formatMoney(r.amount), beneficiaryAmount: formatMoney(r.beneficiaryAmount), insurerAmount: formatMoney(r.insurerAmount) }),
+    );
   }
 
   /** Authorisation record allowing months beyond maxMonths.default (Seguro: up to 18). */
@@ -629,7 +637,7 @@ export class CyclesService {
    * next payment `leadDays` ahead of its payment date (design: late enough that recent altas are
    * in it, early enough to approve), and re-queues approved cycles whose start job was lost.
    */
-  async createScheduledDrafts(leadDays = loadConfig().CYCLE_DRAFT_LEAD_DAYS, onlyPrograms: string[] | null = null): Promise<string[]> {
+  async createScheduledDrafts(leadDays = this.config.CYCLE_DRAFT_LEAD_DAYS, onlyPrograms: string[] | null = null): Promise<string[]> {
     const now = this.clock.now();
     const programs: Array<{ id: string; timeZone: string; fiscalYear: number }> = await this.db.query(
       `SELECT id, time_zone AS "timeZone", fiscal_year AS "fiscalYear" FROM programs
@@ -649,7 +657,7 @@ export class CyclesService {
       try {
         const c = await this.createDraft(
           p.id,
-          { period, kind: 'deposit', scheduledFor: startOfBusinessDay(payDate, p.timeZone).toISOString() },
+          { period, kind: 'deposit', scheduledFor: startOfBusinessDate(payDate, p.timeZone).toISOString() },
           { userId: null, name: 'system:scheduler' },
         );
         created.push(c.id);
@@ -674,16 +682,6 @@ function insufficientBudget(total: Decimal, available: Decimal | null): ApiProbl
       ? `the control total ${formatMoney(total)} exceeds the available budget ${formatMoney(available)}`
       : `the control total ${formatMoney(total)} exceeds the available budget`,
   );
-}
-
-export function encodeCursor(lineNo: number): string {
-  return Buffer.from(`l:${lineNo}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): number {
-  const m = /^l:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!m) throw problems.validation('cursor is not valid');
-  return Number(m[1]);
 }
 
 export function cycleView(c: CycleRow) {

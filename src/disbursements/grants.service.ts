@@ -1,8 +1,10 @@
+import { withTransaction } from '../database/transaction';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { businessDate, Clock } from '../common/clock';
+import { businessDate } from '../common/calendar';
+import { Clock } from '../common/clock';
 import { formatMoney, money, Money } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
 import type { Queryable } from '../database/queryable';
@@ -44,7 +46,7 @@ export class GrantsService {
     const b = await this.db.query(`SELECT id FROM beneficiaries WHERE id = $1 AND program_id = $2 AND status = 'active'`, [input.beneficiaryId, programId]);
     if (!b[0]) throw new ApiProblem(422, 'beneficiary_not_active', 'the grantee must be an active beneficiary of this program');
     const id = randomUUID();
-    return this.db.transaction(async (tx) => {
+    return withTransaction(this.db, async (tx) => {
       const account = await this.ledger.ensureAccount(
         {
           code: `grant:${id}`,
@@ -153,7 +155,7 @@ export class GrantsService {
    * proven once accepted proofs cover its amount; that unlocks the next tranche.
    */
   async review(proofId: string, decision: 'accepted' | 'rejected', note: string | null, actor: Actor) {
-    return this.db.transaction(async (tx) => {
+    return withTransaction(this.db, async (tx) => {
       const rows = await tx.query(
         `SELECT id, grant_id AS "grantId", tranche_no AS "trancheNo", status, submitted_by_user_id AS "submittedBy" FROM grant_proofs WHERE id = $1 FOR UPDATE`,
         [proofId],

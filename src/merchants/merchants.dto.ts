@@ -4,6 +4,8 @@ import { IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, Validat
 import { AddressDto } from '../common/address.dto';
 import { MERCHANT_CATEGORIES } from '../programs/program-rules';
 import { IsMoneyAmount } from '../common/validation';
+import { ListQuery } from '../common/pagination';
+import { OptionalDate, OptionalTimeBound, OptionalUuid } from '../common/query-params';
 
 export class CreateMerchantRequest {
   @ApiProperty({ example: 'Abarrotes La Esperanza' })
@@ -88,4 +90,20 @@ export class RunSettlementRequest {
   @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'businessDate must be YYYY-MM-DD' })
   @MaxLength(10)
   businessDate?: string;
+}
+
+export class MerchantTransactionsQuery extends ListQuery {
+  @OptionalTimeBound('a business date (from its 00:00) or an ISO 8601 instant')
+  from?: string;
+
+  @OptionalTimeBound('a business date (the whole day included) or an ISO 8601 instant (exclusive)')
+  to?: string;
+}
+
+export class SettlementsQuery extends ListQuery {
+  @OptionalDate('the settlements of this business date')
+  businessDate?: string;
+
+  @OptionalUuid('the settlements of this merchant')
+  merchantId?: string;
 }

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IsMoneyAmount } from '../common/validation';
+import { ListQuery } from '../common/pagination';
+import { OptionalText } from '../common/query-params';
 import { INSTRUMENT_TYPES } from './program-fixtures';
 
 export class CreateProgramRequest {
@@ -56,4 +58,9 @@ export class AppropriationRequest {
   @IsString()
   @Length(1, 200)
   reference!: string;
+}
+
+export class ProgramsQuery extends ListQuery {
+  @OptionalText(64, 'the program with this code (a list of one, or empty)')
+  code?: string;
 }

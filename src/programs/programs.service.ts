@@ -1,3 +1,6 @@
+import { withTransaction } from '../database/transaction';
+import { isTimeZone } from '../common/calendar';
+import { decodeCursor, pageOf } from '../common/pagination';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -88,7 +91,7 @@ export class ProgramsService {
     const timeZone = input.timeZone ?? 'America/Mexico_City';
     if (!isTimeZone(timeZone)) throw problems.validation(`timeZone ${timeZone} is not an IANA time zone`);
     try {
-      return await this.db.transaction(async (m) => {
+      return await withTransaction(this.db, async (m) => {
         const id = randomUUID();
         const budget = await this.ledger.ensureAccount(
           { code: `program:${id}:budget`, name: `${input.code} budget`, category: 'program_budget', programId: id, currency, noNegativeBalance: true, ownerType: 'program', ownerId: id },
@@ -127,13 +130,14 @@ export class ProgramsService {
     return rows[0] ?? null;
   }
 
-  async list(limit: number, cursor: string | null): Promise<{ data: Program[]; nextCursor: string | null }> {
+  /** Programs in code order, keyset-paged on the code. */
+  async list(limit: number, cursor: string | undefined): Promise<{ data: Program[]; nextCursor: string | null }> {
+    const after = decodeCursor(cursor, ['text'] as const);
     const rows: Program[] = await this.db.query(
       `SELECT ${PROGRAM_COLUMNS} FROM programs WHERE ($1::text IS NULL OR code > $1) ORDER BY code LIMIT $2`,
-      [cursor, limit + 1],
+      [after?.[0] ?? null, limit + 1],
     );
-    const data = rows.slice(0, limit);
-    return { data, nextCursor: rows.length > limit ? data[data.length - 1].code : null };
+    return pageOf(rows, limit, (p) => [p.code]);
   }
 
   /**
@@ -272,13 +276,4 @@ export function formatBudget(b: BudgetFigures): Record<string, string> {
     available: formatMoney(b.available),
     reintegrated: formatMoney(b.reintegrated),
   };
-}
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }

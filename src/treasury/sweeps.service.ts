@@ -1,20 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { businessDate, Clock } from '../common/clock';
+import { businessDate, endOfBusinessDate, isDate } from '../common/calendar';
+import { Clock } from '../common/clock';
 import { formatMoney, money } from '../common/money';
 import { ApiProblem } from '../common/problem';
-import { APP_CONFIG, AppConfig, loadConfig } from '../config/config';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { BeneficiariesService } from '../beneficiaries/beneficiaries.service';
-import { CyclesService } from '../disbursements/cycles.service';
 import { LedgerService } from '../ledger/ledger.service';
 import { ProgramsService } from '../programs/programs.service';
 import type { ProgramRules } from '../programs/program-rules';
-import { cardCollectionDue, isIsoDate, SweepKind, trancheActions } from './treasury.rules';
+import { cardCollectionDue, SweepKind, trancheActions } from './treasury.rules';
 import { TreasuryService } from './treasury.service';
 
 /** Vouchers per chunk of the voucher-expiry sweep (one journal entry and one transaction each). */
-export const SWEEP_CHUNK_SIZE = loadConfig().SWEEP_CHUNK_SIZE;
 
 /** Who the sweeps' own changes are recorded as (e.g. the P22 baja in the padrón history). */
 export const SWEEPS_ACTOR = 'system:sweeps';
@@ -38,7 +37,6 @@ export class SweepsService {
     private readonly ledger: LedgerService,
     private readonly programs: ProgramsService,
     private readonly beneficiaries: BeneficiariesService,
-    private readonly cycles: CyclesService,
     private readonly treasury: TreasuryService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -51,9 +49,8 @@ export class SweepsService {
   async asOf(date?: string): Promise<Date> {
     const now = this.clock.now();
     if (!date) return now;
-    if (!isIsoDate(date)) throw new ApiProblem(400, 'validation_failed', 'date must be a real date YYYY-MM-DD');
-    const [row] = await this.db.query(`SELECT (($1::date + 1)::timestamp AT TIME ZONE $2) AS at`, [date, this.config.DEFAULT_TIME_ZONE]);
-    const at = new Date(row.at);
+    if (!isDate(date)) throw new ApiProblem(400, 'validation_failed', 'date must be a real date YYYY-MM-DD');
+    const at = endOfBusinessDate(date, this.config.DEFAULT_TIME_ZONE);
     if (at > now) throw new ApiProblem(422, 'sweep_date_open', `business date ${date} has not ended yet`);
     return at;
   }
@@ -108,7 +105,7 @@ export class SweepsService {
         const [r]: Array<{ scanned: number; swept: number; total: string; entry: string | null; last: string | null }> = await this.db.query(
           `SELECT r_scanned AS scanned, r_swept AS swept, r_total::text AS total, r_entry AS entry, r_last AS last
              FROM treasury_sweep_vouchers($1, $2, $3, $4)`,
-          [p.id, now, after, SWEEP_CHUNK_SIZE],
+          [p.id, now, after, this.config.SWEEP_CHUNK_SIZE],
         );
         if (!r.scanned) break;
         vouchers += r.swept;
@@ -116,7 +113,7 @@ export class SweepsService {
         if (r.entry) entries++;
         after = r.last;
         await opts.onProgress?.(vouchers);
-        if (r.scanned < SWEEP_CHUNK_SIZE) break;
+        if (r.scanned < this.config.SWEEP_CHUNK_SIZE) break;
       }
       if (vouchers || entries) out.programs.push({ programId: p.id, code: p.code, vouchers, total: formatMoney(total), entries });
       out.vouchers += vouchers;
@@ -135,7 +132,6 @@ export class SweepsService {
    */
   async cardCollection(opts: SweepOptions = {}) {
     const now = await this.asOf(opts.date);
-    const holidays = await this.cycles.holidays();
     const candidates: Array<{ instrumentId: string; beneficiaryId: string; arrivedOn: string; timeZone: string; rule: { businessDays: number; visits: number }; visitDays: number }> =
       await this.db.query(
         `SELECT i.id AS "instrumentId", i.beneficiary_id AS "beneficiaryId", to_char(a.arrived_on, 'YYYY-MM-DD') AS "arrivedOn",
@@ -153,7 +149,7 @@ export class SweepsService {
     const done: Array<Record<string, unknown>> = [];
     for (const c of candidates) {
       const today = businessDate(now, c.timeZone);
-      const verdict = cardCollectionDue({ arrivedOn: c.arrivedOn, visitDays: c.visitDays, today }, c.rule, holidays);
+      const verdict = cardCollectionDue({ arrivedOn: c.arrivedOn, visitDays: c.visitDays, today }, c.rule);
       if (!verdict.due) continue;
       const r = await this.beneficiaries.deactivateIfActive(
         c.beneficiaryId,

@@ -7,6 +7,7 @@ export const treasuryCommands: CliCommand[] = [
   {
     name: 'sweep:run',
     usage: `sweep:run --kind ${SWEEP_KINDS.join('|')} [--date YYYY-MM-DD] [--program <id>]`,
+    options: { kind: { type: 'string' }, date: { type: 'string' }, program: { type: 'string' } },
     summary: 'Run a treasury sweep now, as at the end of --date (default: now); idempotent, a re-run posts nothing',
     modules: [TreasuryModule],
     async run(context, options) {

@@ -1,5 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { ListQuery } from '../common/pagination';
+import { OptionalEnum, OptionalUuid } from '../common/query-params';
+import { REINTEGRO_CAUSES, REINTEGRO_STATUSES, REMITTANCE_STATUSES } from './treasury.rules';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -42,4 +45,26 @@ export class DeliveryVisitRequest {
   @IsString()
   @Length(0, 1000)
   note?: string;
+}
+
+export class ReintegrosQuery extends ListQuery {
+  @OptionalUuid()
+  programId?: string;
+
+  @OptionalEnum(REINTEGRO_STATUSES)
+  status?: string;
+
+  @OptionalEnum(REINTEGRO_CAUSES)
+  cause?: string;
+
+  @OptionalUuid('the reintegros of this remittance')
+  remittanceId?: string;
+}
+
+export class RemittancesQuery extends ListQuery {
+  @OptionalUuid()
+  programId?: string;
+
+  @OptionalEnum(REMITTANCE_STATUSES)
+  status?: string;
 }

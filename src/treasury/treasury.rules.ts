@@ -1,9 +1,9 @@
-import { addBusinessDays } from '../disbursements/cycles.rules';
-import { problems } from '../common/problem';
+import { addBusinessDays, addDays } from '../common/calendar';
 
 /**
  * Pure rules of the treasury (no I/O): card-collection deadlines (P21/P22), tranche-proof
- * reminders and demands (Cooperativas), list cursors, sweep dates and CSV fields. Unit-tested in
+ * reminders and demands (Cooperativas) and sweep kinds. Dates and business days come from
+ * common/calendar.ts. Unit-tested in
  * test/unit/treasury-rules.spec.ts.
  */
 
@@ -15,33 +15,20 @@ export const REMITTANCE_STATUSES = ['draft', 'approved', 'cancelled'] as const;
 export const SWEEP_KINDS = ['voucher-expiry', 'card-collection', 'tranche-proofs', 'fiscal-close'] as const;
 export type SweepKind = (typeof SWEEP_KINDS)[number];
 
-function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
-
-export function isIsoDate(value: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const d = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
-}
-
 /**
  * P21/P22: the office has `businessDays` business days from the day the cards arrive to deliver
  * them (the deadline is the last of those days); after it, and after `visits` failed visits on
  * different days, the beneficiary is dado de baja and the card cancelled.
  */
-export function cardCollectionDeadline(arrivedOn: string, businessDays: number, holidays: ReadonlySet<string>): string {
-  return addBusinessDays(arrivedOn, businessDays, holidays);
+export function cardCollectionDeadline(arrivedOn: string, businessDays: number): string {
+  return addBusinessDays(arrivedOn, businessDays);
 }
 
 export function cardCollectionDue(
   input: { arrivedOn: string; visitDays: number; today: string },
   rule: { businessDays: number; visits: number },
-  holidays: ReadonlySet<string>,
 ): { due: boolean; deadline: string } {
-  const deadline = cardCollectionDeadline(input.arrivedOn, rule.businessDays, holidays);
+  const deadline = cardCollectionDeadline(input.arrivedOn, rule.businessDays);
   return { due: input.today > deadline && input.visitDays >= rule.visits, deadline };
 }
 
@@ -89,34 +76,4 @@ export function trancheActions(
     if (left !== '0.00') demand = left;
   }
   return { events, demand };
-}
-
-/** Opaque list cursor over (created_at, id). */
-export function encodeCursor(createdAt: Date | string, id: string): string {
-  return Buffer.from(`${new Date(createdAt).toISOString()}|${id}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string | undefined): { createdAt: string; id: string } | null {
-  if (cursor === undefined || cursor === '') return null;
-  const raw = Buffer.from(cursor, 'base64url').toString('utf8');
-  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|([0-9a-f-]{36})$/.exec(raw);
-  if (!m) throw problems.validation('cursor is not valid');
-  return { createdAt: m[1], id: m[2] };
-}
-
-export function parseLimit(limit: string | undefined): number {
-  if (limit === undefined) return 50;
-  if (!/^[0-9]+$/.test(limit) || Number(limit) < 1 || Number(limit) > 500) throw problems.validation('limit must be an integer from 1 to 500');
-  return Number(limit);
-}
-
-/** RFC 4180 field; a leading = + - @ is prefixed with ' so spreadsheets never run it as a formula. */
-export function csvField(value: string | number | null | undefined): string {
-  const s = value === null || value === undefined ? '' : String(value);
-  const v = /^[=+\-@]/.test(s) ? `'${s}` : s;
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
-export function csvLine(fields: Array<string | number | null | undefined>): string {
-  return fields.map(csvField).join(',') + '\r\n';
 }
