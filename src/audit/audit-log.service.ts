@@ -5,6 +5,7 @@ import { Clock } from '../common/clock';
 import type { Principal } from '../common/auth/principal';
 import { decodeCursor, pageOf } from '../common/pagination';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import type { Queryable } from '../database/queryable';
 import type { AuditEventsQuery } from './audit.dto';
 import { boundInstantText } from './audit.rules';
 
@@ -102,14 +103,14 @@ export class AuditLogService {
    * Newest first, keyset-paged on the numeric id (the cursor carries the last id). `to` includes
    * its date or instant (audit.rules boundInstantText).
    */
-  async list(q: AuditEventsQuery) {
+  async list(q: AuditEventsQuery, db: Queryable = this.db) {
     const after = decodeCursor(q.cursor, ['int'] as const);
     const tz = this.config.DEFAULT_TIME_ZONE;
     const outcome = q.outcome === 'success' || q.outcome === 'failure' ? q.outcome : null;
     const status = q.outcome && /^\d+$/.test(q.outcome) ? Number(q.outcome) : null;
     // ORDER BY names the table's column: the output column `id` is text, and ordering by it
     // ("10" < "9") broke the keyset (issue 22 item 0).
-    const rows = await this.db.query(
+    const rows = await db.query(
       `SELECT e.id::text AS id, e.at, e.kind, e.actor_type AS "actorType", e.actor_id AS "actorId", e.actor, e.role, e.method, e.route, e.action,
               e.handler, e.target, e.ip, e.request_id AS "requestId", e.status, e.outcome, e.problem_code AS "problemCode"
          FROM audit_events e

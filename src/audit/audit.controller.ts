@@ -1,11 +1,12 @@
 import { Controller, Get, Headers, Param, ParseUUIDPipe, Query, Res, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Roles } from '../common/auth/principal';
 import { Clock } from '../common/clock';
 import { csvStream, CsvRow } from '../common/csv';
 import { ListQuery } from '../common/pagination';
 import { CsvFormatQuery } from '../common/query-params';
+import { ReadDatabase, readSourceHeaders } from '../database/read-database';
 import { AuditLogService } from './audit-log.service';
 import { AuditEventsQuery, BalanceAsOfQuery, StatementQuery, TrialBalanceQuery } from './audit.dto';
 import { wantsCsv } from './audit.rules';
@@ -21,9 +22,15 @@ function csvResponse(reply: FastifyReply, filename: string, rows: AsyncIterable<
   return new StreamableFile(csvStream(rows), { type: 'text/csv; charset=utf-8' });
 }
 
-/** Audit reports (API.md "Audit"): read-only, for auditors (and admins). */
+/**
+ * Audit reports (API.md "Audit"): read-only, for auditors (and admins). They read the streaming
+ * replica when one is configured (DATABASE_READ_URL; docs/scaling.md) and say so in
+ * `X-Read-Source` and `X-Replica-Lag-Ms`; `X-Read-Consistency: current` asks for everything
+ * committed before the request (a lagging replica is then refused and the primary answers).
+ */
 @ApiTags('audit')
 @ApiBearerAuth()
+@ApiHeader({ name: 'X-Read-Consistency', required: false, enum: ['current'], description: 'current: never read a replica that is behind the primary' })
 @Controller('v1')
 export class AuditController {
   constructor(
@@ -33,14 +40,28 @@ export class AuditController {
     private readonly events: AuditLogService,
     private readonly reconciliation: ReconciliationService,
     private readonly indicators: IndicatorsService,
+    private readonly reads: ReadDatabase,
     private readonly clock: Clock,
   ) {}
+
+  /** Where this request reads (replica or primary), announced in the response headers. */
+  private async readFor(reply: FastifyReply, consistency: string | undefined) {
+    const read = consistency === 'current' ? await this.reads.current() : await this.reads.replica();
+    reply.headers(readSourceHeaders(read));
+    return read.db;
+  }
 
   @Get('audit/trial-balance')
   @Roles('auditor', 'finance_operator', 'finance_approver')
   @ApiProduces('application/json', 'text/csv')
-  async trialBalance(@Res({ passthrough: true }) reply: FastifyReply, @Query() query: TrialBalanceQuery, @Headers('accept') accept?: string) {
-    const tb = await this.balances.trialBalance(query.asOf ?? null, this.clock.now(), { category: query.category, programId: query.programId });
+  async trialBalance(
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Query() query: TrialBalanceQuery,
+    @Headers('accept') accept?: string,
+    @Headers('x-read-consistency') consistency?: string,
+  ) {
+    const db = await this.readFor(reply, consistency);
+    const tb = await this.balances.trialBalance(query.asOf ?? null, this.clock.now(), { category: query.category, programId: query.programId }, db);
     if (!wantsCsv(accept, query.format)) return tb;
     const rows: CsvRow[] = [['code', 'name', 'category', 'normal_side', 'debits', 'credits', 'balance']];
     for (const a of tb.accounts) rows.push([a.code, a.name, a.category, a.normalSide, a.debits, a.credits, a.balance]);
@@ -57,23 +78,30 @@ export class AuditController {
     @Res({ passthrough: true }) reply: FastifyReply,
     @Query() query: StatementQuery,
     @Headers('accept') accept?: string,
+    @Headers('x-read-consistency') consistency?: string,
   ) {
     const range = { from: query.from ?? null, to: query.to ?? null };
-    if (!wantsCsv(accept, query.format)) return this.balances.statement(id, range, this.clock.now(), { limit: query.limit, cursor: query.cursor });
-    await this.balances.account(id); // 404 before streaming
-    return csvResponse(reply, `statement-${id}.csv`, this.balances.statementCsvRows(id, range, this.clock.now()));
+    const db = await this.readFor(reply, consistency);
+    if (!wantsCsv(accept, query.format)) return this.balances.statement(id, range, this.clock.now(), { limit: query.limit, cursor: query.cursor }, db);
+    await this.balances.account(id, db); // 404 before streaming
+    return csvResponse(reply, `statement-${id}.csv`, this.balances.statementCsvRows(id, range, this.clock.now(), db));
   }
 
   @Get('audit/accounts/:id/balance')
   @Roles('auditor', 'finance_operator', 'finance_approver')
-  balanceAsOf(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: BalanceAsOfQuery) {
-    return this.balances.balanceAsOf(id, query.asOf ?? null, this.clock.now());
+  async balanceAsOf(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Query() query: BalanceAsOfQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('x-read-consistency') consistency?: string,
+  ) {
+    return this.balances.balanceAsOf(id, query.asOf ?? null, this.clock.now(), await this.readFor(reply, consistency));
   }
 
   @Get('audit/integrity')
   @Roles('auditor')
-  integrityCheck() {
-    return this.integrity.check();
+  async integrityCheck(@Res({ passthrough: true }) reply: FastifyReply, @Headers('x-read-consistency') consistency?: string) {
+    return this.integrity.check(await this.readFor(reply, consistency));
   }
 
   @Get('audit/seals')
@@ -85,12 +113,13 @@ export class AuditController {
   /** The staff action log, newest first. */
   @Get('audit/events')
   @Roles('auditor')
-  listEvents(@Query() query: AuditEventsQuery) {
-    return this.events.list(query);
+  async listEvents(@Query() query: AuditEventsQuery, @Res({ passthrough: true }) reply: FastifyReply, @Headers('x-read-consistency') consistency?: string) {
+    return this.events.list(query, await this.readFor(reply, consistency));
   }
 
   @Get('audit/programs/:id/reconciliation')
   @Roles('auditor', 'finance_operator', 'finance_approver')
+  /** Always on the primary: it stages the program's accounts in a temporary table, which a hot standby cannot create. */
   reconcile(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.reconciliation.program(id);
   }

@@ -69,8 +69,8 @@ export class BalancesService {
   }
 
   /** Posted balance (in the account's normal side) of the postings effective at or before `at`. */
-  async balanceAsOf(accountId: string, asOf: string | null, now: Date) {
-    return this.db.transaction('REPEATABLE READ', async (m) => {
+  async balanceAsOf(accountId: string, asOf: string | null, now: Date, db: DataSource = this.db) {
+    return db.transaction('REPEATABLE READ', async (m) => {
       const account = await this.account(accountId, m);
       const before = this.instant(asOf ?? now.toISOString(), 'end');
       const t = await this.totalsBefore(accountId, before, m);
@@ -86,8 +86,8 @@ export class BalancesService {
   }
 
   /** Every account with its debits, credits and balance as of a date; debits total = credits total. */
-  async trialBalance(asOf: string | null, now: Date, filter: { category?: string; programId?: string }) {
-    return this.db.transaction('REPEATABLE READ', async (m) => {
+  async trialBalance(asOf: string | null, now: Date, filter: { category?: string; programId?: string }, db: DataSource = this.db) {
+    return db.transaction('REPEATABLE READ', async (m) => {
       const before = this.instant(asOf ?? now.toISOString(), 'end');
       const rows: Array<{ id: string; code: string; name: string; category: string; normalSide: 'debit' | 'credit'; programId: string | null; currency: string; debits: string; credits: string }> =
         await m.query(
@@ -134,8 +134,14 @@ export class BalancesService {
    * the postings in [from, to) in (effective_at, posting id) order with a running balance, and the
    * closing balance. `limit`/`cursor` page the lines; opening, closing and totals always cover the whole period.
    */
-  async statement(accountId: string, range: { from: string | null; to: string | null }, now: Date, page: { limit: number; cursor?: string }) {
-    return this.db.transaction('REPEATABLE READ', async (m) => {
+  async statement(
+    accountId: string,
+    range: { from: string | null; to: string | null },
+    now: Date,
+    page: { limit: number; cursor?: string },
+    db: DataSource = this.db,
+  ) {
+    return db.transaction('REPEATABLE READ', async (m) => {
       const account = await this.account(accountId, m);
       const from = range.from ? this.instant(range.from, 'start') : null;
       const to = this.instant(range.to ?? now.toISOString(), 'end');
@@ -160,15 +166,15 @@ export class BalancesService {
   }
 
   /** All lines of a statement, page by page (for CSV streaming). */
-  async *statementCsvRows(accountId: string, range: { from: string | null; to: string | null }, now: Date): AsyncGenerator<unknown[]> {
-    const first = await this.statement(accountId, range, now, { limit: CSV_PAGE });
+  async *statementCsvRows(accountId: string, range: { from: string | null; to: string | null }, now: Date, db: DataSource = this.db): AsyncGenerator<unknown[]> {
+    const first = await this.statement(accountId, range, now, { limit: CSV_PAGE }, db);
     yield ['type', 'effective_at', 'entry_id', 'seq', 'kind', 'description', 'debit', 'credit', 'balance'];
     yield ['opening', first.fromInstant ?? '', '', '', '', `${first.account.code}`, '', '', first.openingBalance];
     let page = first;
     for (;;) {
       for (const l of page.lines) yield ['posting', l.effectiveAt, l.entryId, l.seq, l.kind, l.description ?? '', l.debit, l.credit, l.balance];
       if (!page.nextCursor) break;
-      page = await this.statement(accountId, range, now, { limit: CSV_PAGE, cursor: page.nextCursor });
+      page = await this.statement(accountId, range, now, { limit: CSV_PAGE, cursor: page.nextCursor }, db);
     }
     yield ['closing', first.toInstant, '', '', '', '', first.totalDebits, first.totalCredits, first.closingBalance];
   }

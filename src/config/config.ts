@@ -8,6 +8,13 @@ import { z } from 'zod';
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/monedero'),
+  /**
+   * A streaming replica for auditor and report reads (never money-moving ones); unset: they read
+   * the primary. READ_REPLICA_WAIT_MS: how long a read that must be current waits for the replica
+   * to replay up to the primary before it is served by the primary instead.
+   */
+  DATABASE_READ_URL: z.string().url().optional(),
+  READ_REPLICA_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
