@@ -16,6 +16,7 @@ import { ListIndexes1764601000000 } from './1764601000000-list-indexes';
 import { DropBusinessHolidays1764601000001 } from './1764601000001-drop-business-holidays';
 import { StaffTokenVersion1764602000000 } from './1764602000000-staff-token-version';
 import { LedgerPrimitiveChecks1764606000000 } from './1764606000000-ledger-primitive-checks';
+import { CycleLinesReferenceChecks1764606100000 } from './1764606100000-cycle-lines-reference-checks';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   DropBusinessHolidays1764601000001,
   StaffTokenVersion1764602000000,
   LedgerPrimitiveChecks1764606000000,
+  CycleLinesReferenceChecks1764606100000,
 ];
