@@ -16,6 +16,8 @@ import { ListIndexes1764601000000 } from './1764601000000-list-indexes';
 import { DropBusinessHolidays1764601000001 } from './1764601000001-drop-business-holidays';
 import { StaffTokenVersion1764602000000 } from './1764602000000-staff-token-version';
 import { LedgerPrimitiveChecks1764606000000 } from './1764606000000-ledger-primitive-checks';
+import { GrantRules1764608000000 } from './1764608000000-grant-rules';
+import { GrantTrancheChunks1764608000100 } from './1764608000100-grant-tranche-chunks';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -37,4 +39,6 @@ export const MIGRATIONS = [
   DropBusinessHolidays1764601000001,
   StaffTokenVersion1764602000000,
   LedgerPrimitiveChecks1764606000000,
+  GrantRules1764608000000,
+  GrantTrancheChunks1764608000100,
 ];
