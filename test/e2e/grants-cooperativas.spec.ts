@@ -110,7 +110,7 @@ describe('grants: Cooperativas CDMX 2016 (fixture)', () => {
     expect(await envelopes(program.id)).toMatchObject({ 'impulso-1': '2950000.00', 'impulso-2': '5900000.00' });
   });
 
-  it('COOP-10b–e (W2): reminder, first letter, second letter demanding the remainder → receivable → restitutions → reintegro → remittance; unpaid → legal area', async () => {
+  it('COOP-10b–e (W2), COOP-3: reminder, first letter, second letter demanding the remainder → receivable (blocks a new award) → restitutions → reintegro → remittance; unpaid → legal area', async () => {
     const program = await loadGrantProgram(t, 'COOPERATIVAS', { appropriate: 'authorized' });
     const coop = await enrolCollective(t, officer, program.id, { kind: 'cooperative', members: 7 });
     const g1 = (await award(t, operator, program.id, { beneficiaryId: coop.id, awardAmount: '50000.00', stage: 'fortalecimiento-1' }).expect(201)).body;

@@ -2,6 +2,7 @@ process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:grant
 
 import { randomUUID } from 'node:crypto';
 import { money } from '../../src/common/money';
+import { SweepsService } from '../../src/treasury/sweeps.service';
 import { createTestApp, TestApp } from '../support/app';
 import { balanceOf } from '../support/cycle-fixtures';
 import { award, enrolCollective, grant, loadGrantProgram, proveTranche, runTrancheCycle, Staff } from '../support/grant-fixtures';
@@ -59,7 +60,7 @@ describe('grants: PROFACE 2016 (fixture)', () => {
     expect((await grant(t, approver, g.id)).status).toBe('finished');
   });
 
-  it('PROFACE-10 (C-3): rescission cancels the tranches not released and makes the unproven money due in 20 business days; only what is paid back is remitted', async () => {
+  it('PROFACE-10 (C-3): rescission cancels the tranches not released and makes the unproven money due in 20 business days, then the legal area; only what is paid back is remitted', async () => {
     const program = await loadGrantProgram(t, 'PROFACE', { appropriate: '1000000.00' });
     const grupo = await enrolCollective(t, officer, program.id, { kind: 'group', members: 8 });
     const g = (await award(t, operator, program.id, { beneficiaryId: grupo.id, awardAmount: '300000.00' }).expect(201)).body;
@@ -84,8 +85,12 @@ describe('grants: PROFACE 2016 (fixture)', () => {
     expect((await grant(t, approver, g.id)).receivable).toMatchObject({ cause: 'rescission', amount: '90000.00', status: 'open', demandedOn: '2016-07-04', dueOn: '2016-08-01' });
     expect((await t.http.get(`/v1/reintegros?programId=${program.id}`).set(operator.auth).expect(200)).body.data).toEqual([]);
 
-    t.clock.set('2016-07-20T18:00:00Z');
-    await t.http.post(`/v1/grants/${g.id}/restitutions`).set(operator.auth).set('Idempotency-Key', randomUUID()).send({ amount: '90000.00', paidOn: '2016-07-20', reference: 'FICHA-77' }).expect(201);
+    // Unpaid after the due date, the receivable goes to the legal area ("acciones legales", @560336).
+    t.clock.set('2016-08-10T18:00:00Z');
+    const sweeps = t.app.get(SweepsService);
+    expect((await sweeps.trancheProofs({ programId: program.id, date: '2016-08-01' })).referrals).toEqual([]);
+    expect((await sweeps.trancheProofs({ programId: program.id, date: '2016-08-02' })).referrals).toEqual([expect.objectContaining({ grantId: g.id, referredOn: '2016-08-02' })]);
+    await t.http.post(`/v1/grants/${g.id}/restitutions`).set(operator.auth).set('Idempotency-Key', randomUUID()).send({ amount: '90000.00', paidOn: '2016-08-05', reference: 'FICHA-77' }).expect(201);
     const draft = await t.http.post('/v1/remittances').set(operator.auth).send({ programId: program.id }).expect(201);
     expect(draft.body).toMatchObject({ itemCount: 1, total: '90000.00' });
     await t.http.post(`/v1/remittances/${draft.body.id}/approve`).set(approver.auth).set('Idempotency-Key', randomUUID()).expect(200);
