@@ -17,6 +17,8 @@ import { DropBusinessHolidays1764601000001 } from './1764601000001-drop-business
 import { StaffTokenVersion1764602000000 } from './1764602000000-staff-token-version';
 import { LedgerPrimitiveChecks1764606000000 } from './1764606000000-ledger-primitive-checks';
 import { CycleLinesReferenceChecks1764606100000 } from './1764606100000-cycle-lines-reference-checks';
+import { GrantRules1764608000000 } from './1764608000000-grant-rules';
+import { GrantTrancheChunks1764608000100 } from './1764608000100-grant-tranche-chunks';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -39,4 +41,6 @@ export const MIGRATIONS = [
   StaffTokenVersion1764602000000,
   LedgerPrimitiveChecks1764606000000,
   CycleLinesReferenceChecks1764606100000,
+  GrantRules1764608000000,
+  GrantTrancheChunks1764608000100,
 ];

@@ -41,6 +41,8 @@ export const REDACTED_PATHS = [
   'req.headers.cookie',
   '*.pin',
   '*.curp',
+  '*.members[*].curp',
+  '*.rfc',
   '*.password',
   '*.currentPassword',
   '*.newPassword',

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { Public, Roles, StaffPrincipal } from '../common/auth/principal';
-import { BeneficiariesQuery, DeactivateRequest, EnrolRequest } from './beneficiaries.dto';
+import { BeneficiariesQuery, DeactivateRequest, EnrolRequest, LegalConstitutionRequest } from './beneficiaries.dto';
 import { DeactivationCause } from './beneficiaries.rules';
 import { BeneficiariesService } from './beneficiaries.service';
 
@@ -55,6 +55,14 @@ export class BeneficiariesController {
   @Roles('program_officer')
   deactivate(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: DeactivateRequest, @CurrentStaff() staff: StaffPrincipal) {
     return this.beneficiaries.deactivate(id, { ...body, cause: body.cause as DeactivationCause }, staff);
+  }
+
+  /** A group's legal constitution: it becomes a cooperative, civil organisation or firm with its RFC. */
+  @Post('beneficiaries/:id/legal-constitution')
+  @HttpCode(200)
+  @Roles('program_officer')
+  constitution(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: LegalConstitutionRequest, @CurrentStaff() staff: StaffPrincipal) {
+    return this.beneficiaries.recordConstitution(id, body, staff);
   }
 
   @Post('beneficiaries/:id/reactivate')

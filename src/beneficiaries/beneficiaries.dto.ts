@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsOptional, IsString, Length, Matches, MaxLength, registerDecorator, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Length, Matches, MaxLength, registerDecorator, ValidateNested } from 'class-validator';
 import { AddressDto } from '../common/address.dto';
 import { ATTRIBUTE_LIMITS, attributesProblem } from './attributes.rules';
-import { DEACTIVATION_CAUSES } from './beneficiaries.rules';
+import { BENEFICIARY_KINDS, BeneficiaryKind, COLLECTIVE_KINDS, DEACTIVATION_CAUSES } from './beneficiaries.rules';
 import { ListQuery } from '../common/pagination';
 import { OptionalEnum, OptionalText } from '../common/query-params';
 
@@ -23,11 +23,42 @@ function AreBeneficiaryAttributes(): PropertyDecorator {
     });
 }
 
-export class EnrolRequest {
+export class MemberDto {
   @ApiProperty({ example: 'HEGG560427MVZRRL04' }) @IsString() @MaxLength(18) curp!: string;
   @ApiProperty() @IsString() @Length(1, 200) givenNames!: string;
   @ApiProperty() @IsString() @Length(1, 200) surnames!: string;
-  @ApiProperty({ example: '1946-04-27' }) @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' }) @MaxLength(10) birthDate!: string;
+}
+
+export class EnrolRequest {
+  @ApiPropertyOptional({
+    enum: BENEFICIARY_KINDS,
+    default: 'person',
+    description:
+      'person (identified by CURP), or a collective grantee of a grant program: cooperative, civil_organisation, firm (legally constituted, ' +
+      'identified by RFC) or group (not legally constituted yet; RFC optional), with its members\' CURPs',
+  })
+  @IsOptional()
+  @IsIn(BENEFICIARY_KINDS)
+  kind?: BeneficiaryKind;
+  @ApiPropertyOptional({ example: 'HEGG560427MVZRRL04', description: 'persons only' }) @IsOptional() @IsString() @MaxLength(18) curp?: string;
+  @ApiPropertyOptional({ description: 'persons only' }) @IsOptional() @IsString() @Length(1, 200) givenNames?: string;
+  @ApiPropertyOptional({ description: 'persons only' }) @IsOptional() @IsString() @Length(1, 200) surnames?: string;
+  @ApiPropertyOptional({ example: '1946-04-27', description: 'persons only' }) @IsOptional() @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' }) @MaxLength(10) birthDate?: string;
+  @ApiPropertyOptional({ example: 'Sociedad Cooperativa Tlalli', description: 'collectives only: the legal (or group) name' }) @IsOptional() @IsString() @Length(1, 300) legalName?: string;
+  @ApiPropertyOptional({ example: 'CTL150312KX7', description: 'collectives only: required when legally constituted (12 characters, SAT check digit)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(13)
+  rfc?: string;
+  @ApiPropertyOptional({ example: '2015-03-12', description: 'collectives only: date of legal constitution' }) @IsOptional() @Matches(DATE, { message: 'constitutedOn must be YYYY-MM-DD' }) @MaxLength(10) constitutedOn?: string;
+  @ApiPropertyOptional({ type: [MemberDto], description: "collectives only: the members (socios, integrantes) with their CURPs (per-member caps, one support per person)" })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => MemberDto)
+  members?: MemberDto[];
   @ApiProperty({ type: AddressDto }) @ValidateNested() @Type(() => AddressDto) address!: AddressDto;
   @ApiPropertyOptional({ example: '2016-03-01' }) @IsOptional() @Matches(DATE, { message: 'applicationDate must be YYYY-MM-DD' }) @MaxLength(10) applicationDate?: string;
   @ApiPropertyOptional({
@@ -56,4 +87,11 @@ export class BeneficiariesQuery extends ListQuery {
 
   @OptionalText(18, 'the beneficiary with this CURP (needs access to a confidential program)')
   curp?: string;
+}
+
+export class LegalConstitutionRequest {
+  @ApiProperty({ enum: COLLECTIVE_KINDS.filter((k) => k !== 'group') }) @IsIn(COLLECTIVE_KINDS.filter((k) => k !== 'group')) kind!: string;
+  @ApiProperty({ example: 'CTL150312KX7' }) @IsString() @MaxLength(13) rfc!: string;
+  @ApiProperty({ example: '2016-05-02' }) @Matches(DATE, { message: 'constitutedOn must be YYYY-MM-DD' }) @MaxLength(10) constitutedOn!: string;
+  @ApiPropertyOptional({ description: 'the legal name, when it changes at constitution' }) @IsOptional() @IsString() @Length(1, 300) legalName?: string;
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { actorOf, Roles, StaffPrincipal } from '../common/auth/principal';
@@ -6,7 +6,7 @@ import { Idempotent } from '../common/idempotency/idempotency.interceptor';
 import { ListQuery } from '../common/pagination';
 import { Actor, CyclesService, cycleView } from './cycles.service';
 import { GrantsService } from './grants.service';
-import { CreateCycleRequest, CreateGrantRequest, ExtensionAuthorizationRequest, ReviewProofRequest, SubmitProofRequest } from './cycles.dto';
+import { CounterpartContributionRequest, CreateCycleRequest, CreateGrantRequest, ExtensionAuthorizationRequest, ReviewProofRequest, SubmitProofRequest } from './cycles.dto';
 
 function actor(staff: StaffPrincipal): Actor {
   return { userId: staff.userId, name: actorOf(staff) };
@@ -61,10 +61,32 @@ export class CyclesController {
     return this.cycles.authorizeExtension(id, body, actor(staff));
   }
 
+  /** An award: checked against the program's rules, its amount reserved from its envelope (docs/grants.md). */
   @Post('programs/:id/grants')
   @Roles('program_officer', 'finance_operator')
+  @Idempotent()
   createGrant(@Param('id', new ParseUUIDPipe()) programId: string, @Body() body: CreateGrantRequest, @CurrentStaff() staff: StaffPrincipal) {
     return this.grants.create(programId, body, actor(staff));
+  }
+
+  /** Per award, the public share and the counterpart's share, reported separately (M12). */
+  @Get('programs/:id/grant-funding')
+  @Roles('program_officer', 'finance_operator', 'finance_approver', 'auditor')
+  funding(@Param('id', new ParseUUIDPipe()) programId: string, @Query() query: ListQuery) {
+    return this.grants.funding(programId, query);
+  }
+
+  /** The counterpart's contribution to the award's project, in the grant's counterpart sub-account. */
+  @Post('grants/:id/counterpart-contributions')
+  @Roles('finance_operator')
+  @Idempotent()
+  contributeCounterpart(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: CounterpartContributionRequest,
+    @Headers('idempotency-key') key: string,
+    @CurrentStaff() staff: StaffPrincipal,
+  ) {
+    return this.grants.contributeCounterpart(id, { ...body, ledgerKey: `counterpart:${id}:${staff.userId}:${key}` }, actor(staff));
   }
 
   @Get('grants/:id')

@@ -304,7 +304,9 @@ export class CyclesService {
 
   /**
    * Grant tranches: for each active grant the next tranche of its plan, released only when the
-   * previous tranche's proof of spending was accepted (PROFACE: comprobación before the next ministración).
+   * previous tranche's proof of spending was accepted (PROFACE: comprobación before the next
+   * ministración). A line draws from the grant's award reserve (grant:<id>:award), where the
+   * award put its money; a grant awarded before reserves existed draws from the cycle's commitment.
    */
   private async insertTrancheLines(
     tx: Queryable,
@@ -321,7 +323,7 @@ export class CyclesService {
     });
     const rows = await tx.query(
       `WITH cand AS MATERIALIZED (
-         SELECT g.beneficiary_id, g.id AS grant_id, g.account_id, nx.n AS tranche_no,
+         SELECT g.beneficiary_id, g.id AS grant_id, g.account_id, g.award_account_id AS source_account_id, nx.n AS tranche_no,
                 (g.plan -> (nx.n - 1) ->> 'amount')::numeric AS amount,
                 ($3::jsonb ->> nx.n::text)::date AS proof_due_on,
                 CASE
@@ -338,8 +340,8 @@ export class CyclesService {
            CROSS JOIN LATERAL (SELECT coalesce(max(t.tranche_no), 0) + 1 AS n FROM grant_tranches t WHERE t.grant_id = g.id) nx
           WHERE g.program_id = $2 AND g.status = 'active'),
        ins AS (
-         INSERT INTO cycle_lines (cycle_id, line_no, beneficiary_id, grant_id, tranche_no, proof_due_on, account_id, amount, beneficiary_amount)
-         SELECT $1, row_number() OVER (ORDER BY beneficiary_id), beneficiary_id, grant_id, tranche_no, proof_due_on, account_id, amount, amount
+         INSERT INTO cycle_lines (cycle_id, line_no, beneficiary_id, grant_id, tranche_no, proof_due_on, account_id, source_account_id, amount, beneficiary_amount)
+         SELECT $1, row_number() OVER (ORDER BY beneficiary_id), beneficiary_id, grant_id, tranche_no, proof_due_on, account_id, source_account_id, amount, amount
            FROM cand WHERE reason IS NULL
          RETURNING amount)
        SELECT (SELECT count(*)::int FROM ins) AS count, (SELECT coalesce(sum(amount), 0)::text FROM ins) AS total,
@@ -370,7 +372,8 @@ export class CyclesService {
       const now = this.clock.now();
       let commitmentAccountId: string | null = null;
       let commitmentEntryId: string | null = null;
-      const total = money(c.controlTotal);
+      // Lines that draw from an account of their own (a grant's award reserve) need no commitment.
+      const total = await this.commitTotal(c.id, tx);
       if (total.gt(0)) {
         const available = (await this.ledger.balance(c.budgetAccountId, tx)).available;
         if (total.gt(available)) throw insufficientBudget(total, available);
@@ -421,6 +424,12 @@ export class CyclesService {
     // The approval is committed; if Redis is down now, the scheduler tick re-queues the start job.
     await this.enqueueStart(cycle).catch((error: unknown) => this.log.warn({ err: error, cycleId: cycle.id }, 'start job not queued yet'));
     return cycle;
+  }
+
+  /** What an approval commits from the budget: the lines without a source account of their own. */
+  private async commitTotal(cycleId: string, q: Queryable): Promise<Decimal> {
+    const [r] = await q.query(`SELECT coalesce(sum(amount), 0)::text AS total FROM cycle_lines WHERE cycle_id = $1 AND source_account_id IS NULL`, [cycleId]);
+    return money(r.total);
   }
 
   /** Queues the start of an approved cycle at scheduledFor (now if absent or past); the job id makes it idempotent. */
@@ -554,7 +563,12 @@ export class CyclesService {
       }
       if (done.commitmentAccountId) {
         const left = (await this.ledger.balance(done.commitmentAccountId, tx)).posted;
-        if (!left.eq(money(done.exceptionTotal))) throw new Error(`cycle ${c.id}: commitment remainder ${left.toFixed(2)} ≠ exceptions ${done.exceptionTotal}`);
+        const [x] = await tx.query(
+          `SELECT coalesce(sum(x.amount), 0)::text AS total FROM cycle_line_exceptions x JOIN cycle_lines l USING (cycle_id, line_no)
+            WHERE x.cycle_id = $1 AND l.source_account_id IS NULL`,
+          [c.id],
+        );
+        if (!left.eq(money(x.total))) throw new Error(`cycle ${c.id}: commitment remainder ${left.toFixed(2)} ≠ exceptions ${x.total} of the committed lines`);
       }
       const releaseEntryId = await this.releaseCommitment(tx, done, now, 'system:cycles');
       await tx.query(`UPDATE disbursement_cycles SET status = $2, completed_at = $3, release_entry_id = $4 WHERE id = $1`, [

@@ -35,6 +35,13 @@ export class ProgramsController {
     return this.view(await this.programs.getById(id));
   }
 
+  /** The envelopes of the budget (docs/grants.md "Envelopes"): target, allocated, awarded, available. */
+  @Get(':id/envelopes')
+  @Roles('program_officer', 'finance_operator', 'finance_approver', 'auditor')
+  async envelopes(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.programs.envelopes(await this.programs.getById(id));
+  }
+
   @Post(':id/appropriations')
   @Roles('finance_operator')
   @Idempotent()

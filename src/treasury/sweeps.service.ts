@@ -3,14 +3,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { businessDate, endOfBusinessDate, isDate } from '../common/calendar';
 import { Clock } from '../common/clock';
-import { formatMoney, money } from '../common/money';
+import { formatMoney, money, sumMoney } from '../common/money';
 import { ApiProblem } from '../common/problem';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { BeneficiariesService } from '../beneficiaries/beneficiaries.service';
 import { LedgerService } from '../ledger/ledger.service';
-import { ProgramsService } from '../programs/programs.service';
-import type { ProgramRules } from '../programs/program-rules';
-import { cardCollectionDue, SweepKind, trancheActions } from './treasury.rules';
+import { GrantRecoveryService } from './grant-recovery.service';
+import { cardCollectionDue, SweepKind } from './treasury.rules';
 import { TreasuryService } from './treasury.service';
 
 /** Vouchers per chunk of the voucher-expiry sweep (one journal entry and one transaction each). */
@@ -27,7 +26,7 @@ export interface SweepOptions {
 
 /**
  * The treasury sweeps (queue `sweeps`, CLI `sweep:run`): voucher expiry, card collection (P22),
- * tranche proofs (reminders and reintegro demands) and the fiscal-year close. Each is set-based
+ * tranche proofs (recovery letters, receivables, legal referrals) and the fiscal-year close. Each is set-based
  * where money moves in bulk, idempotent in the database, and safe to re-run: a re-run posts nothing.
  */
 @Injectable()
@@ -35,9 +34,9 @@ export class SweepsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly ledger: LedgerService,
-    private readonly programs: ProgramsService,
     private readonly beneficiaries: BeneficiariesService,
     private readonly treasury: TreasuryService,
+    private readonly recovery: GrantRecoveryService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -163,110 +162,21 @@ export class SweepsService {
   }
 
   /**
-   * Tranche proofs: for each released tranche not proven, the reminder letters of
-   * tranchePlan[n].reminderDays (Cooperativas 30 → reminder, 45 → warning, 52 → second warning)
-   * are recorded once as events, and once the proof deadline has passed the unproven amount
-   * (tranche − accepted proofs) becomes a reintegro demand: the money still sits in grant:<id>
-   * (nothing ever moves out of a grant account; proofs are documents), so it moves grant:<id> →
-   * program:<id>:reintegro in one entry 'unproven_tranche', and the reintegro (source 'grant') is
-   * the demand on the grantee. See docs/treasury.md.
+   * Tranche proofs: the letters of the recovery timeline (rules.recovery), the receivables they
+   * open, and the legal referrals (GrantRecoveryService.sweep; docs/grants.md "Recovery"). No money
+   * moves here: only what a grantee pays back becomes a reintegro.
    */
   async trancheProofs(opts: SweepOptions = {}) {
-    const now = await this.asOf(opts.date);
-    const rows: Array<Record<string, any>> = await this.db.query(
-      `SELECT t.grant_id AS "grantId", t.tranche_no AS "trancheNo", t.amount::text AS amount,
-              to_char(t.released_on, 'YYYY-MM-DD') AS "releasedOn", to_char(t.proof_due_on, 'YYYY-MM-DD') AS "proofDueOn",
-              g.program_id AS "programId", g.account_id AS "accountId", g.beneficiary_id AS "beneficiaryId",
-              p.time_zone AS "timeZone", p.rules->'tranchePlan' AS plan,
-              (SELECT coalesce(sum(x.amount), 0)::text FROM grant_proofs x WHERE x.grant_id = t.grant_id AND x.tranche_no = t.tranche_no AND x.status = 'accepted') AS accepted,
-              (SELECT count(*)::int FROM grant_proofs x WHERE x.grant_id = t.grant_id AND x.tranche_no = t.tranche_no AND x.status = 'submitted') AS "pendingProofs",
-              coalesce((SELECT array_agg(e.kind) FROM tranche_proof_events e WHERE e.grant_id = t.grant_id AND e.tranche_no = t.tranche_no), '{}') AS recorded
-         FROM grant_tranches t JOIN grants g ON g.id = t.grant_id JOIN programs p ON p.id = g.program_id
-        WHERE t.status = 'released' AND ($1::uuid IS NULL OR g.program_id = $1)
-          AND NOT EXISTS (SELECT 1 FROM tranche_proof_events e WHERE e.grant_id = t.grant_id AND e.tranche_no = t.tranche_no AND e.kind = 'reintegro_demand')
-        ORDER BY t.released_on, t.grant_id, t.tranche_no`,
-      [opts.programId ?? null],
-    );
-    let events = 0;
-    const demands: Array<Record<string, unknown>> = [];
-    for (const t of rows) {
-      const today = businessDate(now, t.timeZone);
-      const plan = (t.plan ?? []) as NonNullable<ProgramRules['tranchePlan']>;
-      const reminderDays = plan[t.trancheNo - 1]?.reminderDays ?? [];
-      const actions = trancheActions(
-        { releasedOn: t.releasedOn, proofDueOn: t.proofDueOn, amount: t.amount, accepted: t.accepted, pendingProofs: t.pendingProofs, recorded: new Set(t.recorded) },
-        reminderDays,
-        today,
-        (amount, accepted) => formatMoney(money(amount).minus(money(accepted))),
-      );
-      if (!actions.events.length && !actions.demand) continue;
-      await this.db.transaction(async (m) => {
-        for (const e of actions.events) {
-          const r = await m.query(
-            `INSERT INTO tranche_proof_events (grant_id, tranche_no, kind, day, due_on, details, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT DO NOTHING RETURNING 1`,
-            [t.grantId, t.trancheNo, e.kind, e.day, e.dueOn, { releasedOn: t.releasedOn, proofDueOn: t.proofDueOn, accepted: formatMoney(t.accepted), amount: formatMoney(t.amount) }, now],
-          );
-          events += r.length;
-        }
-        if (actions.demand) {
-          const program = await this.programs.getById(t.programId, m);
-          const amount = money(actions.demand);
-          const posted = await this.ledger.post(
-            {
-              kind: 'unproven_tranche',
-              idempotencyKey: `unproven-tranche:${t.grantId}:${t.trancheNo}`,
-              effectiveAt: now,
-              description: `Unproven amount of tranche ${t.trancheNo} of grant ${t.grantId}: reintegro demand`,
-              metadata: { grantId: t.grantId, trancheNo: t.trancheNo, beneficiaryId: t.beneficiaryId, cause: 'unproven_tranche' },
-              createdBy: 'system:sweeps',
-              postings: [
-                { accountId: t.accountId, side: 'debit', amount },
-                { accountId: program.reintegroAccountId, side: 'credit', amount },
-              ],
-            },
-            m,
-          );
-          const details = {
-            demand: true,
-            trancheAmount: formatMoney(t.amount),
-            accepted: formatMoney(t.accepted),
-            unproven: formatMoney(amount),
-            releasedOn: t.releasedOn,
-            proofDueOn: t.proofDueOn,
-            reason: money(t.accepted).gt(0) ? 'short_proof' : 'late_proof',
-          };
-          const reintegroId = await this.treasury.recordReintegro(m, {
-            programId: t.programId,
-            cause: 'unproven_tranche',
-            amount: actions.demand,
-            source: 'grant',
-            sourceAccountIds: [t.accountId],
-            journalEntryId: posted.entryId,
-            beneficiaryId: t.beneficiaryId,
-            grantId: t.grantId,
-            trancheNo: t.trancheNo,
-            details,
-            createdAt: now,
-          });
-          await m.query(
-            `INSERT INTO tranche_proof_events (grant_id, tranche_no, kind, day, due_on, reintegro_id, details, created_at)
-             VALUES ($1, $2, 'reintegro_demand', NULL, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-            [t.grantId, t.trancheNo, t.proofDueOn, reintegroId, details, now],
-          );
-          demands.push({ grantId: t.grantId, trancheNo: t.trancheNo, amount: formatMoney(amount), reintegroId });
-        }
-      });
-    }
-    return { kind: 'tranche-proofs', asOf: now.toISOString(), tranches: rows.length, events, demands };
+    return this.recovery.sweep(await this.asOf(opts.date), opts.programId ?? null);
   }
 
   /**
    * Fiscal-year close: at the end of 31 December of the program's fiscal year (program time
-   * zone) its unspent budget — the available balance of program:<id>:budget — moves to the
-   * reintegro payable (kind 'fiscal_year_close', key fiscal-close:<programId>:<year>). Money
-   * committed by approved cycles sits in their commitment accounts, not in the budget, so it is
-   * not unspent.
+   * zone) its unspent budget — the available balance of program:<id>:budget and of its envelopes
+   * (program_budget accounts) — moves to the reintegro payable in one entry (kind
+   * 'fiscal_year_close', key fiscal-close:<programId>:<year>). Money committed by approved cycles
+   * and grant awards sits in their commitment and award accounts, not in the budget, so it is not
+   * unspent.
    */
   async fiscalClose(opts: SweepOptions = {}) {
     const now = await this.asOf(opts.date);
@@ -281,9 +191,17 @@ export class SweepsService {
     const closed: Array<Record<string, unknown>> = [];
     for (const p of programs) {
       const r = await this.db.transaction(async (m) => {
-        await m.query(`SELECT id FROM ledger_accounts WHERE id = $1 FOR UPDATE`, [p.budgetAccountId]);
-        const balance = await this.ledger.balance(p.budgetAccountId, m);
-        if (balance.available.lte(0)) return null;
+        const accounts: Array<{ id: string }> = await m.query(
+          `SELECT id FROM ledger_accounts WHERE program_id = $1 AND category = 'program_budget' ORDER BY id FOR UPDATE`,
+          [p.id],
+        );
+        const balances: Array<{ accountId: string; available: string }> = await m.query(
+          `SELECT account_id AS "accountId", (posted - pending)::text AS available FROM ledger_balances
+            WHERE account_id = ANY ($1::uuid[]) AND posted - pending > 0 ORDER BY account_id`,
+          [accounts.map((a) => a.id)],
+        );
+        const total = sumMoney(balances.map((b) => b.available));
+        if (total.lte(0)) return null;
         const yearEnd = `${p.fiscalYear}-12-31`;
         const posted = await this.ledger.post(
           {
@@ -294,8 +212,8 @@ export class SweepsService {
             metadata: { programId: p.id, fiscalYear: p.fiscalYear, cause: 'fiscal_year_close' },
             createdBy: 'system:sweeps',
             postings: [
-              { accountId: p.budgetAccountId, side: 'debit', amount: balance.available },
-              { accountId: p.reintegroAccountId, side: 'credit', amount: balance.available },
+              ...balances.map((b) => ({ accountId: b.accountId, side: 'debit' as const, amount: money(b.available) })),
+              { accountId: p.reintegroAccountId, side: 'credit', amount: total },
             ],
           },
           m,
@@ -304,14 +222,14 @@ export class SweepsService {
         await this.treasury.recordReintegro(m, {
           programId: p.id,
           cause: 'fiscal_year_close',
-          amount: balance.available.toFixed(2),
+          amount: total.toFixed(2),
           source: 'program_budget',
-          sourceAccountIds: [p.budgetAccountId],
+          sourceAccountIds: balances.map((b) => b.accountId),
           journalEntryId: posted.entryId,
           details: { fiscalYear: p.fiscalYear, closedAsOf: yearEnd },
           createdAt: now,
         });
-        return { programId: p.id, code: p.code, fiscalYear: p.fiscalYear, amount: formatMoney(balance.available), journalEntryId: posted.entryId };
+        return { programId: p.id, code: p.code, fiscalYear: p.fiscalYear, amount: formatMoney(total), journalEntryId: posted.entryId };
       });
       if (r) closed.push(r);
     }

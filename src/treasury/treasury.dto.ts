@@ -2,7 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { ListQuery } from '../common/pagination';
 import { OptionalEnum, OptionalUuid } from '../common/query-params';
-import { REINTEGRO_CAUSES, REINTEGRO_STATUSES, REMITTANCE_STATUSES } from './treasury.rules';
+import { IsMoneyAmount } from '../common/validation';
+import { RECEIVABLE_STATUSES, REINTEGRO_CAUSES, REINTEGRO_STATUSES, REMITTANCE_STATUSES } from './treasury.rules';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -66,5 +67,41 @@ export class RemittancesQuery extends ListQuery {
   programId?: string;
 
   @OptionalEnum(REMITTANCE_STATUSES)
+  status?: string;
+}
+
+export class RescindGrantRequest {
+  @ApiProperty({ example: 'incumplimiento del Convenio de Concertación', description: 'The cause of the cancellation (PROFACE C-2)' })
+  @IsString()
+  @Length(1, 500)
+  cause!: string;
+
+  @ApiProperty({ example: '2016-07-04', description: 'The business date the group was notified: the restitution is computed at it and due 20 business days later' })
+  @Matches(DATE, { message: 'notifiedOn must be YYYY-MM-DD' })
+  @MaxLength(10)
+  notifiedOn!: string;
+}
+
+export class RestitutionRequest {
+  @ApiProperty({ example: '25000.00' })
+  @IsMoneyAmount()
+  amount!: string;
+
+  @ApiProperty({ example: '2016-05-20', description: 'The business date the grantee paid' })
+  @Matches(DATE, { message: 'paidOn must be YYYY-MM-DD' })
+  @MaxLength(10)
+  paidOn!: string;
+
+  @ApiProperty({ example: 'SPEI 0123456789', description: 'The transfer or deposit-slip reference' })
+  @IsString()
+  @Length(1, 200)
+  reference!: string;
+}
+
+export class GrantReceivablesQuery extends ListQuery {
+  @OptionalUuid()
+  programId?: string;
+
+  @OptionalEnum(RECEIVABLE_STATUSES)
   status?: string;
 }

@@ -1,16 +1,17 @@
-import { addBusinessDays, addDays } from '../common/calendar';
+import { addBusinessDays } from '../common/calendar';
 
 /**
- * Pure rules of the treasury (no I/O): card-collection deadlines (P21/P22), tranche-proof
- * reminders and demands (Cooperativas) and sweep kinds. Dates and business days come from
- * common/calendar.ts. Unit-tested in
- * test/unit/treasury-rules.spec.ts.
+ * Pure rules of the treasury (no I/O): card-collection deadlines (P21/P22) and sweep kinds. Dates
+ * and business days come from common/calendar.ts; the recovery of grant money is in
+ * grant-recovery.rules.ts. Unit-tested in test/unit/treasury-rules.spec.ts.
  */
 
 export const REINTEGRO_CAUSES = ['baja', 'card_not_collected', 'voucher_expiry', 'unproven_tranche', 'fiscal_year_close'] as const;
 export type ReintegroCause = (typeof REINTEGRO_CAUSES)[number];
 export const REINTEGRO_STATUSES = ['pending', 'in_remittance', 'remitted'] as const;
 export const REMITTANCE_STATUSES = ['draft', 'approved', 'cancelled'] as const;
+/** A receivable from a grantee (docs/grants.md "Recovery"). */
+export const RECEIVABLE_STATUSES = ['open', 'referred_to_legal', 'paid'] as const;
 
 export const SWEEP_KINDS = ['voucher-expiry', 'card-collection', 'tranche-proofs', 'fiscal-close'] as const;
 export type SweepKind = (typeof SWEEP_KINDS)[number];
@@ -30,50 +31,4 @@ export function cardCollectionDue(
 ): { due: boolean; deadline: string } {
   const deadline = cardCollectionDeadline(input.arrivedOn, rule.businessDays);
   return { due: input.today > deadline && input.visitDays >= rule.visits, deadline };
-}
-
-/** Names of the letters sent at each `reminderDays` mark (Cooperativas 30 / 45 / 52). */
-export const TRANCHE_EVENT_KINDS = ['reminder', 'warning', 'second_warning'] as const;
-export type TrancheEventKind = (typeof TRANCHE_EVENT_KINDS)[number] | 'reintegro_demand';
-
-export interface TrancheState {
-  releasedOn: string;
-  proofDueOn: string | null;
-  amount: string;
-  /** Accepted proofs (money string). */
-  accepted: string;
-  /** Proofs submitted and not reviewed yet. */
-  pendingProofs: number;
-  recorded: ReadonlySet<string>;
-}
-
-/**
- * What the tranche-proof sweep must record today for one released tranche:
- * - a letter for every `reminderDays` mark reached (calendar days after the release, "días
- *   naturales … después de la recepción del apoyo"), once each;
- * - a reintegro demand for the unproven amount (tranche − accepted proofs) once the proof
- *   deadline has passed. Design decision: a proof still waiting for review postpones the demand
- *   (the grantee delivered it on time; the office has not looked yet).
- */
-export function trancheActions(
-  t: TrancheState,
-  reminderDays: readonly number[],
-  today: string,
-  unproven: (amount: string, accepted: string) => string,
-): { events: Array<{ kind: TrancheEventKind; day: number | null; dueOn: string }>; demand: string | null } {
-  const events: Array<{ kind: TrancheEventKind; day: number | null; dueOn: string }> = [];
-  [...reminderDays]
-    .sort((a, b) => a - b)
-    .slice(0, TRANCHE_EVENT_KINDS.length)
-    .forEach((day, i) => {
-      const dueOn = addDays(t.releasedOn, day);
-      const kind = TRANCHE_EVENT_KINDS[i];
-      if (dueOn <= today && !t.recorded.has(kind)) events.push({ kind, day, dueOn });
-    });
-  let demand: string | null = null;
-  if (t.proofDueOn && today > t.proofDueOn && t.pendingProofs === 0 && !t.recorded.has('reintegro_demand')) {
-    const left = unproven(t.amount, t.accepted);
-    if (left !== '0.00') demand = left;
-  }
-  return { events, demand };
 }

@@ -153,6 +153,25 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
          FROM generate_series(1, $1) i`,
       [N],
     );
+    // Grants of the program (one per beneficiary), each with a receivable; due dates shared by three.
+    const grantAccounts = await ledger.ensureAccountsBulk(
+      { category: 'grant', programId: program.id },
+      Array.from({ length: N }, (_, i) => ({ code: `paging:grant:${i}:${randomUUID()}`, name: `paging grant ${i}` })),
+    );
+    await db.query(
+      `INSERT INTO grants (id, program_id, beneficiary_id, award_amount, plan, account_id, status, created_at)
+       SELECT gen_random_uuid(), $1, b.id, 1, '[]', a.id, 'rescinded', ${tsUs}
+         FROM (SELECT id, row_number() OVER (ORDER BY folio) AS i FROM beneficiaries WHERE program_id = $1) b
+         JOIN unnest($2::uuid[]) WITH ORDINALITY AS a(id, i) USING (i)`,
+      [program.id, grantAccounts],
+    );
+    await db.query(
+      `INSERT INTO grant_receivables (grant_id, program_id, cause, amount, demanded_on, due_on, journal_entry_id, created_at)
+       SELECT g.id, $1, 'rescission', 1, date '2026-01-01', date '2026-01-01' + (g.i / 3)::int, e.id, now()
+         FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS i FROM grants WHERE program_id = $1) g
+         JOIN unnest($2::uuid[]) WITH ORDINALITY AS e(id, i) USING (i)`,
+      [program.id, entryIds],
+    );
     await db.query('ANALYZE');
   }
 
@@ -260,6 +279,21 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
       path: () => '/v1/audit/events',
       auth: () => auditor.auth,
       expected: () => ids(`SELECT id FROM audit_events ORDER BY id DESC`),
+      id: (r) => r.id,
+    },
+    {
+      route: '/v1/programs/{id}/grant-funding',
+      path: () => `/v1/programs/${program.id}/grant-funding`,
+      auth: () => auditor.auth,
+      expected: () => ids(`SELECT id FROM grants WHERE program_id = $1 ORDER BY created_at, id`, [program.id]),
+      id: (r) => r.grantId,
+    },
+    {
+      route: '/v1/grant-receivables',
+      path: () => '/v1/grant-receivables',
+      query: { programId: '' },
+      auth: () => auditor.auth,
+      expected: () => ids(`SELECT id FROM grant_receivables WHERE program_id = $1 ORDER BY due_on, id`, [program.id]),
       id: (r) => r.id,
     },
     {

@@ -11,7 +11,7 @@ import { ProgramRules } from '../../src/programs/program-rules';
  * beneficiaries and instruments with their `instrument:<id>` accounts.
  */
 
-/** Rules of the seed programs used by the cycle tests (DOMAIN.md table; parsed with the shared schema). */
+/** Rules of the cycle tests' programs (parsed with the shared schema); the seed programs' own rules are in fixtures/programs. */
 export const RULES = {
   pension: {
     benefit: { type: 'unidades_de_cuenta', unitValue: '71.68', factor: '15' },
@@ -41,7 +41,8 @@ export const RULES = {
     schedule: { frequency: 'monthly', dayOfMonth: 1 },
     maxMonths: { default: 6 },
   },
-  proface: {
+  /** A generic grant in three tranches (not a seed program: the seed grant programs are in fixtures/programs). */
+  threeTranches: {
     benefit: { type: 'per_award' },
     schedule: { frequency: 'tranches' },
     tranchePlan: [

@@ -40,7 +40,7 @@ describe('cycle rules', () => {
   });
 
   it('tranche plans add up to the award exactly (the last tranche takes the remainder)', () => {
-    const plan = planTranches(money('60000.01'), ProgramRules.parse(RULES.proface).tranchePlan!);
+    const plan = planTranches(money('60000.01'), ProgramRules.parse(RULES.threeTranches).tranchePlan!);
     expect(plan.map((p) => p.amount)).toEqual(['30000.01', '18000.00', '12000.00']);
     expect(() => planTranches(money('100.00'), [{ amount: '60.00' }, { amount: '60.00' }])).toThrow(/does not add up/);
   });
