@@ -19,6 +19,7 @@ import { LedgerPrimitiveChecks1764606000000 } from './1764606000000-ledger-primi
 import { CycleLinesReferenceChecks1764606100000 } from './1764606100000-cycle-lines-reference-checks';
 import { GrantRules1764608000000 } from './1764608000000-grant-rules';
 import { GrantTrancheChunks1764608000100 } from './1764608000100-grant-tranche-chunks';
+import { CycleLinesSourceReference1764609500000 } from './1764609500000-cycle-lines-source-reference';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   CycleLinesReferenceChecks1764606100000,
   GrantRules1764608000000,
   GrantTrancheChunks1764608000100,
+  CycleLinesSourceReference1764609500000,
 ];

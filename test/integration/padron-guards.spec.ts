@@ -31,21 +31,21 @@ describe('padrón rows are never deleted, and cycle lines name rows that exist',
     expect(await t.db.query(`SELECT count(*)::int AS n FROM instruments WHERE id = $1`, [card.id])).toEqual([{ n: 1 }]);
   });
 
-  it('refuses a cycle line naming a beneficiary, instrument or account that does not exist (23503), and takes one that names real rows', async () => {
+  it('refuses a cycle line naming a beneficiary, instrument, account or source account that does not exist (23503), and takes one that names real rows', async () => {
     const ledger = t.app.get(LedgerService);
     const program = await createProgram(t.db, ledger);
     const card = await createInstrument(t.db, ledger, program, { balance: '0.00' });
     const [b] = await t.db.query(`SELECT beneficiary_id AS id FROM instruments WHERE id = $1`, [card.id]);
-    const line = async (beneficiary: string, instrument: string, account: string) => {
+    const line = async (beneficiary: string, instrument: string, account: string, source: string | null = null) => {
       const runner = t.db.createQueryRunner();
       await runner.connect();
       await runner.startTransaction();
       try {
         const cycle = randomUUID();
         await runner.query(
-          `INSERT INTO cycle_lines (cycle_id, line_no, beneficiary_id, instrument_id, account_id, amount, beneficiary_amount, insurer_amount)
-           VALUES ($1, 1, $2, $3, $4, 1, 1, 0)`,
-          [cycle, beneficiary, instrument, account],
+          `INSERT INTO cycle_lines (cycle_id, line_no, beneficiary_id, instrument_id, account_id, amount, beneficiary_amount, insurer_amount, source_account_id)
+           VALUES ($1, 1, $2, $3, $4, 1, 1, 0, $5)`,
+          [cycle, beneficiary, instrument, account, source],
         );
         return 'accepted';
       } catch (error) {
@@ -58,6 +58,7 @@ describe('padrón rows are never deleted, and cycle lines name rows that exist',
     expect(await line(randomUUID(), card.id, card.accountId)).toBe('23503');
     expect(await line(b.id, randomUUID(), card.accountId)).toBe('23503');
     expect(await line(b.id, card.id, randomUUID())).toBe('23503');
+    expect(await line(b.id, card.id, card.accountId, randomUUID())).toBe('23503');
     expect(await line(b.id, card.id, card.accountId)).toBe('accepted');
   });
 });

@@ -1,4 +1,4 @@
--- The references of cycle lines (beneficiary, instrument, grant, credited account) are checked
+-- The references of cycle lines (beneficiary, instrument, grant, credited and source accounts) are checked
 -- once per INSERT statement instead of by foreign keys: a foreign key checks every line on its
 -- own and KEY SHARE-locks the referenced row, which for a million-line draft writes a lock into a
 -- million ledger account rows (and their WAL) and made up most of the draft's time. The guarantee
@@ -21,6 +21,10 @@ BEGIN
   IF bad IS NULL THEN
     SELECT format('cycle line %s: ledger account %s does not exist', n.line_no, n.account_id) INTO bad
       FROM new_lines n WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.id = n.account_id) LIMIT 1;
+  END IF;
+  IF bad IS NULL THEN
+    SELECT format('cycle line %s: ledger account %s does not exist', n.line_no, n.source_account_id) INTO bad
+      FROM new_lines n WHERE n.source_account_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.id = n.source_account_id) LIMIT 1;
   END IF;
   IF bad IS NOT NULL THEN
     RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = bad;
