@@ -20,6 +20,7 @@ import { CycleLinesReferenceChecks1764606100000 } from './1764606100000-cycle-li
 import { GrantRules1764608000000 } from './1764608000000-grant-rules';
 import { GrantTrancheChunks1764608000100 } from './1764608000100-grant-tranche-chunks';
 import { CycleLinesSourceReference1764609500000 } from './1764609500000-cycle-lines-source-reference';
+import { LedgerStageGuard1764609500100 } from './1764609500100-ledger-stage-guard';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   GrantRules1764608000000,
   GrantTrancheChunks1764608000100,
   CycleLinesSourceReference1764609500000,
+  LedgerStageGuard1764609500100,
 ];

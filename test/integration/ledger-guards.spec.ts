@@ -171,6 +171,23 @@ describe('ledger invariants enforced by PostgreSQL', () => {
     expect(await t.db.query(`SELECT count(*)::int AS n FROM journal_entries WHERE id = $1`, [empty])).toEqual([{ n: 0 }]);
   });
 
+  it('refuses to stage a second set while one is pending, so no ledger function posts a half-staged set of its caller', async () => {
+    const runner = t.db.createQueryRunner();
+    await runner.connect();
+    const pending = randomUUID();
+    try {
+      await runner.startTransaction();
+      await runner.query(`SELECT ledger_stage()`);
+      await runner.query(`INSERT INTO ledger_staged_entries (id, kind, effective_at) VALUES ($1, 'x', now())`, [pending]);
+      await expect(
+        runner.query(`SELECT ledger_post('x', NULL, now(), ARRAY[$1::uuid, $2::uuid], ARRAY['debit','credit'], ARRAY[1, 1])`, [a, b]),
+      ).rejects.toMatchObject({ code: 'MN006' });
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+  });
+
   it('refuses a guarded account that is also deferred (hot accounts cannot be guarded)', async () => {
     expect(
       await stateOf(
