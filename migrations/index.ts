@@ -21,6 +21,7 @@ import { GrantRules1764608000000 } from './1764608000000-grant-rules';
 import { GrantTrancheChunks1764608000100 } from './1764608000100-grant-tranche-chunks';
 import { CycleLinesSourceReference1764609500000 } from './1764609500000-cycle-lines-source-reference';
 import { LedgerStageGuard1764609500100 } from './1764609500100-ledger-stage-guard';
+import { LedgerPostSet1764609500200 } from './1764609500200-ledger-post-set';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -47,4 +48,5 @@ export const MIGRATIONS = [
   GrantTrancheChunks1764608000100,
   CycleLinesSourceReference1764609500000,
   LedgerStageGuard1764609500100,
+  LedgerPostSet1764609500200,
 ];

@@ -171,7 +171,7 @@ describe('ledger invariants enforced by PostgreSQL', () => {
     expect(await t.db.query(`SELECT count(*)::int AS n FROM journal_entries WHERE id = $1`, [empty])).toEqual([{ n: 0 }]);
   });
 
-  it('refuses to stage a second set while one is pending, so no ledger function posts a half-staged set of its caller', async () => {
+  it('refuses to stage a second set while one is pending, and a ledger function in between posts only its own entry', async () => {
     const runner = t.db.createQueryRunner();
     await runner.connect();
     const pending = randomUUID();
@@ -179,9 +179,9 @@ describe('ledger invariants enforced by PostgreSQL', () => {
       await runner.startTransaction();
       await runner.query(`SELECT ledger_stage()`);
       await runner.query(`INSERT INTO ledger_staged_entries (id, kind, effective_at) VALUES ($1, 'x', now())`, [pending]);
-      await expect(
-        runner.query(`SELECT ledger_post('x', NULL, now(), ARRAY[$1::uuid, $2::uuid], ARRAY['debit','credit'], ARRAY[1, 1])`, [a, b]),
-      ).rejects.toMatchObject({ code: 'MN006' });
+      const [own] = await runner.query(`SELECT entry_id FROM ledger_post('x', NULL, now(), ARRAY[$1::uuid, $2::uuid], ARRAY['debit','credit'], ARRAY[1, 1])`, [a, b]);
+      expect(await runner.query(`SELECT count(*)::int AS n FROM journal_entries WHERE id IN ($1, $2)`, [pending, own.entry_id])).toEqual([{ n: 1 }]);
+      await expect(runner.query(`SELECT ledger_stage()`)).rejects.toMatchObject({ code: 'MN006' });
     } finally {
       await runner.rollbackTransaction();
       await runner.release();

@@ -1,6 +1,6 @@
 -- Posts one chunk of a running cycle (lines p_from..p_to) with a handful of set-based statements,
--- through the ledger's primitive (ledger_post_staged): one journal entry per line (commitment →
--- the line's account, plus the insurer payable for a split line), all staged and posted at once.
+-- through the ledger's primitive (ledger_post_set): one journal entry per line (commitment → the
+-- line's account, plus the insurer payable for a split line), all posted at once.
 -- A grant tranche line draws from its own source account (the grant's award reserve,
 -- grant:<id>:award) instead of the commitment, and its entry carries the award's component
 -- (metadata.component: its stage, for the execution reports). The chunk's grants are locked FOR
@@ -77,23 +77,20 @@ BEGIN
   END IF;
 
   IF posted > 0 THEN
-    PERFORM ledger_stage();
-    INSERT INTO ledger_staged_entries (id, kind, idempotency_key, effective_at, metadata, created_by)
-    SELECT w.entry_id, c.entry_kind, w.key, p_now,
-           jsonb_build_object('cycleId', p_cycle, 'lineNo', w.line_no, 'beneficiaryId', w.beneficiary_id, 'period', c.period)
-             || CASE WHEN w.grant_id IS NULL THEN '{}'::jsonb
-                     ELSE jsonb_build_object('grantId', w.grant_id, 'trancheNo', w.tranche_no, 'component', w.component) END,
-           'system:cycles'
-      FROM cycle_chunk_work w WHERE w.problem IS NULL;
-    INSERT INTO ledger_staged_postings (entry_id, account_id, side, amount)
-    SELECT w.entry_id, w.source_account_id, 'debit', w.amount FROM cycle_chunk_work w WHERE w.problem IS NULL
-    UNION ALL
-    SELECT w.entry_id, w.account_id, 'credit', w.beneficiary_amount FROM cycle_chunk_work w WHERE w.problem IS NULL
-    UNION ALL
-    SELECT w.entry_id, c.insurer_account_id, 'credit', w.insurer_amount FROM cycle_chunk_work w
-     WHERE w.problem IS NULL AND w.insurer_amount > 0;
     -- The chunk lock and the filter above leave no line posted before: a replay here is a bug.
-    IF EXISTS (SELECT 1 FROM ledger_post_staged()) THEN
+    IF EXISTS (SELECT 1 FROM ledger_post_set(
+                 ARRAY(SELECT ROW(w.entry_id, c.entry_kind, w.key, p_now, NULL,
+                                  jsonb_build_object('cycleId', p_cycle, 'lineNo', w.line_no, 'beneficiaryId', w.beneficiary_id, 'period', c.period)
+                                    || CASE WHEN w.grant_id IS NULL THEN '{}'::jsonb
+                                            ELSE jsonb_build_object('grantId', w.grant_id, 'trancheNo', w.tranche_no, 'component', w.component) END,
+                                  'system:cycles', NULL)::ledger_entry_in
+                         FROM cycle_chunk_work w WHERE w.problem IS NULL),
+                 ARRAY(SELECT ROW(w.entry_id, w.source_account_id, 'debit', w.amount)::ledger_posting_in FROM cycle_chunk_work w WHERE w.problem IS NULL
+                       UNION ALL
+                       SELECT ROW(w.entry_id, w.account_id, 'credit', w.beneficiary_amount)::ledger_posting_in FROM cycle_chunk_work w WHERE w.problem IS NULL
+                       UNION ALL
+                       SELECT ROW(w.entry_id, c.insurer_account_id, 'credit', w.insurer_amount)::ledger_posting_in FROM cycle_chunk_work w
+                        WHERE w.problem IS NULL AND w.insurer_amount > 0))) THEN
       RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = format('cycle %s chunk %s: a line was posted twice', p_cycle, p_from);
     END IF;
 

@@ -12,8 +12,7 @@ BEGIN
     SELECT a.id FROM ledger_accounts a WHERE a.id IN (SELECT account_id FROM due) ORDER BY a.id FOR UPDATE SKIP LOCKED)
   SELECT array_agg(due.id) INTO v_ids FROM due JOIN locked ON locked.id = due.account_id;
   IF v_ids IS NULL THEN RETURN 0; END IF;
-  PERFORM ledger_stage();
-  INSERT INTO ledger_staged_holds (op, hold_id, status, at) SELECT 'release', x, 'expired', p_now FROM unnest(v_ids) x;
-  PERFORM ledger_post_staged();
+  PERFORM ledger_post_set('{}', '{}', ARRAY(SELECT ROW('release', x, NULL, NULL, NULL, NULL, NULL, 'expired', NULL, NULL, p_now)::ledger_hold_in
+                                             FROM unnest(v_ids) x));
   RETURN (SELECT count(*) FROM ledger_holds WHERE id = ANY (v_ids) AND status = 'expired' AND resolved_at = p_now);
 END $$;

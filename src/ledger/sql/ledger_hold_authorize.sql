@@ -12,11 +12,11 @@ BEGIN
     SELECT h.id INTO hold_id FROM ledger_holds h WHERE h.idempotency_key = p_idempotency_key;
     IF FOUND THEN replayed := true; RETURN; END IF;
   END IF;
-  PERFORM ledger_stage();
   hold_id := gen_random_uuid();
-  INSERT INTO ledger_staged_holds (op, hold_id, account_id, amount, expires_at, idempotency_key, metadata, at)
-  VALUES ('authorize', hold_id, p_account, p_amount, p_expires_at, p_idempotency_key, coalesce(p_metadata, '{}'), p_now);
-  SELECT r.o_existing INTO v_existing FROM ledger_post_staged() r WHERE r.o_kind = 'hold';
+  SELECT r.o_existing INTO v_existing
+    FROM ledger_post_set('{}', '{}', ARRAY[ROW('authorize', hold_id, p_account, p_amount, p_expires_at, p_idempotency_key,
+                                                coalesce(p_metadata, '{}'), NULL, NULL, NULL, p_now)::ledger_hold_in]) r
+   WHERE r.o_kind = 'hold';
   IF v_existing IS NOT NULL THEN  -- a concurrent request with the same key committed first
     hold_id := v_existing;
     replayed := true;

@@ -30,15 +30,13 @@ BEGIN
   IF p_idempotency_key IS NOT NULL AND EXISTS (SELECT 1 FROM journal_entries e WHERE e.idempotency_key = p_idempotency_key) THEN
     RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = 'idempotency key already used by another entry';
   END IF;
-  PERFORM ledger_stage();
   v_entry := ledger_uuid_v7();
-  INSERT INTO ledger_staged_entries (id, kind, idempotency_key, effective_at, metadata, created_by)
-  VALUES (v_entry, p_kind, p_idempotency_key, p_now, coalesce(p_metadata, '{}') || jsonb_build_object('holdId', h.id), p_created_by);
-  INSERT INTO ledger_staged_postings (entry_id, account_id, side, amount)
-  VALUES (v_entry, h.account_id, 'debit', amt), (v_entry, p_destination, 'credit', amt);
-  INSERT INTO ledger_staged_holds (op, hold_id, account_id, status, captured_amount, capture_entry_id, at)
-  VALUES ('release', h.id, h.account_id, 'captured', amt, v_entry, p_now);
-  IF EXISTS (SELECT 1 FROM ledger_post_staged() r WHERE r.o_kind = 'entry') THEN
+  IF EXISTS (SELECT 1 FROM ledger_post_set(
+               ARRAY[ROW(v_entry, p_kind, p_idempotency_key, p_now, NULL, coalesce(p_metadata, '{}') || jsonb_build_object('holdId', h.id),
+                         p_created_by, NULL)::ledger_entry_in],
+               ARRAY[ROW(v_entry, h.account_id, 'debit', amt)::ledger_posting_in, ROW(v_entry, p_destination, 'credit', amt)::ledger_posting_in],
+               ARRAY[ROW('release', h.id, h.account_id, NULL, NULL, NULL, NULL, 'captured', amt, v_entry, p_now)::ledger_hold_in]) r
+             WHERE r.o_kind = 'entry') THEN
     RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = 'idempotency key already used by another entry';
   END IF;
   RETURN v_entry;

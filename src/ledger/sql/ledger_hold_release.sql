@@ -10,8 +10,6 @@ BEGIN
   PERFORM 1 FROM ledger_accounts a JOIN ledger_holds x ON x.account_id = a.id WHERE x.id = p_hold FOR UPDATE OF a;
   SELECT * INTO h FROM ledger_holds WHERE id = p_hold FOR UPDATE;
   IF NOT FOUND OR h.status <> 'authorized' THEN RETURN false; END IF;
-  PERFORM ledger_stage();
-  INSERT INTO ledger_staged_holds (op, hold_id, account_id, status, at) VALUES ('release', h.id, h.account_id, p_status, p_now);
-  PERFORM ledger_post_staged();
+  PERFORM ledger_post_set('{}', '{}', ARRAY[ROW('release', h.id, h.account_id, NULL, NULL, NULL, NULL, p_status, NULL, NULL, p_now)::ledger_hold_in]);
   RETURN true;
 END $$;

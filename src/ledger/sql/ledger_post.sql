@@ -1,4 +1,4 @@
--- Posts one balanced entry in one round trip through ledger_post_staged: idempotent on
+-- Posts one balanced entry in one round trip through ledger_post_set: idempotent on
 -- p_idempotency_key (a key posted before returns that entry, replayed), accounts locked in id
 -- order, and the no-negative CHECK refusing an overdraft inside the statement that changes the
 -- balance.
@@ -18,13 +18,12 @@ BEGIN
      OR EXISTS (SELECT 1 FROM unnest(p_amounts) a WHERE a IS NULL OR a <= 0 OR a <> round(a, 2)) THEN
     RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = 'an entry needs two or more postings with positive amounts of at most two decimals';
   END IF;
-  PERFORM ledger_stage();
   entry_id := ledger_uuid_v7();
-  INSERT INTO ledger_staged_entries (id, kind, idempotency_key, effective_at, description, metadata, created_by, reverses_entry_id)
-  VALUES (entry_id, p_kind, p_idempotency_key, p_effective_at, p_description, coalesce(p_metadata, '{}'), p_created_by, p_reverses);
-  INSERT INTO ledger_staged_postings (entry_id, account_id, side, amount)
-  SELECT entry_id, t.acc, t.side, t.amt FROM unnest(p_accounts, p_sides, p_amounts) AS t(acc, side, amt);
-  SELECT r.o_existing INTO v_existing FROM ledger_post_staged() r WHERE r.o_kind = 'entry';
+  SELECT r.o_existing INTO v_existing
+    FROM ledger_post_set(
+           ARRAY[ROW(entry_id, p_kind, p_idempotency_key, p_effective_at, p_description, coalesce(p_metadata, '{}'), p_created_by, p_reverses)::ledger_entry_in],
+           ARRAY(SELECT ROW(entry_id, t.acc, t.side, t.amt)::ledger_posting_in FROM unnest(p_accounts, p_sides, p_amounts) AS t(acc, side, amt))) r
+   WHERE r.o_kind = 'entry';
   IF v_existing IS NOT NULL THEN
     entry_id := v_existing;
     replayed := true;

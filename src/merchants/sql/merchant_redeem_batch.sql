@@ -17,7 +17,7 @@
 -- Locks, in the order every writer takes them: the Idempotency-Key (a transaction advisory lock,
 -- before its record is read, so a request whose twin just committed replays it), instrument rows
 -- (wrong-PIN counts), then ledger accounts in id order: the cards and any payable that is not a
--- hot deferred account. Postings, holds and totals go through ledger_post_staged.
+-- hot deferred account. Postings, holds and totals go through the ledger's primitive, ledger_post_set.
 CREATE OR REPLACE FUNCTION merchant_redeem_batch(
   p_ops text[], p_merchants uuid[], p_terminals uuid[], p_api_keys uuid[],
   p_number_hashes text[], p_pin_hashes text[], p_amounts numeric[], p_references text[],
@@ -173,20 +173,16 @@ BEGIN
 
   -- 5. Writes, each one statement for the whole batch; money through the ledger's primitive.
   IF EXISTS (SELECT 1 FROM unnest(w) u WHERE u.outcome IN ('captured', 'authorized')) THEN
-    PERFORM ledger_stage();
-    INSERT INTO ledger_staged_entries (id, kind, idempotency_key, effective_at, metadata, created_by)
-    SELECT u.entry_id, 'redemption', 'redemption:' || u.id, u.at,
-           jsonb_build_object('redemptionId', u.id, 'merchantId', u.merchant), 'merchant:' || u.merchant
-      FROM unnest(w) u WHERE u.outcome = 'captured';
-    INSERT INTO ledger_staged_postings (entry_id, account_id, side, amount)
-    SELECT u.entry_id, u.account, 'debit', u.amount FROM unnest(w) u WHERE u.outcome = 'captured'
-    UNION ALL
-    SELECT u.entry_id, u.payable, 'credit', u.amount FROM unnest(w) u WHERE u.outcome = 'captured';
-    INSERT INTO ledger_staged_holds (op, hold_id, account_id, amount, expires_at, idempotency_key, metadata, at)
-    SELECT 'authorize', u.entry_id, u.account, u.amount, u.hold_expires, 'authorization:' || u.id,
-           jsonb_build_object('redemptionId', u.id, 'merchantId', u.merchant), u.at
-      FROM unnest(w) u WHERE u.outcome = 'authorized';
-    IF EXISTS (SELECT 1 FROM ledger_post_staged()) THEN  -- keys are new random ids: never
+    IF EXISTS (SELECT 1 FROM ledger_post_set(
+                 ARRAY(SELECT ROW(u.entry_id, 'redemption', 'redemption:' || u.id, u.at, NULL,
+                                  jsonb_build_object('redemptionId', u.id, 'merchantId', u.merchant), 'merchant:' || u.merchant, NULL)::ledger_entry_in
+                         FROM unnest(w) u WHERE u.outcome = 'captured'),
+                 ARRAY(SELECT ROW(u.entry_id, u.account, 'debit', u.amount)::ledger_posting_in FROM unnest(w) u WHERE u.outcome = 'captured'
+                       UNION ALL
+                       SELECT ROW(u.entry_id, u.payable, 'credit', u.amount)::ledger_posting_in FROM unnest(w) u WHERE u.outcome = 'captured'),
+                 ARRAY(SELECT ROW('authorize', u.entry_id, u.account, u.amount, u.hold_expires, 'authorization:' || u.id,
+                                  jsonb_build_object('redemptionId', u.id, 'merchantId', u.merchant), NULL, NULL, NULL, u.at)::ledger_hold_in
+                         FROM unnest(w) u WHERE u.outcome = 'authorized'))) THEN  -- keys are new random ids: never
       RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = 'a redemption key was posted twice';
     END IF;
     INSERT INTO redemptions (id, merchant_id, terminal_id, api_key_id, instrument_id, program_id, instrument_last4,

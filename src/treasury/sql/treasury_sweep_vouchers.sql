@@ -2,7 +2,7 @@
 -- after p_after) not swept yet. Their accounts are locked in id order and their balances read
 -- under the lock; every remaining balance moves to program:<id>:reintegro in ONE journal entry
 -- (one debit per voucher, one credit), and their authorized holds are released as expired (a
--- hold never outlives its voucher), both through the ledger's primitive (ledger_post_staged);
+-- hold never outlives its voucher), both through the ledger's primitive (ledger_post_set);
 -- the chunk is recorded as one reintegro. The treasury_voucher_sweeps rows are inserted in the
 -- same transaction, so a re-run (or a second worker after a crash) finds nothing left and posts
 -- nothing. An advisory lock per program serialises two sweeps of the same program, and late
@@ -48,33 +48,33 @@ BEGIN
   INSERT INTO treasury_sweep_work (instrument_id, account_id, amount)
   SELECT w.instrument_id, a.id, a.posted_credits - a.posted_debits
     FROM (SELECT l.id, l.posted_credits, l.posted_debits FROM ledger_accounts l
-           WHERE l.id IN (SELECT account_id FROM treasury_sweep_ids) ORDER BY l.id FOR UPDATE) a
+           WHERE l.id = ANY (ARRAY(SELECT account_id FROM treasury_sweep_ids)) ORDER BY l.id FOR UPDATE) a
     JOIN treasury_sweep_ids w ON w.account_id = a.id;
   ANALYZE treasury_sweep_work;
   SELECT count(*) FILTER (WHERE amount > 0), coalesce(sum(amount) FILTER (WHERE amount > 0), 0)
     INTO r_swept, r_total FROM treasury_sweep_work;
 
-  PERFORM ledger_stage();
-  -- Holds of expired vouchers have expired too: released in the same posting.
-  INSERT INTO ledger_staged_holds (op, hold_id, account_id, status, at)
-  SELECT 'release', h.id, h.account_id, 'expired', p_now
-    FROM ledger_holds h JOIN treasury_sweep_work w ON w.account_id = h.account_id WHERE h.status = 'authorized';
   IF r_total > 0 THEN
     r_entry := ledger_uuid_v7();
     r_reintegro := gen_random_uuid();
-    INSERT INTO ledger_staged_entries (id, kind, idempotency_key, effective_at, description, metadata, created_by)
-    VALUES (r_entry, 'voucher_expiry', 'voucher-expiry:' || p_program::text || ':' || v_first::text, p_now,
-            'Voucher expiry: remaining balances to reintegro of ' || pr.code,
-            jsonb_build_object('programId', p_program, 'reintegroId', r_reintegro, 'vouchers', r_swept,
-                               'expiresOn', pr.rules->>'voucherExpiresOn', 'cause', 'voucher_expiry'),
-            'system:sweeps');
-    INSERT INTO ledger_staged_postings (entry_id, account_id, side, amount)
-    SELECT r_entry, w.account_id, 'debit', w.amount FROM treasury_sweep_work w WHERE w.amount > 0
-    UNION ALL
-    SELECT r_entry, pr.reintegro_account_id, 'credit', r_total;
   END IF;
-  -- The advisory lock and the swept-voucher filter leave nothing posted before: a replay is a bug.
-  IF EXISTS (SELECT 1 FROM ledger_post_staged()) THEN
+  -- One entry (a debit per voucher, one credit), and the vouchers' holds released as expired (they
+  -- have expired with their voucher), in one posting. The advisory lock and the swept-voucher
+  -- filter leave nothing posted before: a replay is a bug.
+  IF EXISTS (SELECT 1 FROM ledger_post_set(
+               CASE WHEN r_total > 0 THEN
+                 ARRAY[ROW(r_entry, 'voucher_expiry', 'voucher-expiry:' || p_program::text || ':' || v_first::text, p_now,
+                           'Voucher expiry: remaining balances to reintegro of ' || pr.code,
+                           jsonb_build_object('programId', p_program, 'reintegroId', r_reintegro, 'vouchers', r_swept,
+                                              'expiresOn', pr.rules->>'voucherExpiresOn', 'cause', 'voucher_expiry'),
+                           'system:sweeps', NULL)::ledger_entry_in]
+               ELSE '{}' END,
+               ARRAY(SELECT ROW(r_entry, w.account_id, 'debit', w.amount)::ledger_posting_in FROM treasury_sweep_work w WHERE w.amount > 0
+                     UNION ALL
+                     SELECT ROW(r_entry, pr.reintegro_account_id, 'credit', r_total)::ledger_posting_in WHERE r_total > 0),
+               ARRAY(SELECT ROW('release', h.id, h.account_id, NULL, NULL, NULL, NULL, 'expired', NULL, NULL, p_now)::ledger_hold_in
+                       FROM ledger_holds h JOIN treasury_sweep_work w ON w.account_id = h.account_id
+                      WHERE h.status = 'authorized' AND h.account_id = ANY (ARRAY(SELECT x.account_id FROM treasury_sweep_work x))))) THEN
     RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = format('voucher sweep of %s after %s: a chunk was posted twice', p_program, p_after);
   END IF;
   IF r_total > 0 THEN
