@@ -12,6 +12,7 @@ import { LedgerReferenceChecks1763700800000 } from './1763700800000-ledger-refer
 import { LateRefunds1763700900000 } from './1763700900000-late-refunds';
 import { SqlSource1764600000000 } from './1764600000000-sql-source';
 import { LedgerPostingPrimitive1764600100000 } from './1764600100000-ledger-posting-primitive';
+import { Payouts1764605000000 } from './1764605000000-payouts';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   LateRefunds1763700900000,
   SqlSource1764600000000,
   LedgerPostingPrimitive1764600100000,
+  Payouts1764605000000,
 ];

@@ -23,14 +23,15 @@ import { MerchantsModule } from './merchants/merchants.module';
 import { ConsoleModule } from './console/console.module';
 import { TreasuryModule } from './treasury/treasury.module';
 import { TreasuryWorkerModule } from './treasury/treasury-worker.module';
+import { PayoutsModule } from './payouts/payouts.module';
 
 export type ProcessRole = 'all' | 'api' | 'worker';
 
 /** Feature modules (HTTP + services) and their background-job parts. */
-const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule, TreasuryModule];
+const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule, TreasuryModule, PayoutsModule];
 const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule, MerchantsWorkerModule, DisbursementsWorkerModule, AuditWorkerModule, TreasuryWorkerModule];
 
-/** Never log credentials or personal data (CURP, card numbers, PINs). */
+/** Never log credentials or personal data (CURP, card numbers, PINs, CLABEs). */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers["x-api-key"]',
@@ -40,6 +41,7 @@ export const REDACTED_PATHS = [
   '*.password',
   '*.instrumentNumber',
   '*.apiKey',
+  '*.clabe',
 ];
 
 @Module({})

@@ -12,6 +12,12 @@ import { mountQueueDashboard } from './ops/queue-dashboard';
 /** Largest request body accepted; larger ones get 413 payload_too_large. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/**
+ * Routes that take bigger bodies: a bank's results file for a 100,000-line payout batch is about
+ * 5 MB (docs/payouts.md).
+ */
+export const LARGE_BODY_ROUTES: Readonly<Record<string, number>> = { '/v1/payout-batches/:id/results': 64 * 1024 * 1024 };
+
 export function createFastifyAdapter(): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -43,6 +49,13 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   const fastify = app.getHttpAdapter().getInstance();
+  // Before Nest registers its routes (at init): the few routes allowed a larger body get it.
+  fastify.addHook('onRoute', (route) => {
+    const limit = LARGE_BODY_ROUTES[route.url];
+    if (limit) route.bodyLimit = limit;
+  });
+  // CSV uploads (a bank's results file) arrive as a string; the route parses them.
+  fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   // Request ids and one completion line per request from Fastify hooks, on the root logger (level,
   // redaction, serializers of the LoggerModule). No pino-http: it builds a child logger per request
   // even when its lines are below the level, and no AsyncLocalStorage context per request (see the

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { DEACTIVATION_CAUSES } from '../beneficiaries/beneficiaries.rules';
 import { isMoneyString, isPositiveMoneyString } from '../common/money';
+import { isValidClabe } from '../payouts/clabe.rules';
 
 /**
  * A program's benefit rules as validated data (API.md `rules`, DOMAIN.md). Every fixture in
@@ -85,6 +87,28 @@ export const TrancheRule = z
   .strict()
   .refine((t) => (t.share === undefined) !== (t.amount === undefined), 'a tranche has either a share or an amount');
 
+/**
+ * Programs paid through a bank (API.md "Payouts to banks"): `"bank"`, or the object form that
+ * also sets how many rejected transfers a payee's money survives before it goes to reintegro
+ * (`maxAttempts`, default 3). Programs with `instrumentType: "bank_account"` are bank-paid too.
+ */
+export const PayoutRule = z.union([
+  z.literal('bank'),
+  z.object({ method: z.literal('bank'), maxAttempts: z.number().int().min(1).max(12).optional() }).strict(),
+]);
+
+/** The insurer of a split premium (Seguro: $37 a month): who the insurer batches pay, and where. */
+export const InsurerRule = z
+  .object({ name: z.string().min(1).max(120), clabe: z.string().refine(isValidClabe, 'an 18-digit CLABE with a valid check digit') })
+  .strict();
+
+/** What a baja does with the money already paid (P42 for Pensión): move it to reintegro, or leave it with the beneficiary. */
+export const BajaEffect = z.enum(['reintegro', 'keep']);
+export const OnBajaRule = z.union([
+  BajaEffect,
+  z.object({ default: BajaEffect, causes: z.partialRecord(z.enum(DEACTIVATION_CAUSES), BajaEffect) }).strict(),
+]);
+
 export const ProgramRules = z
   .object({
     benefit: BenefitRule,
@@ -142,10 +166,20 @@ export const ProgramRules = z
     blockIfPendingProof: z.boolean().optional(),
     /** Grants: unspent money is returned within this many business days of rescission (PROFACE C-3). */
     rescissionReturnBusinessDays: z.number().int().min(1).optional(),
+    /** Paid through a bank (bank card, transfer): cycle lines and tranches wait on payables until a payout batch pays them. */
+    payout: PayoutRule.optional(),
+    /** The insurer paid the `insurer_payable` part of a split (Seguro S9); required when the split has one. */
+    insurer: InsurerRule.optional(),
+    /** Baja and balances (API.md "Baja and balances"): one effect for every cause, or a default with exceptions per cause. */
+    onBaja: OnBajaRule.optional(),
     /** Where a rule comes from: seed rule ids and design decisions, for people reading the data. */
     notes: z.array(z.string()).optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => !r.split?.some((s) => s.to === 'insurer_payable') || r.insurer !== undefined, {
+    message: 'a split with an insurer_payable part needs rules.insurer ({ name, clabe }) to pay it to',
+    path: ['insurer'],
+  });
 
 export type ProgramRules = z.infer<typeof ProgramRules>;
 export type BenefitRule = z.infer<typeof BenefitRule>;

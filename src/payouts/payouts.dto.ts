@@ -1,0 +1,44 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsString, IsUUID, Length } from 'class-validator';
+import { BATCH_KINDS, BatchKind } from './payouts.rules';
+
+export class BankAccountRequest {
+  @ApiProperty({ example: '032180000118359719', description: '18-digit CLABE with its check digit (weights 3, 7, 1); else 400 invalid_clabe' })
+  @IsString()
+  clabe!: string;
+
+  @ApiProperty({ example: 'ROSA MARÍA HERNÁNDEZ GARCÍA', description: 'account holder as the bank knows them (1–120 characters)' })
+  @IsString()
+  @Length(1, 120)
+  holderName!: string;
+}
+
+export class BankAccountView {
+  @ApiProperty({ enum: ['beneficiary', 'insurer', 'supplier'] }) ownerKind!: string;
+  @ApiProperty() ownerId!: string;
+  @ApiProperty() programId!: string;
+  @ApiProperty({ description: 'whole for the program officers, else masked to the last four digits' }) clabe!: string;
+  @ApiProperty() clabeMasked!: boolean;
+  @ApiPropertyOptional({ nullable: true, description: 'null where the caller may not see the identities of a confidential program' }) holderName!: string | null;
+  @ApiProperty() identityWithheld!: boolean;
+  @ApiProperty() version!: number;
+  @ApiProperty() updatedBy!: string;
+  @ApiProperty() updatedAt!: string;
+}
+
+export class CreatePayoutBatchRequest {
+  @ApiProperty()
+  @IsUUID()
+  programId!: string;
+
+  @ApiProperty({ enum: Object.keys(BATCH_KINDS) })
+  @IsIn(Object.keys(BATCH_KINDS))
+  kind!: BatchKind;
+}
+
+export class PayoutResultLineDoc {
+  @ApiProperty() lineId!: string;
+  @ApiProperty({ enum: ['paid', 'rejected'] }) status!: string;
+  @ApiPropertyOptional({ description: 'why the bank rejected it' }) reason?: string;
+  @ApiPropertyOptional({ example: '1500.00', description: 'when the bank reports it, it must equal the line amount (else 422 payout_amount_mismatch)' }) amount?: string;
+}
