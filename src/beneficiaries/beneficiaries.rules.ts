@@ -23,14 +23,6 @@ export type DeactivationCause = (typeof DEACTIVATION_CAUSES)[number];
 export const NO_REENTRY_CAUSES: ReadonlySet<string> = new Set(['death']);
 
 /**
- * On baja the beneficiary's live instruments are blocked, except when the card was never
- * collected (P22: "cancelada la nueva tarjeta"), where they are cancelled for good.
- */
-export function instrumentStatusOnBaja(cause: DeactivationCause): 'blocked' | 'cancelled' {
-  return cause === 'card_not_collected' ? 'cancelled' : 'blocked';
-}
-
-/**
  * What a baja does with the money already paid to the beneficiary (API.md "Baja and balances"):
  * `reintegro` moves the balance of their live instruments and of their payable (money credited to
  * them and not yet sent to their bank) to the program's reintegro payable (P42, Pensión);

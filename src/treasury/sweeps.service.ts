@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import Decimal from 'decimal.js';
 import { DataSource } from 'typeorm';
 import { businessDate, Clock } from '../common/clock';
 import { formatMoney, money } from '../common/money';
@@ -8,6 +9,7 @@ import { APP_CONFIG, AppConfig, loadConfig } from '../config/config';
 import { BeneficiariesService } from '../beneficiaries/beneficiaries.service';
 import { CyclesService } from '../disbursements/cycles.service';
 import { LedgerService } from '../ledger/ledger.service';
+import { PayoutsService } from '../payouts/payouts.service';
 import { ProgramsService } from '../programs/programs.service';
 import type { ProgramRules } from '../programs/program-rules';
 import { cardCollectionDue, isIsoDate, SweepKind, trancheActions } from './treasury.rules';
@@ -40,6 +42,7 @@ export class SweepsService {
     private readonly beneficiaries: BeneficiariesService,
     private readonly cycles: CyclesService,
     private readonly treasury: TreasuryService,
+    private readonly payouts: PayoutsService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -215,50 +218,61 @@ export class SweepsService {
         }
         if (actions.demand) {
           const program = await this.programs.getById(t.programId, m);
-          const amount = money(actions.demand);
-          const posted = await this.ledger.post(
-            {
-              kind: 'unproven_tranche',
-              idempotencyKey: `unproven-tranche:${t.grantId}:${t.trancheNo}`,
-              effectiveAt: now,
-              description: `Unproven amount of tranche ${t.trancheNo} of grant ${t.grantId}: reintegro demand`,
-              metadata: { grantId: t.grantId, trancheNo: t.trancheNo, beneficiaryId: t.beneficiaryId, cause: 'unproven_tranche' },
-              createdBy: 'system:sweeps',
-              postings: [
-                { accountId: t.accountId, side: 'debit', amount },
-                { accountId: program.reintegroAccountId, side: 'credit', amount },
-              ],
-            },
-            m,
-          );
+          const unproven = money(actions.demand);
+          // A bank-paid grant program pays tranches out of the grant account (a grants payout
+          // batch, docs/payouts.md): what already reached the grantee's bank cannot be moved
+          // here; it is recorded on the demand as transferredToGrantee (to be recovered from the
+          // grantee), and only what is still in the grant account moves to reintegro.
+          await m.query(`SELECT id FROM ledger_accounts WHERE id = $1 FOR UPDATE`, [t.accountId]);
+          const held = (await this.ledger.balance(t.accountId, m)).available;
+          const amount = Decimal.min(unproven, held);
           const details = {
             demand: true,
             trancheAmount: formatMoney(t.amount),
             accepted: formatMoney(t.accepted),
-            unproven: formatMoney(amount),
+            unproven: formatMoney(unproven),
+            ...(amount.lt(unproven) ? { transferredToGrantee: formatMoney(unproven.minus(Decimal.max(amount, 0))) } : {}),
             releasedOn: t.releasedOn,
             proofDueOn: t.proofDueOn,
             reason: money(t.accepted).gt(0) ? 'short_proof' : 'late_proof',
           };
-          const reintegroId = await this.treasury.recordReintegro(m, {
-            programId: t.programId,
-            cause: 'unproven_tranche',
-            amount: actions.demand,
-            source: 'grant',
-            sourceAccountIds: [t.accountId],
-            journalEntryId: posted.entryId,
-            beneficiaryId: t.beneficiaryId,
-            grantId: t.grantId,
-            trancheNo: t.trancheNo,
-            details,
-            createdAt: now,
-          });
+          let reintegroId: string | null = null;
+          if (amount.gt(0)) {
+            const posted = await this.ledger.post(
+              {
+                kind: 'unproven_tranche',
+                idempotencyKey: `unproven-tranche:${t.grantId}:${t.trancheNo}`,
+                effectiveAt: now,
+                description: `Unproven amount of tranche ${t.trancheNo} of grant ${t.grantId}: reintegro demand`,
+                metadata: { grantId: t.grantId, trancheNo: t.trancheNo, beneficiaryId: t.beneficiaryId, cause: 'unproven_tranche' },
+                createdBy: 'system:sweeps',
+                postings: [
+                  { accountId: t.accountId, side: 'debit', amount },
+                  { accountId: program.reintegroAccountId, side: 'credit', amount },
+                ],
+              },
+              m,
+            );
+            reintegroId = await this.treasury.recordReintegro(m, {
+              programId: t.programId,
+              cause: 'unproven_tranche',
+              amount: amount.toFixed(2),
+              source: 'grant',
+              sourceAccountIds: [t.accountId],
+              journalEntryId: posted.entryId,
+              beneficiaryId: t.beneficiaryId,
+              grantId: t.grantId,
+              trancheNo: t.trancheNo,
+              details,
+              createdAt: now,
+            });
+          }
           await m.query(
             `INSERT INTO tranche_proof_events (grant_id, tranche_no, kind, day, due_on, reintegro_id, details, created_at)
              VALUES ($1, $2, 'reintegro_demand', NULL, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
             [t.grantId, t.trancheNo, t.proofDueOn, reintegroId, details, now],
           );
-          demands.push({ grantId: t.grantId, trancheNo: t.trancheNo, amount: formatMoney(amount), reintegroId });
+          demands.push({ grantId: t.grantId, trancheNo: t.trancheNo, amount: formatMoney(Decimal.max(amount, 0)), reintegroId });
         }
       });
     }
@@ -319,6 +333,20 @@ export class SweepsService {
       });
       if (r) closed.push(r);
     }
-    return { kind: 'fiscal-close', asOf: now.toISOString(), programs: closed };
+    // Money of rejected bank transfers still waiting for corrected bank details at the close goes
+    // to reintegro too (cause payout_rejected; docs/payouts.md). Every ended year, every run: a
+    // rejection the bank reports after the close is taken by the next run.
+    const waiting: Array<{ id: string }> = await this.db.query(
+      `SELECT DISTINCT p.id FROM programs p JOIN payout_batches b ON b.program_id = p.id JOIN payout_lines l ON l.batch_id = b.id
+        WHERE ($1::uuid IS NULL OR p.id = $1) AND ((make_date(p.fiscal_year, 12, 31) + 1)::timestamp AT TIME ZONE p.time_zone) <= $2
+          AND l.status = 'rejected' AND l.followup IS NULL`,
+      [opts.programId ?? null, now],
+    );
+    const payoutRejected: Array<Record<string, unknown>> = [];
+    for (const p of waiting) {
+      const lines = await this.db.transaction((m) => this.payouts.reintegrateRejectedAtClose(p.id, now, SWEEPS_ACTOR, m));
+      payoutRejected.push(...lines.map((l) => ({ programId: p.id, ...l })));
+    }
+    return { kind: 'fiscal-close', asOf: now.toISOString(), programs: closed, payoutRejected };
   }
 }
