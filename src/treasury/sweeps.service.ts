@@ -173,10 +173,10 @@ export class SweepsService {
    * Tranche proofs: for each released tranche not proven, the reminder letters of
    * tranchePlan[n].reminderDays (Cooperativas 30 → reminder, 45 → warning, 52 → second warning)
    * are recorded once as events, and once the proof deadline has passed the unproven amount
-   * (tranche − accepted proofs) becomes a reintegro demand: the money still sits in grant:<id>
-   * (nothing ever moves out of a grant account; proofs are documents), so it moves grant:<id> →
-   * program:<id>:reintegro in one entry 'unproven_tranche', and the reintegro (source 'grant') is
-   * the demand on the grantee. See docs/treasury.md.
+   * (tranche − accepted proofs) becomes a reintegro demand: proofs are documents, so the money
+   * still sits in grant:<id> — unless a grants payout batch transferred it (bank-paid grant
+   * programs) — and what is there moves grant:<id> → program:<id>:reintegro in one entry
+   * 'unproven_tranche'; the reintegro (source 'grant') is the demand on the grantee. See docs/treasury.md.
    */
   async trancheProofs(opts: SweepOptions = {}) {
     const now = await this.asOf(opts.date);
