@@ -130,9 +130,9 @@ export class PayoutsController {
     return this.payouts.cancel(id, staff);
   }
 
-  /** The bank file: the bytes written at approval (CLABEs whole: it is for the bank). */
+  /** The bank file: the bytes written at approval (CLABEs whole: it is for the bank, and auditors check it). */
   @Get(':id/file')
-  @Roles('finance_operator', 'finance_approver')
+  @Roles('finance_operator', 'finance_approver', 'auditor')
   @ApiProduces('text/csv')
   async file(@Param('id', new ParseUUIDPipe()) id: string, @Res({ passthrough: true }) reply: FastifyReply) {
     const f = await this.payouts.file(id);
