@@ -79,12 +79,11 @@ describe('crash safety of payout batches', () => {
     const deadline = Date.now() + 60000;
     let seen: { state: string; query: string } | undefined;
     while (!seen) {
-      // Past payout_batch_send (the money is in transit inside the transaction), not yet at the file's INSERT.
+      // Reading the sent lines for the bank file: past payout_batch_send (the money is in transit), before the file's INSERT.
       [seen] = await t.db.query(
         `SELECT state, left(query, 80) AS query FROM pg_stat_activity
           WHERE datname = current_database() AND pid <> pg_backend_pid()
-            AND ((query LIKE '%FROM payout_batch_send%' AND state = 'idle in transaction')
-                 OR (query LIKE '%FROM payout_lines WHERE batch_id = $1 AND status IN%' AND state IN ('active', 'idle in transaction')))`,
+            AND query LIKE '%FROM payout_lines WHERE batch_id = $1 AND status IN%' AND state IN ('active', 'idle in transaction')`,
       );
       if (Date.now() > deadline) throw new Error('the approval never got past payout_batch_send');
     }
