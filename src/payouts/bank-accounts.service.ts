@@ -78,8 +78,8 @@ export class BankAccountsService {
 
   /**
    * The insurer's bank details start as the program's rules say (rules.insurer; for Seguro a
-   * placeholder, a design decision) and are replaced by the operator; nothing is written when
-   * they exist already.
+   * placeholder, a design decision) when its payable is first made (the first cycle with a
+   * premium), and are replaced by the operator; nothing is written when they exist already.
    */
   async ensureInsurerFromRules(program: Program, q: Queryable): Promise<void> {
     const insurer = program.rules.insurer;

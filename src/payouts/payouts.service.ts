@@ -72,12 +72,14 @@ export class PayoutsService {
   /**
    * The payable of one payee in one program (ensured, idempotent): the account other modules
    * credit with money owed to the payee (loans, grants, suppliers: MONEY-PATHS "Payables and
-   * payouts"). Guarded: it never goes below zero. Returns the account id.
+   * payouts"). Guarded: it never goes below zero. Returns the account id. Call it inside your
+   * transaction (q): the account exists when your entry credits it.
    */
   async payableAccount(programId: string, kind: PayeeKind, payeeId: string, q: Queryable = this.db): Promise<string> {
-    const [program] = await q.query(`SELECT code, currency FROM programs WHERE id = $1`, [programId]);
-    if (!program) throw problems.notFound('program');
-    const [id] = await this.ensurePayables(q, { id: programId, code: program.code, currency: program.currency }, kind, [payeeId]);
+    const program = await this.programs.getById(programId, q);
+    // The insurer comes into being with the bank details the rules give it (rules.insurer).
+    if (kind === 'insurer') await this.bankAccounts.ensureInsurerFromRules(program, q);
+    const [id] = await this.ensurePayables(q, program, kind, [payeeId]);
     return id;
   }
 
@@ -176,7 +178,6 @@ export class PayoutsService {
         await m.query(`SELECT pg_advisory_xact_lock(hashtext('payout-draft'), hashtext($1))`, [`${program.id}:${input.kind}`]);
         const open = await m.query(`SELECT id FROM payout_batches WHERE program_id = $1 AND kind = $2 AND status = 'draft'`, [program.id, input.kind]);
         if (open[0]) throw new ApiProblem(409, 'payout_batch_exists', `a draft ${input.kind} batch exists for ${program.code}: approve or cancel it first`, { batchId: open[0].id });
-        if (input.kind === 'insurer') await this.bankAccounts.ensureInsurerFromRules(program, m);
         await stageDraftCandidates(m, { programId: program.id, payeeKind, includeGrantAccounts: input.kind === 'grants', reintegroCauses });
         const totals = await draftTotals(m);
         if (totals.count === 0) {

@@ -128,12 +128,10 @@ describe('payouts: Seguro contra la Violencia Familiar', () => {
     expect(first).toMatchObject({ status: 'rejected', resultReason: 'cuenta inexistente', followup: 'retried', followupLineId: retryLine.id });
 
     // S9: the insurer's premiums, paid to the insurer of the rules (a placeholder the operator replaces).
-    const insurer = await t.http.get(`/v1/programs/${program.id}/insurer/bank-account`).set(operator.auth);
-    expect(insurer.status).toBe(404);
-    const premiums = await draftBatch(t, program.id, 'insurer', operator).expect(201);
-    expect(premiums.body).toMatchObject({ controlCount: 1, controlTotal: '74.00' });
     const placeholder = await t.http.get(`/v1/programs/${program.id}/insurer/bank-account/history`).set(auditor.auth).expect(200);
     expect(placeholder.body.data).toMatchObject([{ version: 1, source: 'program_rules', clabe: '**************0001', holderName: 'ASEGURADORA POR DESIGNAR (placeholder)' }]);
+    const premiums = await draftBatch(t, program.id, 'insurer', operator).expect(201);
+    expect(premiums.body).toMatchObject({ controlCount: 1, controlTotal: '74.00' });
     // The operator replaces the placeholder: the draft's line was frozen with it, so it becomes an exception at approval.
     await t.http.put(`/v1/programs/${program.id}/insurer/bank-account`).set(operator.auth).send({ clabe: clabe(9), holderName: 'SEGUROS EJEMPLO SA' }).expect(200);
     const stale = await approveBatch(t, premiums.body.id, approver).expect(200);
