@@ -12,11 +12,14 @@ import { mountQueueDashboard } from './ops/queue-dashboard';
 /** Largest request body accepted; larger ones get 413 payload_too_large. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
-/**
- * Routes that take bigger bodies: a bank's results file for a 100,000-line payout batch is about
- * 5 MB (docs/payouts.md).
- */
-export const LARGE_BODY_ROUTES: Readonly<Record<string, number>> = { '/v1/payout-batches/:id/results': 64 * 1024 * 1024 };
+/** The route of a bank's results file (docs/payouts.md): about 5 MB for a 100,000-line batch, JSON or CSV. */
+const PAYOUT_RESULTS_ROUTE = '/v1/payout-batches/:id/results';
+
+/** Routes that take bigger bodies than BODY_LIMIT_BYTES. */
+export const LARGE_BODY_ROUTES: Readonly<Record<string, number>> = { [PAYOUT_RESULTS_ROUTE]: 64 * 1024 * 1024 };
+
+/** Routes that take a text/csv body (as a string); every other route still answers 415. */
+const CSV_ROUTES: ReadonlySet<string> = new Set([PAYOUT_RESULTS_ROUTE]);
 
 export function createFastifyAdapter(): FastifyAdapter {
   return new FastifyAdapter({
@@ -55,7 +58,10 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
     if (limit) route.bodyLimit = limit;
   });
   // CSV uploads (a bank's results file) arrive as a string; the route parses them.
-  fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (request, body, done) => {
+    if (CSV_ROUTES.has(request.routeOptions.url ?? '')) return done(null, body);
+    done(Object.assign(new Error('Unsupported Media Type'), { statusCode: 415 }), undefined);
+  });
   // Request ids and one completion line per request from Fastify hooks, on the root logger (level,
   // redaction, serializers of the LoggerModule). No pino-http: it builds a child logger per request
   // even when its lines are below the level, and no AsyncLocalStorage context per request (see the

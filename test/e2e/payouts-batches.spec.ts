@@ -128,6 +128,8 @@ describe('payouts: batches, results, bajas and reconciliation', () => {
     await refused([ok, ok], 'duplicate_result_line');
     expect((await postResults(t, first.body.id, operator, 'line_id,status\r\nnope,paid\r\n').expect(400)).body.code).toBe('validation_failed');
     await t.http.post(`/v1/payout-batches/${first.body.id}/results`).set(operator.auth).set('Idempotency-Key', key()).set('content-type', 'text/plain').send('x').expect(415);
+    // Other routes still take JSON only.
+    expect((await t.http.post('/v1/payout-batches').set(operator.auth).set('Idempotency-Key', key()).set('content-type', 'text/csv').send('programId,kind').expect(415)).body.code).toBe('unsupported_media_type');
     // A bank's answer is bigger than the API's usual 1 MiB body: this route takes it (here 2 MiB of unknown lines, refused whole).
     const big = Array.from({ length: 30000 }, () => ({ lineId: randomUUID(), status: 'paid', reason: 'x'.repeat(20) }));
     expect(JSON.stringify(big).length).toBeGreaterThan(2 * 1024 * 1024);
