@@ -13,6 +13,7 @@ import { LateRefunds1763700900000 } from './1763700900000-late-refunds';
 import { SqlSource1764600000000 } from './1764600000000-sql-source';
 import { LedgerPostingPrimitive1764600100000 } from './1764600100000-ledger-posting-primitive';
 import { Payouts1764605000000 } from './1764605000000-payouts';
+import { PayoutSendLocks1764605000100 } from './1764605000100-payout-send-locks';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   SqlSource1764600000000,
   LedgerPostingPrimitive1764600100000,
   Payouts1764605000000,
+  PayoutSendLocks1764605000100,
 ];

@@ -229,6 +229,39 @@ describe('payouts: batches, results, bajas and reconciliation', () => {
     expect(rec).toMatchObject({ ok: true, payoutsOk: true, reintegrated: '3000.00' });
   });
 
+  it('concurrency: an approval and the fiscal-year close racing for the same rejected money never deadlock; each peso is sent or reintegrated once', async () => {
+    const program = await programFromFixture(t, 'DESEMPLEO', { budget: '1000000.00' });
+    const people = await addBeneficiaries(t.db, program.id, 60, { instrument: 'none', bankAccount: true });
+    await runCycle(t, program.id, '2016-03', operator, approver);
+    const first = await draftBatch(t, program.id, 'beneficiaries', operator).expect(201);
+    await approveBatch(t, first.body.id, approver).expect(200);
+    await postResults(t, first.body.id, operator, (await batchLines(t, first.body.id, operator)).map((l) => ({ lineId: l.id, status: 'rejected' }))).expect(200);
+    for (const [i, p] of people.entries()) {
+      await t.http.put(`/v1/beneficiaries/${p.beneficiaryId}/bank-account`).set(officer.auth).send({ clabe: clabe(1000 + i), holderName: 'NUEVA CUENTA' }).expect(200);
+    }
+    const retry = await draftBatch(t, program.id, 'beneficiaries', operator).expect(201);
+    expect(retry.body).toMatchObject({ controlCount: 60, controlTotal: '129024.00' });
+
+    t.clock.set('2017-01-02T12:00:00Z');
+    const [approval, close] = await Promise.all([
+      approveBatch(t, retry.body.id, approver),
+      t.app.get(SweepsService).fiscalClose({ programId: program.id, date: '2016-12-31' }),
+    ]);
+    expect(approval.status).toBe(200);
+    const reintegrated = sumMoney(close.payoutRejected.map((r) => String(r.amount)));
+    expect(sumMoney([approval.body.sentTotal, reintegrated]).toFixed(2)).toBe('129024.00');
+    expect(approval.body.exceptionTotal).toBe(reintegrated.toFixed(2));
+    const [lines] = await t.db.query(
+      `SELECT count(*) FILTER (WHERE followup = 'retried')::int AS retried, count(*) FILTER (WHERE followup = 'reintegrated')::int AS reintegrated
+         FROM payout_lines WHERE batch_id = $1`,
+      [first.body.id],
+    );
+    expect(lines.retried + lines.reintegrated).toBe(60);
+    expect(lines.retried).toBe(approval.body.sentCount);
+    const rec = (await t.http.get(`/v1/audit/programs/${program.id}/reconciliation`).set(auditor.auth).expect(200)).body;
+    expect(rec).toMatchObject({ ok: true, payoutsOk: true });
+  });
+
   it('payout_rejected: rules.payout.maxAttempts 1 sends the money to reintegro on the first rejection', async () => {
     const program = await programFromFixture(t, 'DESEMPLEO', { budget: '10000.00', rules: (r) => ({ ...r, payout: { method: 'bank', maxAttempts: 1 } }) });
     await addBeneficiaries(t.db, program.id, 1, { instrument: 'none', bankAccount: true });

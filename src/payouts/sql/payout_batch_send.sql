@@ -6,8 +6,8 @@
 -- payable no longer holds its amount (payable_short: a baja emptied it) becomes an exception and
 -- its money stays where it is. Earlier rejected lines of a source sent again are now 'retried'.
 -- The caller holds the batch row (FOR UPDATE) and has checked its state and the approver; this
--- locks the sources and the transit account in id order (the ledger's order) before reading
--- their balances, so nothing can move them until commit.
+-- locks the earlier rejected lines of the sources, then the sources and the transit account in id
+-- order (the ledger's order) before reading their balances, so nothing can move them until commit.
 CREATE OR REPLACE FUNCTION payout_batch_send(p_batch uuid, p_now timestamptz, p_actor text, p_actor_user uuid,
   OUT sent_count integer, OUT sent_total numeric, OUT exception_count integer, OUT exception_total numeric, OUT entry_id uuid)
 LANGUAGE plpgsql AS $$
@@ -19,6 +19,12 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = format('payout batch %s is not a draft', p_batch);
   END IF;
 
+  -- Business rows before accounts: the open rejected lines these sources send again (the
+  -- fiscal-year close takes them in the same id order), then the accounts in id order.
+  PERFORM 1 FROM payout_lines o
+    WHERE o.source_account_id IN (SELECT l.source_account_id FROM payout_lines l WHERE l.batch_id = p_batch)
+      AND o.status = 'rejected' AND o.followup IS NULL
+    ORDER BY o.id FOR UPDATE;
   PERFORM 1 FROM ledger_accounts a
     WHERE a.id IN (SELECT l.source_account_id FROM payout_lines l WHERE l.batch_id = p_batch UNION SELECT b.transit_account_id)
     ORDER BY a.id FOR UPDATE;
