@@ -125,34 +125,31 @@ async function seed(pool: Pool, n: number): Promise<{ programId: string; reinteg
          FROM generate_series(1, $2::int) g`,
       [p.id, n],
     );
-    // One load entry: budget → every voucher, amounts 0.01 … 300.00 (so the total checks every centavo).
-    const { rows: [e] } = await c.query(
-      `INSERT INTO journal_entries (kind, idempotency_key, effective_at, metadata) VALUES ('cycle_voucher_load', 'bench:load', '2016-08-01T12:00:00Z', '{}') RETURNING id`,
-    );
+    // The budget appropriated from the treasury, then one load entry: budget → every voucher,
+    // amounts 0.01 … 300.00 (so the total checks every centavo); both through the ledger's primitive.
     const amount = `(((g % 30000) + 1) / 100.0)::numeric(18,2)`;
     const { rows: [tot] } = await c.query(`SELECT sum(${amount})::text AS total FROM generate_series(1, $1::int) g`, [n]);
-    await c.query(
-      `INSERT INTO ledger_accounts (id, code, name, category, normal_side) VALUES (gen_random_uuid(), 'treasury:MXN', 'Tesorería', 'treasury', 'debit')`,
+    const { rows: [t] } = await c.query(
+      `INSERT INTO ledger_accounts (id, code, name, category, normal_side) VALUES (gen_random_uuid(), 'treasury:MXN', 'Tesorería', 'treasury', 'debit') RETURNING id`,
     );
+    await c.query(`SELECT ledger_stage()`);
     await c.query(
-      `INSERT INTO postings (entry_id, account_id, side, amount, effective_at)
-       SELECT $1::uuid, md5('a' || g)::uuid, 'credit', ${amount}, '2016-08-01T12:00:00Z'::timestamptz FROM generate_series(1, $3::int) g
-       UNION ALL SELECT $1::uuid, $2::uuid, 'debit', $4::numeric, '2016-08-01T12:00:00Z'::timestamptz`,
-      [e.id, p.budget_account_id, n, tot.total],
-    );
-    await c.query(`UPDATE ledger_accounts SET posted_credits = ${amount.replace(/g/g, 'x.g')} FROM generate_series(1, $1::int) x(g) WHERE id = md5('a' || x.g)::uuid`, [n]);
-    // The budget was appropriated from the treasury and then loaded.
-    const { rows: [ap] } = await c.query(
-      `INSERT INTO journal_entries (kind, idempotency_key, effective_at, metadata) VALUES ('appropriation', 'bench:appropriation', '2016-01-02T12:00:00Z', '{}') RETURNING id`,
+      `INSERT INTO ledger_staged_entries (id, kind, idempotency_key, effective_at) VALUES
+         (md5('appropriation')::uuid, 'appropriation', 'bench:appropriation', '2016-01-02T12:00:00Z'),
+         (md5('load')::uuid, 'cycle_voucher_load', 'bench:load', '2016-08-01T12:00:00Z')`,
     );
     await c.query(
-      `INSERT INTO postings (entry_id, account_id, side, amount, effective_at)
-       SELECT $1::uuid, id, 'debit', $2::numeric, '2016-01-02T12:00:00Z'::timestamptz FROM ledger_accounts WHERE code = 'treasury:MXN'
-       UNION ALL SELECT $1::uuid, $3::uuid, 'credit', $2::numeric, '2016-01-02T12:00:00Z'::timestamptz`,
-      [ap.id, tot.total, p.budget_account_id],
+      `INSERT INTO ledger_staged_postings (entry_id, account_id, side, amount)
+       VALUES (md5('appropriation')::uuid, $1::uuid, 'debit', $3::numeric), (md5('appropriation')::uuid, $2::uuid, 'credit', $3::numeric),
+              (md5('load')::uuid, $2::uuid, 'debit', $3::numeric)`,
+      [t.id, p.budget_account_id, tot.total],
     );
-    await c.query(`UPDATE ledger_accounts SET posted_debits = $1 WHERE code = 'treasury:MXN'`, [tot.total]);
-    await c.query(`UPDATE ledger_accounts SET posted_debits = $1, posted_credits = $1 WHERE id = $2`, [tot.total, p.budget_account_id]);
+    await c.query(
+      `INSERT INTO ledger_staged_postings (entry_id, account_id, side, amount)
+       SELECT md5('load')::uuid, md5('a' || g)::uuid, 'credit', ${amount} FROM generate_series(1, $1::int) g`,
+      [n],
+    );
+    await c.query(`SELECT * FROM ledger_post_staged()`);
     await c.query('COMMIT');
     return { programId: p.id, reintegroAccountId: p.reintegro_account_id, expected: formatTotal(tot.total) };
   } catch (error) {

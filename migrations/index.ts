@@ -12,8 +12,16 @@ import { LedgerReferenceChecks1763700800000 } from './1763700800000-ledger-refer
 import { LateRefunds1763700900000 } from './1763700900000-late-refunds';
 import { SqlSource1764600000000 } from './1764600000000-sql-source';
 import { LedgerPostingPrimitive1764600100000 } from './1764600100000-ledger-posting-primitive';
+import { ListIndexes1764601000000 } from './1764601000000-list-indexes';
+import { DropBusinessHolidays1764601000001 } from './1764601000001-drop-business-holidays';
+import { StaffTokenVersion1764602000000 } from './1764602000000-staff-token-version';
 import { Payouts1764605000000 } from './1764605000000-payouts';
 import { PayoutSendLocks1764605000100 } from './1764605000100-payout-send-locks';
+import { LedgerPrimitiveChecks1764606000000 } from './1764606000000-ledger-primitive-checks';
+import { CycleLinesReferenceChecks1764606100000 } from './1764606100000-cycle-lines-reference-checks';
+import { GrantRules1764608000000 } from './1764608000000-grant-rules';
+import { GrantTrancheChunks1764608000100 } from './1764608000100-grant-tranche-chunks';
+import { CycleLinesSourceReference1764609500000 } from './1764609500000-cycle-lines-source-reference';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -31,6 +39,14 @@ export const MIGRATIONS = [
   LateRefunds1763700900000,
   SqlSource1764600000000,
   LedgerPostingPrimitive1764600100000,
+  ListIndexes1764601000000,
+  DropBusinessHolidays1764601000001,
+  StaffTokenVersion1764602000000,
   Payouts1764605000000,
   PayoutSendLocks1764605000100,
+  LedgerPrimitiveChecks1764606000000,
+  CycleLinesReferenceChecks1764606100000,
+  GrantRules1764608000000,
+  GrantTrancheChunks1764608000100,
+  CycleLinesSourceReference1764609500000,
 ];

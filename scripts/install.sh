@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Installs the project's npm dependencies at the versions of package-lock.json, then builds.
-# `npm install` rather than `npm ci`: the registry this project is built from lacks some optional
-# platform packages of msgpackr-extract (darwin, win32, linux-arm), which `npm install` skips as
-# optional while `npm ci` refuses the whole lock file. With a lock present, `npm install`
-# installs the locked versions.
+# Installs the project's npm dependencies exactly as package-lock.json pins them (`npm ci`), then
+# builds. Skipped when node_modules is already newer than the lock and package.json.
+# The lock lists msgpackr-extract's optional platform packages of every platform (darwin, win32,
+# linux-arm …); npm ci installs only the one of this machine and skips the others, so it never
+# needs them from the registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]] || [[ package.json -nt node_modules/.package-lock.json ]]; then
-  npm install --no-audit --no-fund
+  npm ci --no-audit --no-fund
 fi
 npm run build --silent

@@ -5,6 +5,7 @@ import { AuditWorkerModule } from './audit/audit-worker.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
+import { serializeErrorSafely } from './common/log-safety';
 import { APP_CONFIG, AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -31,17 +32,33 @@ export type ProcessRole = 'all' | 'api' | 'worker';
 const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule, TreasuryModule, PayoutsModule];
 const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule, MerchantsWorkerModule, DisbursementsWorkerModule, AuditWorkerModule, TreasuryWorkerModule];
 
-/** Never log credentials or personal data (CURP, card numbers, PINs, CLABEs). */
+/**
+ * Never log credentials or personal data (CURPs, RFCs, card numbers, PINs, CLABEs). Errors go
+ * through serializeErrorSafely (log-safety.ts); these paths are the second line, for objects a log
+ * call might pass as they are.
+ */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers["x-api-key"]',
   'req.headers.cookie',
   '*.pin',
   '*.curp',
+  '*.members[*].curp',
+  '*.rfc',
   '*.password',
+  '*.currentPassword',
+  '*.newPassword',
   '*.instrumentNumber',
   '*.apiKey',
+  '*.accessToken',
+  '*.token',
   '*.clabe',
+  '*.bankAccount',
+  '*.address',
+  '*.givenNames',
+  '*.surnames',
+  '*.birthDate',
+  '*.parameters',
 ];
 
 @Module({})
@@ -66,6 +83,7 @@ export class AppModule {
               serializers: {
                 req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
                 res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+                err: serializeErrorSafely,
               },
             },
           }),

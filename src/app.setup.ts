@@ -5,6 +5,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { inputProblem } from './common/input-guard';
+import { documentValidationBounds } from './common/openapi-bounds';
 import { createValidationPipe } from './common/validation';
 import { MetricsService } from './ops/metrics.service';
 import { mountQueueDashboard } from './ops/queue-dashboard';
@@ -70,6 +72,11 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
     void reply.header('x-request-id', request.id);
     done();
   });
+  // Text PostgreSQL cannot store and bodies too deep to validate are refused here, once for every
+  // route, before the validation pipe or any SQL sees them (src/common/input-guard.ts).
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    done(inputProblem(request.params, 'path') ?? inputProblem(request.query, 'query') ?? inputProblem(request.body, 'body') ?? undefined);
+  });
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (request, reply, done) => {
     metrics.observeHttp(request.method, request.routeOptions?.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
@@ -87,6 +94,7 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
       .addApiKey({ type: 'apiKey', name: 'X-Api-Key', in: 'header' }, 'merchant-key')
       .build(),
   );
+  documentValidationBounds(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }
 

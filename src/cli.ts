@@ -29,7 +29,7 @@ async function main(argv: string[]): Promise<void> {
     if (name && name !== 'help' && name !== '--help') throw new CliUsageError(`unknown command: ${name}`);
     return;
   }
-  const values = parseOptions(rest);
+  const values = parseOptions(rest, command.options);
   if (!command.modules) return command.run(null, values);
 
   @Module({ imports: [ConfigModule, DatabaseModule, CommonModule, LedgerModule, ...command.modules] })

@@ -1,9 +1,10 @@
-// Money as the API writes it: a decimal string ("1075.20"). Formatted as a string, digit by digit,
-// never through a JS number (a float cannot hold 6,676,950,641.37 + centavos exactly everywhere).
+// Money as the API writes it: a decimal string ("1075.20"). Displayed by Intl.NumberFormat from the
+// string itself, never through a JS number (a float cannot hold 6,676,950,641.37 + centavos
+// exactly everywhere). parseDecimal/toCents serve chart ratios only.
 
 const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?$/;
 
-/** Splits a decimal string into sign, integer digits and two decimal digits (half-up rounding). */
+/** Splits a decimal string into sign, integer digits and two decimal digits (half-up; chart ratios only, never display). */
 export function parseDecimal(value) {
   const s = String(value ?? '').trim();
   const m = DECIMAL.exec(s);
@@ -34,33 +35,38 @@ export function parseDecimal(value) {
   return { negative, int, cents };
 }
 
-/** "1234567" → "1,234,567" */
-export function groupDigits(int, separator = ',') {
-  let out = '';
-  for (let i = 0; i < int.length; i++) {
-    if (i > 0 && (int.length - i) % 3 === 0) out += separator;
-    out += int[i];
-  }
-  return out;
-}
+const formatters = new Map();
 
 /**
- * "6676950641" → "$6,676,950,641.00"; "-3.5" → "-$3.50"; other currencies: "1,234.50 USD".
- * Mexico writes money with a comma for thousands and a point for decimals in Spanish and English
- * alike, so the language does not change the digits. Not a decimal → "—".
+ * The platform's formatter for a currency, Mexican Spanish conventions ("$6,676,950,641.37",
+ * "USD 1,234.50"). Intl.NumberFormat formats a decimal *string* exactly (ES2023; Chromium and
+ * Node 20), so no amount ever passes through a JS number; half-even like the server (decimal.js),
+ * and no sign on a zero.
  */
-export function formatMoney(value, currency = 'MXN') {
-  const p = parseDecimal(value);
-  if (!p) return '—';
-  const body = `${groupDigits(p.int)}.${p.cents}`;
-  const sign = p.negative ? '-' : '';
-  return currency === 'MXN' || !currency ? `${sign}$${body}` : `${sign}${body} ${currency}`;
+function currencyFormat(currency) {
+  let f = formatters.get(currency);
+  if (!f) {
+    f = new Intl.NumberFormat('es-MX', { style: 'currency', currency, roundingMode: 'halfEven', signDisplay: 'negative' });
+    formatters.set(currency, f);
+  }
+  return f;
 }
+
+const AMOUNT = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+
+/** "6676950641" → "$6,676,950,641.00"; "-3.5" → "-$3.50"; other currencies "USD 1,234.50". Not a decimal → "—". */
+export function formatMoney(value, currency = 'MXN') {
+  const s = String(value ?? '').trim();
+  if (!AMOUNT.test(s)) return '—';
+  return currencyFormat(currency || 'MXN').format(s);
+}
+
+const countFormat = new Intl.NumberFormat('es-MX', { maximumFractionDigits: 0 });
 
 /** Whole count with thousands separators ("300000" → "300,000"). */
 export function formatCount(value) {
   const s = String(value ?? '');
-  return /^-?\d+$/.test(s) ? (s.startsWith('-') ? '-' : '') + groupDigits(s.replace('-', '')) : s;
+  return /^-?\d+$/.test(s) ? countFormat.format(s) : s;
 }
 
 /** Amount in centavos as a BigInt (for chart ratios only; display always goes through formatMoney). */

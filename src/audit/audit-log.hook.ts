@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../common/auth/principal';
+import { storableText } from '../common/input-guard';
 import { AuditLogService, LOGIN_ROUTE, MUTATING_METHODS } from './audit-log.service';
 
 type AuditedRequest = FastifyRequest & { principal?: Principal; auditHandler?: string };
@@ -29,13 +30,14 @@ export function installAuditHook(fastify: FastifyInstance, audit: AuditLogServic
     let loginUsername: string | null = null;
     if (route === LOGIN_ROUTE) {
       const attempted = (request.body as { username?: unknown } | undefined)?.username;
-      loginUsername = typeof attempted === 'string' ? attempted.slice(0, 100) : null;
+      loginUsername = typeof attempted === 'string' ? storableText(attempted.slice(0, 100)) : null;
       if (status === 200 && body) issuedToken = safeJson(body)?.accessToken ?? null;
     }
     await audit.recordHttp({
       method: request.method,
       route,
-      params: (request.params as Record<string, unknown>) ?? {},
+      // A refused request may carry text PostgreSQL cannot store (input-guard.ts): recorded as U+FFFD.
+      params: Object.fromEntries(Object.entries(request.params ?? {}).map(([k, v]) => [k, typeof v === 'string' ? storableText(v) : v])),
       ip: request.ip ?? null,
       requestId: (reply.getHeader('x-request-id') as string | undefined) ?? String(request.id ?? '') ?? null,
       principal: request.principal,

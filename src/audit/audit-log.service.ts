@@ -1,9 +1,13 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import type { Principal } from '../common/auth/principal';
-import { decodeCursor, encodeCursor } from './audit.rules';
+import { decodeCursor, pageOf } from '../common/pagination';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import type { Queryable } from '../database/queryable';
+import type { AuditEventsQuery } from './audit.dto';
+import { boundInstantText } from './audit.rules';
 
 export const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** The public login route: its events are logins and failed logins. */
@@ -26,18 +30,6 @@ export interface HttpOutcome {
   issuedToken?: string | null;
 }
 
-export interface EventFilter {
-  actor?: string;
-  action?: string;
-  kind?: string;
-  from?: string;
-  to?: string;
-  outcome?: 'success' | 'failure';
-  status?: number;
-}
-
-const isIdCursor = (v: unknown): v is { id: string } => typeof v === 'object' && v !== null && /^\d+$/.test(String((v as { id: unknown }).id));
-
 /** The append-only staff action log (audit_events). */
 @Injectable()
 export class AuditLogService {
@@ -46,6 +38,7 @@ export class AuditLogService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Writes one event; an audit write that fails is logged loudly but never changes the response. */
@@ -106,26 +99,49 @@ export class AuditLogService {
     }
   }
 
-  async list(filter: EventFilter, limit: number, cursor: string | undefined) {
-    const after = decodeCursor(cursor, isIdCursor);
-    const rows = await this.db.query(
-      `SELECT id::text, at, kind, actor_type AS "actorType", actor_id AS "actorId", actor, role, method, route, action, handler, target,
-              ip, request_id AS "requestId", status, outcome, problem_code AS "problemCode"
-         FROM audit_events
-        WHERE ($1::bigint IS NULL OR id < $1)
-          AND ($2::text IS NULL OR actor = $2 OR actor_id::text = $2)
-          AND ($3::text IS NULL OR action = $3 OR route = $3 OR action LIKE $3 || '%')
-          AND ($4::text IS NULL OR kind = $4)
-          AND ($5::timestamptz IS NULL OR at >= $5)
-          AND ($6::timestamptz IS NULL OR at < $6)
-          AND ($7::text IS NULL OR outcome = $7)
-          AND ($8::int IS NULL OR status = $8)
-        ORDER BY id DESC
+  /**
+   * Newest first, keyset-paged on the numeric id (the cursor carries the last id). `to` includes
+   * its date or instant (audit.rules boundInstantText).
+   */
+  async list(q: AuditEventsQuery, db: Queryable = this.db) {
+    const after = decodeCursor(q.cursor, ['int'] as const);
+    const tz = this.config.DEFAULT_TIME_ZONE;
+    const outcome = q.outcome === 'success' || q.outcome === 'failure' ? q.outcome : null;
+    const status = q.outcome && /^\d+$/.test(q.outcome) ? Number(q.outcome) : null;
+    // ORDER BY names the table's column: the output column `id` is text, and ordering by it
+    // ("10" < "9") broke the keyset (issue 22 item 0).
+    const rows = await db.query(
+      `SELECT e.id::text AS id, e.at, e.kind, e.actor_type AS "actorType", e.actor_id AS "actorId", e.actor, e.role, e.method, e.route, e.action,
+              e.handler, e.target, e.ip, e.request_id AS "requestId", e.status, e.outcome, e.problem_code AS "problemCode"
+         FROM audit_events e
+        WHERE ($1::bigint IS NULL OR e.id < $1::bigint)
+          AND ($2::text IS NULL OR e.actor = $2 OR e.actor_id::text = $2)
+          AND ($3::text IS NULL OR e.action = $3 OR e.route = $3 OR e.action LIKE $3 || '%')
+          AND ($4::text IS NULL OR e.kind = $4)
+          AND ($5::timestamptz IS NULL OR e.at >= $5)
+          AND ($6::timestamptz IS NULL OR e.at < $6)
+          AND ($7::text IS NULL OR e.outcome = $7)
+          AND ($8::int IS NULL OR e.status = $8)
+        ORDER BY e.id DESC
         LIMIT $9`,
-      [after?.id ?? null, filter.actor ?? null, filter.action ?? null, filter.kind ?? null, filter.from ?? null, filter.to ?? null, filter.outcome ?? null, filter.status ?? null, limit + 1],
+      [
+        after?.[0] ?? null,
+        q.actor ?? null,
+        q.action ?? null,
+        q.kind ?? null,
+        q.from ? boundInstantText(q.from, 'start', tz) : null,
+        q.to ? boundInstantText(q.to, 'end', tz) : null,
+        outcome,
+        status,
+        q.limit + 1,
+      ],
     );
-    const data = rows.slice(0, limit).map((r: Record<string, unknown>) => ({ ...r, at: (r.at as Date).toISOString() }));
-    return { data, nextCursor: rows.length > limit ? encodeCursor({ id: data[data.length - 1].id }) : null };
+    return pageOf(
+      rows as Array<Record<string, unknown> & { id: string; at: Date }>,
+      q.limit,
+      (r) => [r.id],
+      (r) => ({ ...r, at: r.at.toISOString() }),
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { problems } from '../common/problem';
+import { boundInstant, isDate } from '../common/calendar';
 
 /** Hash of the block before the first one. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -59,52 +59,30 @@ export function verifyChain(
   return out;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})$/;
-
-/** A query bound: a business date (in the service time zone) or an ISO 8601 instant with zone. */
-export type TimeBound = { kind: 'date'; value: string } | { kind: 'instant'; value: string };
-
-export function parseTimeBound(name: string, value: string | undefined): TimeBound | null {
-  if (value === undefined || value === '') return null;
-  if (DATE.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))) return { kind: 'date', value };
-  if (INSTANT.test(value) && !Number.isNaN(Date.parse(value))) return { kind: 'instant', value };
-  throw problems.validation(`${name} must be a date (YYYY-MM-DD) or an ISO 8601 instant with a time zone`);
+/**
+ * The exact instant (microseconds, UTC) a query bound of the audit reports stands for. A business
+ * date `start`s at its 00:00 in the time zone; its `end` is the next day's 00:00 (exclusive). An
+ * instant is itself as a `start`; as an `end` it is included (the exclusive bound is 1 µs later).
+ */
+export function boundInstantText(value: string, edge: 'start' | 'end', timeZone: string): string {
+  if (isDate(value)) return microsText(BigInt(boundInstant(value, edge, timeZone).getTime()) * 1000n);
+  const us = instantMicros(value);
+  return microsText(edge === 'end' ? us + 1n : us);
 }
 
-export function parseLimit(limit: string | undefined, max = 500, dflt = 50): number {
-  if (limit === undefined) return dflt;
-  if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > max) {
-    throw problems.validation(`limit must be an integer from 1 to ${max}`);
-  }
-  return Number(limit);
+const INSTANT_PARTS = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** Microseconds since the epoch of an ISO 8601 instant (digits past the sixth are dropped). */
+export function instantMicros(value: string): bigint {
+  const m = INSTANT_PARTS.exec(value);
+  if (!m) throw new TypeError(`not an instant: ${value}`);
+  const ms = Date.parse(`${m[1]}:${m[2] ?? '00'}${m[4]}`);
+  return BigInt(ms) * 1000n + BigInt((m[3] ?? '').padEnd(6, '0').slice(0, 6));
 }
 
-export function encodeCursor(value: unknown): string {
-  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
-}
-
-export function decodeCursor<T>(cursor: string | undefined, check: (v: unknown) => v is T): T | null {
-  if (cursor === undefined || cursor === '') return null;
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (check(value)) return value;
-  } catch {
-    /* fall through */
-  }
-  throw problems.validation('cursor is not valid');
-}
-
-/** RFC 4180 field: quoted when it holds a comma, quote or line break. Formula-leading cells are neutralised. */
-export function csvField(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let s = String(value);
-  if (/^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export function csvLine(values: unknown[]): string {
-  return values.map(csvField).join(',') + '\r\n';
+function microsText(us: bigint): string {
+  const seconds = us / 1_000_000n;
+  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}.${String(us % 1_000_000n).padStart(6, '0')}Z`;
 }
 
 export function wantsCsv(accept: string | undefined, format?: string): boolean {

@@ -6,7 +6,8 @@ import { formatMoney, money, ZERO } from '../common/money';
 import { problems } from '../common/problem';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import type { Queryable } from '../database/queryable';
-import { decodeCursor, encodeCursor, TimeBound } from './audit.rules';
+import { decodeCursor, encodeCursor } from '../common/pagination';
+import { boundInstantText } from './audit.rules';
 
 export interface AccountTotals {
   debits: Decimal;
@@ -26,15 +27,11 @@ export interface StatementLine {
   balance: string;
 }
 
-interface StatementCursor {
-  t: string;
-  id: string;
-  b: string;
-}
+/** The statement's keyset (effective_at, posting id) and the running balance after that line. */
+const STATEMENT_CURSOR = ['timestamp', 'int', 'decimal'] as const;
 
-const isStatementCursor = (v: unknown): v is StatementCursor =>
-  typeof v === 'object' && v !== null && typeof (v as StatementCursor).t === 'string' &&
-  /^\d+$/.test(String((v as StatementCursor).id)) && /^-?\d+(\.\d{1,2})?$/.test(String((v as StatementCursor).b));
+/** Lines per query while streaming a whole statement as CSV. */
+const CSV_PAGE = 5000;
 
 const ISO_US = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
@@ -50,20 +47,9 @@ export class BalancesService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /**
-   * The instant a bound stands for, as an exact timestamp string (microseconds, UTC).
-   * `start` of a date is its first instant; `end` of a date is the first instant of the next day
-   * (exclusive). An instant is itself for `start`; for `end` it is included (exclusive bound + 1 µs).
-   */
-  async instant(bound: TimeBound, edge: 'start' | 'end', q: Queryable = this.db): Promise<string> {
-    const tz = this.config.DEFAULT_TIME_ZONE;
-    const sql =
-      bound.kind === 'date'
-        ? `SELECT to_char(((($1::date + $3::int)::timestamp) AT TIME ZONE $2) AT TIME ZONE 'UTC', ${ISO_US}) AS t`
-        : `SELECT to_char(($1::timestamptz + CASE WHEN $2::int = 1 THEN interval '1 microsecond' ELSE interval '0' END) AT TIME ZONE 'UTC', ${ISO_US}) AS t`;
-    const params = bound.kind === 'date' ? [bound.value, tz, edge === 'end' ? 1 : 0] : [bound.value, edge === 'end' ? 1 : 0];
-    const rows = await q.query(sql, params);
-    return rows[0].t;
+  /** The exact instant (µs, UTC) of a query bound: a business date in the service time zone, or an instant (audit.rules). */
+  instant(bound: string, edge: 'start' | 'end'): string {
+    return boundInstantText(bound, edge, this.config.DEFAULT_TIME_ZONE);
   }
 
   /** Debits and credits of the postings effective strictly before `before`. */
@@ -83,15 +69,15 @@ export class BalancesService {
   }
 
   /** Posted balance (in the account's normal side) of the postings effective at or before `at`. */
-  async balanceAsOf(accountId: string, asOf: TimeBound | null, now: Date) {
-    return this.db.transaction('REPEATABLE READ', async (m) => {
+  async balanceAsOf(accountId: string, asOf: string | null, now: Date, db: DataSource = this.db) {
+    return db.transaction('REPEATABLE READ', async (m) => {
       const account = await this.account(accountId, m);
-      const before = asOf ? await this.instant(asOf, 'end', m) : await this.instant({ kind: 'instant', value: now.toISOString() }, 'end', m);
+      const before = this.instant(asOf ?? now.toISOString(), 'end');
       const t = await this.totalsBefore(accountId, before, m);
       return {
         accountId,
         code: account.code,
-        asOf: asOf?.value ?? now.toISOString(),
+        asOf: asOf ?? now.toISOString(),
         debits: formatMoney(t.debits),
         credits: formatMoney(t.credits),
         balance: formatMoney(signed(account.normalSide, t)),
@@ -100,9 +86,9 @@ export class BalancesService {
   }
 
   /** Every account with its debits, credits and balance as of a date; debits total = credits total. */
-  async trialBalance(asOf: TimeBound | null, now: Date, filter: { category?: string; programId?: string }) {
-    return this.db.transaction('REPEATABLE READ', async (m) => {
-      const before = await this.instant(asOf ?? { kind: 'instant', value: now.toISOString() }, 'end', m);
+  async trialBalance(asOf: string | null, now: Date, filter: { category?: string; programId?: string }, db: DataSource = this.db) {
+    return db.transaction('REPEATABLE READ', async (m) => {
+      const before = this.instant(asOf ?? now.toISOString(), 'end');
       const rows: Array<{ id: string; code: string; name: string; category: string; normalSide: 'debit' | 'credit'; programId: string | null; currency: string; debits: string; credits: string }> =
         await m.query(
           `SELECT a.id, a.code, a.name, a.category, a.normal_side AS "normalSide", a.program_id AS "programId", a.currency,
@@ -134,7 +120,7 @@ export class BalancesService {
         });
       }
       return {
-        asOf: asOf?.value ?? now.toISOString(),
+        asOf: asOf ?? now.toISOString(),
         asOfInstant: before,
         accounts,
         totals: { debits: formatMoney(debits), credits: formatMoney(credits), difference: formatMoney(debits.minus(credits)) },
@@ -148,19 +134,25 @@ export class BalancesService {
    * the postings in [from, to) in (effective_at, posting id) order with a running balance, and the
    * closing balance. `limit`/`cursor` page the lines; opening, closing and totals always cover the whole period.
    */
-  async statement(accountId: string, range: { from: TimeBound | null; to: TimeBound | null }, now: Date, page: { limit: number; cursor?: string }) {
-    return this.db.transaction('REPEATABLE READ', async (m) => {
+  async statement(
+    accountId: string,
+    range: { from: string | null; to: string | null },
+    now: Date,
+    page: { limit: number; cursor?: string },
+    db: DataSource = this.db,
+  ) {
+    return db.transaction('REPEATABLE READ', async (m) => {
       const account = await this.account(accountId, m);
-      const from = range.from ? await this.instant(range.from, 'start', m) : null;
-      const to = await this.instant(range.to ?? { kind: 'instant', value: now.toISOString() }, 'end', m);
+      const from = range.from ? this.instant(range.from, 'start') : null;
+      const to = this.instant(range.to ?? now.toISOString(), 'end');
       const opening = from ? await this.totalsBefore(accountId, from, m) : { debits: ZERO, credits: ZERO };
       const closing = await this.totalsBefore(accountId, to, m);
-      const cursor = decodeCursor(page.cursor, isStatementCursor);
+      const cursor = decodeCursor(page.cursor, STATEMENT_CURSOR);
       const { lines, next } = await this.lines(m, account.normalSide, accountId, from, to, page.limit, cursor, signed(account.normalSide, opening));
       return {
         account: { id: account.id, code: account.code, name: account.name, category: account.category, normalSide: account.normalSide, currency: account.currency },
-        from: range.from?.value ?? null,
-        to: range.to?.value ?? now.toISOString(),
+        from: range.from,
+        to: range.to ?? now.toISOString(),
         fromInstant: from,
         toInstant: to,
         openingBalance: formatMoney(signed(account.normalSide, opening)),
@@ -174,15 +166,15 @@ export class BalancesService {
   }
 
   /** All lines of a statement, page by page (for CSV streaming). */
-  async *statementCsvRows(accountId: string, range: { from: TimeBound | null; to: TimeBound | null }, now: Date): AsyncGenerator<unknown[]> {
-    const first = await this.statement(accountId, range, now, { limit: 5000 });
+  async *statementCsvRows(accountId: string, range: { from: string | null; to: string | null }, now: Date, db: DataSource = this.db): AsyncGenerator<unknown[]> {
+    const first = await this.statement(accountId, range, now, { limit: CSV_PAGE }, db);
     yield ['type', 'effective_at', 'entry_id', 'seq', 'kind', 'description', 'debit', 'credit', 'balance'];
     yield ['opening', first.fromInstant ?? '', '', '', '', `${first.account.code}`, '', '', first.openingBalance];
     let page = first;
     for (;;) {
       for (const l of page.lines) yield ['posting', l.effectiveAt, l.entryId, l.seq, l.kind, l.description ?? '', l.debit, l.credit, l.balance];
       if (!page.nextCursor) break;
-      page = await this.statement(accountId, range, now, { limit: 5000, cursor: page.nextCursor });
+      page = await this.statement(accountId, range, now, { limit: CSV_PAGE, cursor: page.nextCursor }, db);
     }
     yield ['closing', first.toInstant, '', '', '', '', first.totalDebits, first.totalCredits, first.closingBalance];
   }
@@ -194,9 +186,9 @@ export class BalancesService {
     from: string | null,
     to: string,
     limit: number,
-    cursor: StatementCursor | null,
+    cursor: readonly [t: string, id: string, balance: string] | null,
     opening: Decimal,
-  ): Promise<{ lines: StatementLine[]; next: StatementCursor | null }> {
+  ): Promise<{ lines: StatementLine[]; next: [string, string, string] | null }> {
     const rows: Array<{ id: string; entryId: string; seq: string; kind: string; description: string | null; t: string; side: 'debit' | 'credit'; amount: string }> =
       await q.query(
         `SELECT p.id::text, p.entry_id AS "entryId", e.seq::text, e.kind, e.description,
@@ -207,9 +199,9 @@ export class BalancesService {
             AND ($4::timestamptz IS NULL OR (p.effective_at, p.id) > ($4::timestamptz, $5::bigint))
           ORDER BY p.effective_at, p.id
           LIMIT $6`,
-        [accountId, to, from, cursor?.t ?? null, cursor?.id ?? null, limit + 1],
+        [accountId, to, from, cursor?.[0] ?? null, cursor?.[1] ?? null, limit + 1],
       );
-    let balance = cursor ? money(cursor.b) : opening;
+    let balance = cursor ? money(cursor[2]) : opening;
     const lines: StatementLine[] = [];
     for (const r of rows.slice(0, limit)) {
       const amount = money(r.amount);
@@ -228,7 +220,7 @@ export class BalancesService {
       });
     }
     const last = lines[lines.length - 1];
-    const next = rows.length > limit && last ? { t: last.effectiveAt, id: last.postingId, b: balance.toFixed(2) } : null;
+    const next: [string, string, string] | null = rows.length > limit && last ? [last.effectiveAt, last.postingId, balance.toFixed(2)] : null;
     return { lines, next };
   }
 }

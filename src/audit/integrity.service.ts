@@ -43,8 +43,8 @@ export const MAX_LISTED_PROBLEMS = 1000;
 export class IntegrityService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async check() {
-    return this.db.transaction('REPEATABLE READ', async (m) => {
+  async check(db: DataSource = this.db) {
+    return db.transaction('REPEATABLE READ', async (m) => {
       await m.query('SET TRANSACTION READ ONLY');
       const problems: IntegrityProblem[] = [];
       const counts = (await m.query(

@@ -3,8 +3,9 @@ import { formatMoney, money, ZERO } from '../common/money';
 
 /**
  * Zones of the ledger as seen from one program (docs/audit.md "Reconciliation"):
- *   budget      program:<id>:budget
+ *   budget      program:<id>:budget and its envelopes program:<id>:envelope:<key> (category program_budget)
  *   commitment  cycle:<cycleId>:commitment of the program's cycles (budget reserved by an approved cycle)
+ *               and grant:<id>:award of its grants (budget reserved by an award, not released yet)
  *   holding     instrument and grant accounts of the program (what beneficiaries hold)
  *   insurer     program:<id>:insurer (Seguro's premium before payouts: a legacy account nobody pays)
  *   payable     payee payables of the program (money owed to a payee, waiting for a payout batch)

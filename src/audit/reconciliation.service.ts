@@ -26,9 +26,10 @@ export class ReconciliationService {
       await m.query(
         `INSERT INTO audit_zone (id, zone)
          SELECT a.id, CASE
-           WHEN a.id = $2 THEN 'budget'
+           WHEN a.id = $2 OR (a.program_id = $1 AND a.category = 'program_budget') THEN 'budget'
            WHEN a.id = $3 OR (a.program_id = $1 AND a.category IN ('reintegro_payable', 'pending_reintegro')) THEN 'reintegro'
-           WHEN a.id IN (SELECT commitment_account_id FROM cycles_of_program) OR (a.program_id = $1 AND a.code LIKE 'cycle:%:commitment') THEN 'commitment'
+           WHEN a.id IN (SELECT commitment_account_id FROM cycles_of_program) OR (a.program_id = $1 AND a.code LIKE 'cycle:%:commitment')
+             OR (a.program_id = $1 AND a.category = 'grant_award') THEN 'commitment'
            WHEN a.id IN (SELECT account_id FROM instruments WHERE program_id = $1) OR a.id IN (SELECT account_id FROM grants_of_program)
              OR (a.program_id = $1 AND a.category IN ('instrument', 'grant')) THEN 'holding'
            WHEN a.program_id = $1 AND a.category = 'insurer_payable' OR a.code = 'program:' || $1 || ':insurer' THEN 'insurer'

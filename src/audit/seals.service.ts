@@ -1,3 +1,4 @@
+import { decodeCursor, pageOf } from '../common/pagination';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -108,15 +109,15 @@ export class SealsService {
     }
   }
 
-  async listSeals(limit: number, afterBlock: number | null) {
+  async listSeals(limit: number, cursor: string | undefined) {
+    const after = decodeCursor(cursor, ['int'] as const);
     const rows = await this.db.query(
       `SELECT block_no::int AS "blockNo", first_seq::text AS "firstSeq", last_seq::text AS "lastSeq", entry_count AS "entryCount",
               from_txid::text AS "fromTxid", to_txid::text AS "toTxid", horizon::text, entries_hash AS "entriesHash",
               prev_hash AS "prevHash", hash, sealed_at AS "sealedAt"
          FROM audit_seals WHERE $1::bigint IS NULL OR block_no > $1 ORDER BY block_no LIMIT $2`,
-      [afterBlock, limit + 1],
+      [after?.[0] ?? null, limit + 1],
     );
-    const data = rows.slice(0, limit);
-    return { data, nextCursor: rows.length > limit ? String(data[data.length - 1].blockNo) : null };
+    return pageOf(rows as Array<{ blockNo: number }>, limit, (r) => [r.blockNo]);
   }
 }

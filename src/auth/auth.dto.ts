@@ -23,3 +23,29 @@ export class MeResponse {
   @ApiProperty({ example: 'ana' }) username!: string;
   @ApiProperty({ enum: ['admin', 'program_officer', 'finance_operator', 'finance_approver', 'auditor'] }) role!: string;
 }
+
+export class SetPasswordRequest {
+  @ApiProperty({ example: 'a new long passphrase', description: 'At least 8 characters; every session of the user ends' })
+  @IsString()
+  @Length(8, 200)
+  password!: string;
+}
+
+export class ChangePasswordRequest {
+  @ApiProperty({ description: 'Checked like a login: wrong ones count towards the lockout' })
+  @IsString()
+  @Length(1, 200)
+  currentPassword!: string;
+
+  @ApiProperty({ description: 'At least 8 characters' })
+  @IsString()
+  @Length(8, 200)
+  newPassword!: string;
+}
+
+export class StaffUserResponse {
+  @ApiProperty() id!: string;
+  @ApiProperty({ example: 'ana' }) username!: string;
+  @ApiProperty({ enum: ['admin', 'program_officer', 'finance_operator', 'finance_approver', 'auditor'] }) role!: string;
+  @ApiProperty() active!: boolean;
+}

@@ -3,9 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { Public, Roles, StaffPrincipal } from '../common/auth/principal';
-import { problems } from '../common/problem';
-import { parseLimit } from '../programs/programs.controller';
-import { DeactivateRequest, EnrolRequest } from './beneficiaries.dto';
+import { BeneficiariesQuery, DeactivateRequest, EnrolRequest, LegalConstitutionRequest } from './beneficiaries.dto';
 import { DeactivationCause } from './beneficiaries.rules';
 import { BeneficiariesService } from './beneficiaries.service';
 
@@ -23,16 +21,8 @@ export class BeneficiariesController {
 
   @Get('programs/:id/beneficiaries')
   @Roles('program_officer', 'auditor')
-  list(
-    @Param('id', new ParseUUIDPipe()) programId: string,
-    @CurrentStaff() staff: StaffPrincipal,
-    @Query('limit') limit?: string,
-    @Query('cursor') cursor?: string,
-    @Query('status') status?: string,
-    @Query('curp') curp?: string,
-  ) {
-    if (status !== undefined && status !== 'active' && status !== 'inactive') throw problems.validation('status must be active or inactive');
-    return this.beneficiaries.list(programId, staff, { limit: parseLimit(limit), cursor: cursor ?? null, status, curp });
+  list(@Param('id', new ParseUUIDPipe()) programId: string, @CurrentStaff() staff: StaffPrincipal, @Query() query: BeneficiariesQuery) {
+    return this.beneficiaries.list(programId, staff, query);
   }
 
   /** The public padrón (P47, U18): published without CURP, birth date or address; no names for confidential programs. */
@@ -65,6 +55,14 @@ export class BeneficiariesController {
   @Roles('program_officer')
   deactivate(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: DeactivateRequest, @CurrentStaff() staff: StaffPrincipal) {
     return this.beneficiaries.deactivate(id, { ...body, cause: body.cause as DeactivationCause }, staff);
+  }
+
+  /** A group's legal constitution: it becomes a cooperative, civil organisation or firm with its RFC. */
+  @Post('beneficiaries/:id/legal-constitution')
+  @HttpCode(200)
+  @Roles('program_officer')
+  constitution(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: LegalConstitutionRequest, @CurrentStaff() staff: StaffPrincipal) {
+    return this.beneficiaries.recordConstitution(id, body, staff);
   }
 
   @Post('beneficiaries/:id/reactivate')

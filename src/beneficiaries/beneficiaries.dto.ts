@@ -1,34 +1,97 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
-import { CURP_STATES } from './curp.rules';
-import { DEACTIVATION_CAUSES } from './beneficiaries.rules';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Length, Matches, MaxLength, registerDecorator, ValidateNested } from 'class-validator';
+import { AddressDto } from '../common/address.dto';
+import { ATTRIBUTE_LIMITS, attributesProblem } from './attributes.rules';
+import { BENEFICIARY_KINDS, BeneficiaryKind, COLLECTIVE_KINDS, DEACTIVATION_CAUSES } from './beneficiaries.rules';
+import { ListQuery } from '../common/pagination';
+import { OptionalEnum, OptionalText } from '../common/query-params';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-export class AddressDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 200) street?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 200) colonia?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 200) municipality?: string;
-  @ApiProperty({ example: 'DF', description: 'two-letter CURP state code' }) @IsIn(CURP_STATES) state!: string;
-  @ApiPropertyOptional() @IsOptional() @Matches(/^\d{5}$/) postalCode?: string;
+/** attributes.rules.ts as a validation constraint: a bad attribute is a 400 validation_failed naming it. */
+function AreBeneficiaryAttributes(): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'areBeneficiaryAttributes',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      validator: {
+        validate: (value: unknown) => attributesProblem(value) === null,
+        defaultMessage: (args) => attributesProblem(args?.value) ?? 'attributes are not valid',
+      },
+    });
+}
+
+export class MemberDto {
+  @ApiProperty({ example: 'HEGG560427MVZRRL04' }) @IsString() @MaxLength(18) curp!: string;
+  @ApiProperty() @IsString() @Length(1, 200) givenNames!: string;
+  @ApiProperty() @IsString() @Length(1, 200) surnames!: string;
 }
 
 export class EnrolRequest {
-  @ApiProperty({ example: 'HEGG560427MVZRRL04' }) @IsString() curp!: string;
-  @ApiProperty() @IsString() @Length(1, 200) givenNames!: string;
-  @ApiProperty() @IsString() @Length(1, 200) surnames!: string;
-  @ApiProperty({ example: '1946-04-27' }) @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' }) birthDate!: string;
-  @ApiProperty({ type: AddressDto }) @ValidateNested() @Type(() => AddressDto) address!: AddressDto;
-  @ApiPropertyOptional({ example: '2016-03-01' }) @IsOptional() @Matches(DATE, { message: 'applicationDate must be YYYY-MM-DD' }) applicationDate?: string;
-  @ApiPropertyOptional({ description: 'residenceSince, schoolLevel, lastPaymentAt, and program-defined attributes', type: 'object', additionalProperties: true })
+  @ApiPropertyOptional({
+    enum: BENEFICIARY_KINDS,
+    default: 'person',
+    description:
+      'person (identified by CURP), or a collective grantee of a grant program: cooperative, civil_organisation, firm (legally constituted, ' +
+      'identified by RFC) or group (not legally constituted yet; RFC optional), with its members\' CURPs',
+  })
   @IsOptional()
-  @IsObject()
+  @IsIn(BENEFICIARY_KINDS)
+  kind?: BeneficiaryKind;
+  @ApiPropertyOptional({ example: 'HEGG560427MVZRRL04', description: 'persons only' }) @IsOptional() @IsString() @MaxLength(18) curp?: string;
+  @ApiPropertyOptional({ description: 'persons only' }) @IsOptional() @IsString() @Length(1, 200) givenNames?: string;
+  @ApiPropertyOptional({ description: 'persons only' }) @IsOptional() @IsString() @Length(1, 200) surnames?: string;
+  @ApiPropertyOptional({ example: '1946-04-27', description: 'persons only' }) @IsOptional() @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' }) @MaxLength(10) birthDate?: string;
+  @ApiPropertyOptional({ example: 'Sociedad Cooperativa Tlalli', description: 'collectives only: the legal (or group) name' }) @IsOptional() @IsString() @Length(1, 300) legalName?: string;
+  @ApiPropertyOptional({ example: 'CTL150312KX7', description: 'collectives only: required when legally constituted (12 characters, SAT check digit)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(13)
+  rfc?: string;
+  @ApiPropertyOptional({ example: '2015-03-12', description: 'collectives only: date of legal constitution' }) @IsOptional() @Matches(DATE, { message: 'constitutedOn must be YYYY-MM-DD' }) @MaxLength(10) constitutedOn?: string;
+  @ApiPropertyOptional({ type: [MemberDto], description: "collectives only: the members (socios, integrantes) with their CURPs (per-member caps, one support per person)" })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => MemberDto)
+  members?: MemberDto[];
+  @ApiProperty({ type: AddressDto }) @ValidateNested() @Type(() => AddressDto) address!: AddressDto;
+  @ApiPropertyOptional({ example: '2016-03-01' }) @IsOptional() @Matches(DATE, { message: 'applicationDate must be YYYY-MM-DD' }) @MaxLength(10) applicationDate?: string;
+  @ApiPropertyOptional({
+    description:
+      `Standard: residenceSince (date YYYY-MM-DD), schoolLevel (preescolar|primaria|secundaria), lastPaymentAt (date YYYY-MM-DD), ` +
+      `validated as such in every program; others are program-defined. At most ${ATTRIBUTE_LIMITS.maxAttributes} entries, names of ` +
+      `1–${ATTRIBUTE_LIMITS.maxNameLength} characters, values a string of at most ${ATTRIBUTE_LIMITS.maxTextLength} characters, a number or a boolean.`,
+    type: 'object',
+    additionalProperties: { oneOf: [{ type: 'string', maxLength: ATTRIBUTE_LIMITS.maxTextLength }, { type: 'number' }, { type: 'boolean' }] },
+    example: { residenceSince: '1990-01-01' },
+  })
+  @IsOptional()
+  @AreBeneficiaryAttributes()
   attributes?: Record<string, unknown>;
 }
 
 export class DeactivateRequest {
   @ApiProperty({ enum: DEACTIVATION_CAUSES }) @IsIn(DEACTIVATION_CAUSES) cause!: string;
-  @ApiProperty({ example: '2016-05-10' }) @Matches(DATE, { message: 'effectiveDate must be YYYY-MM-DD' }) effectiveDate!: string;
+  @ApiProperty({ example: '2016-05-10' }) @Matches(DATE, { message: 'effectiveDate must be YYYY-MM-DD' }) @MaxLength(10) effectiveDate!: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 1000) note?: string;
+}
+
+export class BeneficiariesQuery extends ListQuery {
+  @OptionalEnum(['active', 'inactive'])
+  status?: 'active' | 'inactive';
+
+  @OptionalText(18, 'the beneficiary with this CURP (needs access to a confidential program)')
+  curp?: string;
+}
+
+export class LegalConstitutionRequest {
+  @ApiProperty({ enum: COLLECTIVE_KINDS.filter((k) => k !== 'group') }) @IsIn(COLLECTIVE_KINDS.filter((k) => k !== 'group')) kind!: string;
+  @ApiProperty({ example: 'CTL150312KX7' }) @IsString() @MaxLength(13) rfc!: string;
+  @ApiProperty({ example: '2016-05-02' }) @Matches(DATE, { message: 'constitutedOn must be YYYY-MM-DD' }) @MaxLength(10) constitutedOn!: string;
+  @ApiPropertyOptional({ description: 'the legal name, when it changes at constitution' }) @IsOptional() @IsString() @Length(1, 300) legalName?: string;
 }

@@ -1,5 +1,21 @@
 import type { ProgramRules } from '../programs/program-rules';
 
+/**
+ * Who a beneficiary is: a person (CURP), or a collective grantee of a grant program (API.md
+ * "Grants"): a legally constituted cooperative, civil organisation or firm (RFC), or a group not
+ * yet legally constituted (a Grupo de Trabajo, a Grupo Social; RFC optional). Collectives carry
+ * their members' CURPs.
+ */
+export const BENEFICIARY_KINDS = ['person', 'cooperative', 'civil_organisation', 'firm', 'group'] as const;
+export type BeneficiaryKind = (typeof BENEFICIARY_KINDS)[number];
+export const COLLECTIVE_KINDS = ['cooperative', 'civil_organisation', 'firm', 'group'] as const;
+
+/** Legally constituted (the cap tables' "constituido"): null for a person, false for a group. */
+export function isConstituted(kind: BeneficiaryKind): boolean | null {
+  if (kind === 'person') return null;
+  return kind !== 'group';
+}
+
 /** Causes of baja (API.md), with the seed rules they come from. */
 export const DEACTIVATION_CAUSES = [
   'death', // P38 (Pensión VII), Desempleo cause 9

@@ -1,9 +1,13 @@
+import { withTransaction } from '../database/transaction';
+import { csvText } from '../common/csv';
+import { decodeCursor, pageOf } from '../common/pagination';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import Decimal from 'decimal.js';
 import { DataSource } from 'typeorm';
 import type { StaffPrincipal } from '../common/auth/principal';
-import { businessDate, Clock } from '../common/clock';
+import { businessDate } from '../common/calendar';
+import { Clock } from '../common/clock';
 import { formatMoney, money, sumMoney } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
 import type { Queryable } from '../database/queryable';
@@ -11,8 +15,9 @@ import { LedgerService } from '../ledger/ledger.service';
 import { PayoutsService } from '../payouts/payouts.service';
 import { ProgramAccessService } from '../programs/program-access.service';
 import { Program, ProgramsService } from '../programs/programs.service';
-import { bajaPlan, DeactivationCause, reentryDecision } from './beneficiaries.rules';
-import { returnedRows } from '../instruments/returning';
+import { bajaPlan, BeneficiaryKind, DeactivationCause, isConstituted, reentryDecision } from './beneficiaries.rules';
+import { describeRfcProblem, rfcProblem } from './rfc.rules';
+import { returnedRows } from '../database/returning';
 import { curpBirthDate, curpProblem, curpSex, describeCurpProblem, isRealDate } from './curp.rules';
 import { evaluateEligibility } from './eligibility.rules';
 
@@ -25,10 +30,15 @@ export interface Address {
 }
 
 export interface EnrolInput {
-  curp: string;
-  givenNames: string;
-  surnames: string;
-  birthDate: string;
+  kind?: BeneficiaryKind;
+  curp?: string;
+  givenNames?: string;
+  surnames?: string;
+  birthDate?: string;
+  legalName?: string;
+  rfc?: string;
+  constitutedOn?: string;
+  members?: Array<{ curp: string; givenNames: string; surnames: string }>;
   address: Address;
   applicationDate?: string;
   attributes?: Record<string, unknown>;
@@ -45,10 +55,14 @@ interface BeneficiaryRow {
   id: string;
   programId: string;
   folio: string;
-  curp: string;
-  givenNames: string;
-  surnames: string;
-  birthDate: string;
+  kind: BeneficiaryKind;
+  curp: string | null;
+  rfc: string | null;
+  legalName: string | null;
+  constitutedOn: string | null;
+  givenNames: string | null;
+  surnames: string | null;
+  birthDate: string | null;
   address: Address;
   applicationDate: string;
   incorporatedOn: string;
@@ -61,7 +75,8 @@ interface BeneficiaryRow {
   createdAt: Date;
 }
 
-const COLUMNS = `id, program_id AS "programId", folio, curp, given_names AS "givenNames", surnames,
+const COLUMNS = `id, program_id AS "programId", folio, kind, curp, rfc, legal_name AS "legalName", to_char(constituted_on, 'YYYY-MM-DD') AS "constitutedOn",
+  given_names AS "givenNames", surnames,
   to_char(birth_date, 'YYYY-MM-DD') AS "birthDate", address, to_char(application_date, 'YYYY-MM-DD') AS "applicationDate",
   to_char(incorporated_on, 'YYYY-MM-DD') AS "incorporatedOn", attributes, status, deactivation_cause AS "deactivationCause",
   to_char(deactivated_on, 'YYYY-MM-DD') AS "deactivatedOn", reentry_count AS "reentryCount", created_by AS "createdBy", created_at AS "createdAt"`;
@@ -92,30 +107,112 @@ export class BeneficiariesService {
   async enrol(programId: string, input: EnrolInput, staff: StaffPrincipal) {
     const program = await this.programs.getById(programId);
     await this.access.assertMayManage(staff, program);
-    assertCurp(input.curp, input.birthDate);
-    if (!isRealDate(input.birthDate)) throw problems.validation('birthDate is not a real date');
+    const kind = input.kind ?? 'person';
     const today = this.today(program);
     const applicationDate = input.applicationDate ?? today;
     if (!isRealDate(applicationDate)) throw problems.validation('applicationDate is not a real date');
     if (applicationDate > today) throw problems.validation('applicationDate cannot be in the future');
+    if (kind !== 'person') return this.enrolCollective(program, kind, { ...input, applicationDate }, staff);
+    const person = requirePersonFields(input);
+    assertCurp(person.curp, person.birthDate);
+    if (!isRealDate(person.birthDate)) throw problems.validation('birthDate is not a real date');
     const attributes = input.attributes ?? {};
-    const verdict = evaluateEligibility(program.rules, { birthDate: input.birthDate, address: input.address, attributes }, applicationDate);
+    const verdict = evaluateEligibility(program.rules, { birthDate: person.birthDate, address: input.address, attributes }, applicationDate);
     if (!verdict.eligible) throw new ApiProblem(422, 'not_eligible', `${verdict.rule}: ${verdict.detail}`, { rule: verdict.rule });
 
     const actor = `user:${staff.username}`;
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       // P20: never retroactive, so the person is incorporated on the application date.
       const rows = await m.query(
         `INSERT INTO beneficiaries (program_id, folio, curp, given_names, surnames, birth_date, address, application_date, incorporated_on, attributes, created_by)
          VALUES ($1, $2 || '-' || lpad(nextval('beneficiary_folio_seq')::text, 8, '0'), $3, $4, $5, $6, $7, $8, $8, $9, $10)
          ON CONFLICT (program_id, curp) WHERE status = 'active' DO NOTHING
          RETURNING id, folio, status`,
-        [program.id, program.code, input.curp, input.givenNames, input.surnames, input.birthDate, input.address, applicationDate, attributes, actor],
+        [program.id, program.code, person.curp, person.givenNames, person.surnames, person.birthDate, input.address, applicationDate, attributes, actor],
       );
       if (!rows[0]) throw problems.conflict('duplicate_beneficiary', `an active beneficiary with this CURP exists in ${program.code}`);
       await this.recordHistory(m, rows[0].id, null, 'active', 'enrolment', applicationDate, null, actor);
       return { id: rows[0].id, folio: rows[0].folio, status: 'active' as const, programId: program.id, incorporatedOn: applicationDate };
     });
+  }
+
+  /**
+   * A collective grantee (API.md "Grants"): only in grant programs; a legal name, the RFC when
+   * legally constituted, and the members' CURPs (at least one; each valid, none twice). The person
+   * eligibility rules (age, residence) are about persons and are not applied to a collective.
+   */
+  private async enrolCollective(program: Program, kind: BeneficiaryKind, input: EnrolInput & { applicationDate: string }, staff: StaffPrincipal) {
+    if (program.instrumentType !== 'grant') {
+      throw problems.unprocessable('collective_not_allowed', `${program.code} pays persons; collective beneficiaries belong to grant programs`);
+    }
+    if (input.curp !== undefined || input.givenNames !== undefined || input.surnames !== undefined || input.birthDate !== undefined) {
+      throw problems.validation('a collective beneficiary has no curp, givenNames, surnames or birthDate: its members do');
+    }
+    if (!input.legalName) throw problems.validation('legalName is required for a collective beneficiary');
+    if (!input.members?.length) throw problems.validation('members are required for a collective beneficiary');
+    const constituted = isConstituted(kind);
+    if (constituted && !input.rfc) throw problems.validation(`rfc is required for a ${kind}`);
+    if (!constituted && input.constitutedOn) throw problems.validation('a group not legally constituted has no constitutedOn');
+    if (input.constitutedOn && !isRealDate(input.constitutedOn)) throw problems.validation('constitutedOn is not a real date');
+    if (input.rfc) assertRfc(input.rfc);
+    assertMembers(input.members);
+    const actor = `user:${staff.username}`;
+    return withTransaction(this.db, async (m) => {
+      const rows = await m.query(
+        `INSERT INTO beneficiaries (program_id, folio, kind, legal_name, rfc, constituted_on, address, application_date, incorporated_on, attributes, created_by)
+         VALUES ($1, $2 || '-' || lpad(nextval('beneficiary_folio_seq')::text, 8, '0'), $3, $4, $5, $6, $7, $8, $8, $9, $10)
+         ON CONFLICT (program_id, rfc) WHERE status = 'active' AND rfc IS NOT NULL DO NOTHING
+         RETURNING id, folio, status`,
+        [program.id, program.code, kind, input.legalName, input.rfc ?? null, input.constitutedOn ?? null, input.address, input.applicationDate, input.attributes ?? {}, actor],
+      );
+      if (!rows[0]) throw problems.conflict('duplicate_beneficiary', `an active beneficiary with this RFC exists in ${program.code}`);
+      await this.insertMembers(m, rows[0].id, input.members!);
+      await this.recordHistory(m, rows[0].id, null, 'active', 'enrolment', input.applicationDate, null, actor);
+      return { id: rows[0].id, folio: rows[0].folio, status: 'active' as const, programId: program.id, incorporatedOn: input.applicationDate, kind };
+    });
+  }
+
+  private async insertMembers(m: Queryable, beneficiaryId: string, members: Array<{ curp: string; givenNames: string; surnames: string }>): Promise<void> {
+    await m.query(
+      `INSERT INTO beneficiary_members (beneficiary_id, position, curp, given_names, surnames)
+       SELECT $1, t.n, t.curp, t.given, t.sur FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(curp, given, sur, n)`,
+      [beneficiaryId, members.map((x) => x.curp), members.map((x) => x.givenNames), members.map((x) => x.surnames)],
+    );
+  }
+
+  /**
+   * The legal constitution of a group (POST /v1/beneficiaries/{id}/legal-constitution): it becomes
+   * a cooperative, civil organisation or firm with its RFC, so the caps of legally constituted
+   * grantees apply from now on (Economía Social table A; Cooperativas Impulso stage II).
+   */
+  async recordConstitution(id: string, input: { kind: string; rfc: string; constitutedOn: string; legalName?: string }, staff: StaffPrincipal) {
+    if (!isRealDate(input.constitutedOn)) throw problems.validation('constitutedOn is not a real date');
+    assertRfc(input.rfc);
+    const actor = `user:${staff.username}`;
+    return withTransaction(this.db, async (m) => {
+      const { b, program } = await this.lockForChange(id, staff, m);
+      if (b.kind !== 'group') throw problems.conflict('invalid_status_transition', `the beneficiary is a ${b.kind}; only a group is constituted`);
+      if (b.status !== 'active') throw problems.conflict('invalid_status_transition', 'the beneficiary is inactive');
+      if (input.constitutedOn > this.today(program)) throw problems.validation('constitutedOn cannot be in the future');
+      const clash = await m.query(`SELECT 1 FROM beneficiaries WHERE program_id = $1 AND rfc = $2 AND status = 'active' AND id <> $3`, [program.id, input.rfc, b.id]);
+      if (clash[0]) throw problems.conflict('duplicate_beneficiary', `an active beneficiary with this RFC exists in ${program.code}`);
+      await m.query(`UPDATE beneficiaries SET kind = $2, rfc = $3, constituted_on = $4, legal_name = coalesce($5, legal_name) WHERE id = $1`, [
+        b.id,
+        input.kind,
+        input.rfc,
+        input.constitutedOn,
+        input.legalName ?? null,
+      ]);
+      await this.recordHistory(m, b.id, 'active', 'active', 'legal_constitution', input.constitutedOn, `constituted as ${input.kind}`, actor);
+      return this.view((await this.findRow(b.id, m))!, true, await this.membersOf(b.id, m));
+    });
+  }
+
+  private async membersOf(beneficiaryId: string, q: Queryable = this.db) {
+    return q.query(
+      `SELECT position, curp, given_names AS "givenNames", surnames FROM beneficiary_members WHERE beneficiary_id = $1 ORDER BY position`,
+      [beneficiaryId],
+    ) as Promise<Array<{ position: number; curp: string; givenNames: string; surnames: string }>>;
   }
 
   private async recordHistory(q: Queryable, beneficiaryId: string, from: string | null, to: string, cause: string | null, effectiveDate: string, note: string | null, actor: string): Promise<number> {
@@ -136,10 +233,13 @@ export class BeneficiariesService {
     const row = await this.findRow(id);
     if (!row) throw problems.notFound('beneficiary');
     const program = await this.programs.getById(row.programId);
-    return this.view(row, await this.access.canSeeIdentity(staff, program));
+    const identity = await this.access.canSeeIdentity(staff, program);
+    return this.view(row, identity, row.kind === 'person' ? [] : await this.membersOf(row.id));
   }
 
-  async list(programId: string, staff: StaffPrincipal, opts: { limit: number; cursor: string | null; status?: string; curp?: string }) {
+  /** A program's padrón in folio order, keyset-paged on the folio. */
+  async list(programId: string, staff: StaffPrincipal, opts: { limit: number; cursor?: string; status?: string; curp?: string }) {
+    const after = decodeCursor(opts.cursor, ['text'] as const);
     const program = await this.programs.getById(programId);
     const identity = await this.access.canSeeIdentity(staff, program);
     // Searching by CURP would reveal who is in a confidential program: only with access.
@@ -148,10 +248,9 @@ export class BeneficiariesService {
       `SELECT ${COLUMNS} FROM beneficiaries
         WHERE program_id = $1 AND ($2::text IS NULL OR folio > $2) AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR curp = $4)
         ORDER BY folio LIMIT $5`,
-      [program.id, opts.cursor, opts.status ?? null, opts.curp ?? null, opts.limit + 1],
+      [program.id, after?.[0] ?? null, opts.status ?? null, opts.curp ?? null, opts.limit + 1],
     );
-    const data = rows.slice(0, opts.limit);
-    return { data: data.map((r) => this.view(r, identity)), nextCursor: rows.length > opts.limit ? data[data.length - 1].folio : null };
+    return pageOf(rows, opts.limit, (r) => [r.folio], (r) => this.view(r, identity, null));
   }
 
   async history(id: string, staff: StaffPrincipal) {
@@ -187,7 +286,7 @@ export class BeneficiariesService {
    */
   async deactivate(id: string, input: BajaInput, staff: StaffPrincipal) {
     if (!isRealDate(input.effectiveDate)) throw problems.validation('effectiveDate is not a real date');
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const { b, program } = await this.lockForChange(id, staff, m);
       if (b.status !== 'active') throw problems.conflict('invalid_status_transition', 'the beneficiary is already inactive');
       return this.applyBaja(m, b, program, input, `user:${staff.username}`);
@@ -200,7 +299,7 @@ export class BeneficiariesService {
    * (an officer's baja came first), so the job has nothing left to do.
    */
   async deactivateIfActive(id: string, input: BajaInput, actor: string) {
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const b = await this.findRow(id, m, true);
       if (!b || b.status !== 'active') return null;
       return this.applyBaja(m, b, await this.programs.getById(b.programId, m), input, actor);
@@ -293,7 +392,7 @@ export class BeneficiariesService {
    */
   async reactivate(id: string, staff: StaffPrincipal) {
     const actor = `user:${staff.username}`;
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const { b, program } = await this.lockForChange(id, staff, m);
       if (b.status !== 'inactive') throw problems.conflict('invalid_status_transition', 'the beneficiary is already active');
       const decision = reentryDecision(b.reentryCount, program.rules.reentryLimit, b.deactivationCause);
@@ -302,11 +401,11 @@ export class BeneficiariesService {
       const updated = returnedRows<{ reentryCount: number }>(await m.query(
         `UPDATE beneficiaries SET status = 'active', reentry_count = reentry_count + 1, incorporated_on = $2,
                 deactivation_cause = NULL, deactivated_on = NULL
-          WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM beneficiaries o WHERE o.program_id = $3 AND o.curp = $4 AND o.status = 'active')
+          WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM beneficiaries o WHERE o.program_id = $3 AND (o.curp = $4 OR o.rfc = $5) AND o.status = 'active')
           RETURNING reentry_count AS "reentryCount"`,
-        [b.id, today, b.programId, b.curp],
+        [b.id, today, b.programId, b.curp, b.rfc],
       ));
-      if (!updated[0]) throw problems.conflict('duplicate_beneficiary', `another active beneficiary with this CURP exists in ${program.code}`);
+      if (!updated[0]) throw problems.conflict('duplicate_beneficiary', `another active beneficiary with this CURP or RFC exists in ${program.code}`);
       await m.query(
         `UPDATE instruments SET status = coalesce(status_before_block, 'issued'), blocked_reason = NULL, status_before_block = NULL
           WHERE beneficiary_id = $1 AND status = 'blocked' AND blocked_reason = 'baja'`,
@@ -326,33 +425,35 @@ export class BeneficiariesService {
     const header = program.confidential
       ? ['folio', 'status', 'incorporated_on']
       : ['folio', 'given_names', 'surnames', 'sex', 'municipality', 'state', 'status', 'incorporated_on'];
-    yield header.join(',') + '\n';
+    yield csvText([header]);
     let cursor = '';
     for (;;) {
-      const rows: Array<{ folio: string; givenNames: string; surnames: string; curp: string; address: Address; status: string; incorporatedOn: string }> =
+      // A collective is published under its legal name (no members, no RFC).
+      const rows: Array<{ folio: string; givenNames: string; surnames: string; curp: string | null; address: Address; status: string; incorporatedOn: string }> =
         await this.db.query(
-          `SELECT folio, given_names AS "givenNames", surnames, curp, address, status, to_char(incorporated_on, 'YYYY-MM-DD') AS "incorporatedOn"
+          `SELECT folio, coalesce(given_names, legal_name) AS "givenNames", coalesce(surnames, '') AS surnames, curp, address, status,
+                  to_char(incorporated_on, 'YYYY-MM-DD') AS "incorporatedOn"
              FROM beneficiaries WHERE program_id = $1 AND folio > $2 ORDER BY folio LIMIT 5000`,
           [program.id, cursor],
         );
       if (!rows.length) return;
-      let chunk = '';
-      for (const r of rows) {
-        const fields = program.confidential
-          ? [r.folio, r.status, r.incorporatedOn]
-          : [r.folio, r.givenNames, r.surnames, curpSex(r.curp), r.address.municipality ?? '', r.address.state, r.status, r.incorporatedOn];
-        chunk += fields.map(csvField).join(',') + '\n';
-      }
-      yield chunk;
+      yield csvText(
+        rows.map((r) =>
+          program.confidential
+            ? [r.folio, r.status, r.incorporatedOn]
+            : [r.folio, r.givenNames, r.surnames, r.curp ? curpSex(r.curp) : '', r.address.municipality ?? '', r.address.state, r.status, r.incorporatedOn],
+        ),
+      );
       cursor = rows[rows.length - 1].folio;
     }
   }
 
-  private view(r: BeneficiaryRow, identity: boolean) {
+  private view(r: BeneficiaryRow, identity: boolean, members: Array<{ position: number; curp: string; givenNames: string; surnames: string }> | null) {
     const base = {
       id: r.id,
       programId: r.programId,
       folio: r.folio,
+      kind: r.kind,
       status: r.status,
       applicationDate: r.applicationDate,
       incorporatedOn: r.incorporatedOn,
@@ -362,12 +463,14 @@ export class BeneficiariesService {
       createdAt: new Date(r.createdAt).toISOString(),
     };
     if (!identity) return { ...base, identityWithheld: true };
+    const collective = r.kind === 'person' ? {} : { legalName: r.legalName, rfc: r.rfc, constitutedOn: r.constitutedOn, ...(members ? { members } : {}) };
     return {
       ...base,
       curp: r.curp,
       givenNames: r.givenNames,
       surnames: r.surnames,
       birthDate: r.birthDate,
+      ...collective,
       address: r.address,
       attributes: r.attributes,
       createdBy: r.createdBy,
@@ -376,8 +479,30 @@ export class BeneficiariesService {
   }
 }
 
-/** RFC 4180 field; a leading = + - @ is prefixed with ' so spreadsheets never run it as a formula. */
-export function csvField(value: string): string {
-  const v = /^[=+\-@]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+/** The identity fields of a person, each required (400 validation_failed naming the first missing). */
+function requirePersonFields(input: EnrolInput): { curp: string; givenNames: string; surnames: string; birthDate: string } {
+  for (const field of ['curp', 'givenNames', 'surnames', 'birthDate'] as const) {
+    if (input[field] === undefined) throw problems.validation(`${field} is required`, [{ field, messages: [`${field} is required`] }]);
+  }
+  if (input.legalName !== undefined || input.rfc !== undefined || input.members !== undefined || input.constitutedOn !== undefined) {
+    throw problems.validation('a person has no legalName, rfc, constitutedOn or members');
+  }
+  return { curp: input.curp!, givenNames: input.givenNames!, surnames: input.surnames!, birthDate: input.birthDate! };
+}
+
+/** 400 invalid_rfc for a bad layout, date or check digit. */
+export function assertRfc(rfc: string): void {
+  const problem = rfcProblem(rfc);
+  if (problem) throw new ApiProblem(400, 'invalid_rfc', describeRfcProblem(problem));
+}
+
+/** Members' CURPs: each valid (400 invalid_curp naming the position, never the CURP), none twice. */
+function assertMembers(members: Array<{ curp: string }>): void {
+  const seen = new Set<string>();
+  members.forEach((x, i) => {
+    const problem = curpProblem(x.curp);
+    if (problem) throw new ApiProblem(400, 'invalid_curp', `member ${i + 1}: ${describeCurpProblem(problem)}`, { member: i + 1 });
+    if (seen.has(x.curp)) throw problems.validation(`member ${i + 1} repeats the CURP of an earlier member`);
+    seen.add(x.curp);
+  });
 }

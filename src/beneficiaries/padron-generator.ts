@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { ProgramRules } from '../programs/program-rules';
-import { csvField } from './beneficiaries.service';
+import { csvText } from '../common/csv';
 import { buildCurp, CURP_STATES, CurpState } from './curp.rules';
 import { PADRON_COLUMNS } from './padron-csv';
 
@@ -58,7 +58,7 @@ export function* padronLines(o: GeneratorOptions): Generator<string> {
   const minAge = e.minAge ?? (levels ? 3 : 18);
   const maxAge = e.maxAge ?? (levels ? 15 : minAge + 30);
   const seen = new Set<string>();
-  yield PADRON_COLUMNS.join(',') + '\n';
+  yield csvText([PADRON_COLUMNS]);
   for (let n = 0; n < o.rows; n++) {
     const female = rnd() < 0.55;
     const given = rnd() < 0.3 ? `${pick(female ? GIVEN_F : GIVEN_M)} ${pick(female ? GIVEN_F : GIVEN_M)}` : pick(female ? GIVEN_F : GIVEN_M);
@@ -100,7 +100,7 @@ export function* padronLines(o: GeneratorOptions): Generator<string> {
       else if (kind === 2) fields.birth_date = '1950-02-30';
       else fields.state = 'XX';
     }
-    yield PADRON_COLUMNS.map((c) => csvField(fields[c])).join(',') + '\n';
+    yield csvText([PADRON_COLUMNS.map((c) => fields[c])]);
   }
 }
 

@@ -6,10 +6,11 @@ import { once } from 'node:events';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { businessDate, Clock } from '../common/clock';
+import { businessDate } from '../common/calendar';
+import { Clock } from '../common/clock';
 import { problems } from '../common/problem';
 import { InstrumentsService } from '../instruments/instruments.service';
-import { orderedUuidFactory } from '../instruments/ordered-uuid';
+import { orderedUuidFactory } from '../database/ordered-uuid';
 import { ProgramsService } from '../programs/programs.service';
 import { copyText } from './padron-csv';
 import { headerIndex, parsePadronRow } from './padron-row.rules';
@@ -65,7 +66,7 @@ export class PadronImportService {
       actor: string;
       onProgress?: (p: ImportProgress) => void;
       onRejected?: (r: RejectedRow) => void;
-      /** Issue (and with pin, deliver) an instrument to every imported beneficiary. */
+      /** Issue (and with pin, deliver) an instrument to every beneficiary this import created, and to nobody else. */
       issueInstruments?: { pin?: string; onNumbers?: (rows: Array<{ instrumentId: string; folio: string; number: string }>) => Promise<void> | void };
       totalLines?: number;
     },
@@ -235,6 +236,7 @@ export class PadronImportService {
     const t3 = Date.now();
     if (opts.issueInstruments) {
       const result = await this.instruments.issueBulk(program.id, {
+        importId,
         pin: opts.issueInstruments.pin,
         actor: opts.actor,
         onNumbers: opts.issueInstruments.onNumbers,

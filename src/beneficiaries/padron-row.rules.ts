@@ -1,5 +1,7 @@
 import type { ProgramRules } from '../programs/program-rules';
 import { CURP_STATES, curpBirthDate, curpProblem, describeCurpProblem, isRealDate } from './curp.rules';
+import { isStorableText } from '../common/input-guard';
+import { attributesProblem } from './attributes.rules';
 import { evaluateEligibility } from './eligibility.rules';
 
 export interface PadronRecord {
@@ -38,6 +40,7 @@ export function headerIndex(header: string[]): Map<string, number> {
  */
 export function parsePadronRow(fields: string[], index: Map<string, number>, width: number, rules: ProgramRules, today: string): RowResult {
   if (fields.length !== width) return { ok: false, reason: `expected ${width} fields, found ${fields.length}` };
+  if (!fields.every(isStorableText)) return { ok: false, reason: 'invalid_text: a field contains a NUL character' };
   const get = (name: string) => {
     const i = index.get(name);
     return i === undefined ? '' : fields[i].trim();
@@ -71,6 +74,8 @@ export function parsePadronRow(fields: string[], index: Map<string, number>, wid
       attributes[column.slice(5)] = value;
     }
   }
+  const attributesIssue = attributesProblem(attributes);
+  if (attributesIssue) return { ok: false, reason: attributesIssue };
   const address: PadronRecord['address'] = { state };
   const street = get('street');
   const colonia = get('colonia');

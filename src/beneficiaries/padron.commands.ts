@@ -3,14 +3,15 @@ import { createReadStream, createWriteStream, WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { CliCommand, CliOptions, CliUsageError, requireOption } from '../cli/command';
 import type { INestApplicationContext } from '@nestjs/common';
-import { businessDate, Clock } from '../common/clock';
+import { businessDate } from '../common/calendar';
+import { Clock } from '../common/clock';
 import { ApiProblem } from '../common/problem';
 import { InstrumentsService } from '../instruments/instruments.service';
 import { ProgramsService } from '../programs/programs.service';
 import { BeneficiariesModule } from './beneficiaries.module';
 import { writePadronFile } from './padron-generator';
 import { ImportProgress, PadronImportService } from './padron-import.service';
-import { csvField } from './beneficiaries.service';
+import { csvText } from '../common/csv';
 
 async function programByCode(context: INestApplicationContext, code: string) {
   const program = await context.get(ProgramsService).findByCode(code);
@@ -76,6 +77,7 @@ export const padronCommands: CliCommand[] = [
   {
     name: 'padron:import',
     usage: 'padron:import --program CODE --file F.csv [--errors F.errors.csv] [--issue-instruments [--pin 1234] [--numbers-out F]]',
+    options: { program: { type: 'string' }, file: { type: 'string' }, errors: { type: 'string' }, 'issue-instruments': { type: 'boolean' }, pin: { type: 'string' }, 'numbers-out': { type: 'string' } },
     summary: 'Bulk-import a padrón CSV (COPY, set-based); bad lines go to the errors file with line number and reason',
     modules: [BeneficiariesModule],
     async run(context, options) {
@@ -85,7 +87,7 @@ export const padronCommands: CliCommand[] = [
       if ((pin || options['numbers-out']) && options['issue-instruments'] !== true) throw new CliUsageError('--pin and --numbers-out need --issue-instruments');
       const errorsPath = typeof options.errors === 'string' ? options.errors : `${file}.errors.csv`;
       const errors = createWriteStream(errorsPath);
-      errors.write('line,reason\n');
+      errors.write(csvText([['line', 'reason']]));
       const numbers = numbersWriter(typeof options['numbers-out'] === 'string' ? options['numbers-out'] : undefined);
       const bar = progressBar();
       const totalLines = Math.max(0, (await countLines(file)) - 1);
@@ -95,7 +97,7 @@ export const padronCommands: CliCommand[] = [
           actor: 'cli:padron:import',
           totalLines,
           onProgress: (p) => bar.update(p),
-          onRejected: (r) => errors.write(`${r.line},${csvField(r.reason)}\n`),
+          onRejected: (r) => errors.write(csvText([[r.line, r.reason]])),
           issueInstruments: options['issue-instruments'] === true ? { pin, onNumbers: numbers.write } : undefined,
         })
         .finally(() => bar.stop());
@@ -111,6 +113,7 @@ export const padronCommands: CliCommand[] = [
   {
     name: 'padron:generate',
     usage: 'padron:generate --rows N --out F.csv [--program CODE] [--seed N] [--application-date YYYY-MM-DD] [--invalid-rate 0.01]',
+    options: { rows: { type: 'string' }, out: { type: 'string' }, program: { type: 'string' }, seed: { type: 'string' }, 'application-date': { type: 'string' }, 'invalid-rate': { type: 'string' } },
     summary: 'Write a synthetic padrón CSV with valid CURPs (eligible for --program’s rules when given)',
     modules: [BeneficiariesModule],
     async run(context, options) {
@@ -138,6 +141,7 @@ export const padronCommands: CliCommand[] = [
   {
     name: 'instruments:issue-bulk',
     usage: 'instruments:issue-bulk --program CODE [--pin 1234] [--numbers-out F.csv]',
+    options: { program: { type: 'string' }, pin: { type: 'string' }, 'numbers-out': { type: 'string' } },
     summary: 'Issue (and with --pin deliver) an instrument to every active beneficiary without one, set-based',
     modules: [BeneficiariesModule],
     async run(context, options) {

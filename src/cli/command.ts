@@ -1,12 +1,17 @@
 import type { INestApplicationContext, ModuleMetadata } from '@nestjs/common';
+import { parseArgs } from 'node:util';
 
 export type CliOptions = Record<string, string | boolean | undefined>;
+
+/** The options a command takes: `--name value` (string) or a bare `--flag` (boolean). */
+export type CliOptionSpec = Record<string, { type: 'string' | 'boolean' }>;
 
 /** One `npm run cli -- <name> …` command. `modules` are what its Nest context needs. */
 export interface CliCommand {
   name: string;
   usage: string;
   summary: string;
+  options: CliOptionSpec;
   modules?: NonNullable<ModuleMetadata['imports']>;
   run(context: INestApplicationContext | null, options: CliOptions): Promise<void>;
 }
@@ -19,16 +24,15 @@ export function requireOption(options: CliOptions, name: string): string {
   return value;
 }
 
-/** `--name value`, `--name=value` or a bare `--flag` (true). */
-export function parseOptions(args: string[]): CliOptions {
-  const options: CliOptions = {};
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith('--')) throw new CliUsageError(`unexpected argument: ${arg}`);
-    const eq = arg.indexOf('=');
-    if (eq > 0) options[arg.slice(2, eq)] = arg.slice(eq + 1);
-    else if (i + 1 < args.length && !args[i + 1].startsWith('--')) options[arg.slice(2)] = args[++i];
-    else options[arg.slice(2)] = true;
+/**
+ * `--name value`, `--name=value` or a bare `--flag`, through node:util parseArgs in strict mode:
+ * an option the command does not take, a missing value or a stray argument is a usage error
+ * (exit status 2), never silently ignored.
+ */
+export function parseOptions(args: string[], spec: CliOptionSpec): CliOptions {
+  try {
+    return parseArgs({ args, options: spec, strict: true, allowPositionals: false }).values as CliOptions;
+  } catch (error) {
+    throw new CliUsageError((error as Error).message);
   }
-  return options;
 }

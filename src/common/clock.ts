@@ -29,9 +29,5 @@ export class SettableClock extends Clock {
   }
 }
 
-/** The calendar date (YYYY-MM-DD) of an instant in a time zone. */
-export function businessDate(at: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
-  const get = (t: string) => parts.find((p) => p.type === t)!.value;
-  return `${get('year')}-${get('month')}-${get('day')}`;
-}
+/** Kept here for the modules that still import it from the clock; it lives in calendar.ts. */
+export { businessDate } from './calendar';

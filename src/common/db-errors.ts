@@ -13,6 +13,9 @@ export const SQLSTATE = {
   checkViolation: '23514',
   uniqueViolation: '23505',
   queryCanceled: '57014',
+  numericOverflow: '22003',
+  characterNotInRepertoire: '22021',
+  untranslatableCharacter: '22P05',
 } as const;
 
 const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
@@ -44,6 +47,14 @@ export function problemFromDatabaseError(error: unknown): ApiProblem | undefined
   if (isNoNegativeViolation(error)) return problems.unprocessable('insufficient_funds', 'The balance does not cover this amount');
   if (state === SQLSTATE.holdNotCapturable) return problems.unprocessable('hold_not_capturable', message || 'The hold cannot be captured');
   if (state === SQLSTATE.holdAmountExceeded) return problems.unprocessable('amount_exceeds_hold', 'The amount exceeds the held amount');
+  // Client amounts whose sum no NUMERIC column can hold (running totals are NUMERIC(20,2)).
+  if (state === SQLSTATE.numericOverflow) {
+    return problems.unprocessable('amount_out_of_range', 'The amount would take a total beyond what the ledger can hold (less than 10^18)');
+  }
+  // Text PostgreSQL cannot store; the request edge refuses it first (input-guard.ts), this is the backstop.
+  if (state === SQLSTATE.characterNotInRepertoire || state === SQLSTATE.untranslatableCharacter) {
+    return new ApiProblem(400, 'invalid_text', 'A text contains a NUL character or an unpaired UTF-16 surrogate');
+  }
   if (state && UNAVAILABLE_STATES.has(state)) return problems.unavailable('The database is unavailable; retry later');
   if (state && UNAVAILABLE_ERRNOS.has(state)) return problems.unavailable('The database is unavailable; retry later');
   if (state === SQLSTATE.queryCanceled) return new ApiProblem(503, 'database_timeout', 'The database took too long; retry later');

@@ -7,8 +7,14 @@ import Decimal from 'decimal.js';
 export const Money = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_EVEN, toExpNeg: -40, toExpPos: 40 });
 export type Money = Decimal;
 
-/** 16 integer digits and 2 decimals: what NUMERIC(18,2) can hold. No sign, no exponent, no spaces. */
-const MONEY_PATTERN = /^(0|[1-9][0-9]{0,15})(\.[0-9]{1,2})?$/;
+/**
+ * 16 integer digits and 2 decimals: what NUMERIC(18,2) can hold. No sign, no exponent, no spaces.
+ * Sums of such amounts are NUMERIC(20,2): a total that would reach 10^18 is refused with 422
+ * amount_out_of_range (db-errors.ts).
+ */
+export const MONEY_PATTERN = /^(0|[1-9][0-9]{0,15})(\.[0-9]{1,2})?$/;
+/** "9999999999999999.99" */
+export const MONEY_MAX_LENGTH = 19;
 
 export function isMoneyString(value: unknown): value is string {
   return typeof value === 'string' && MONEY_PATTERN.test(value);

@@ -3,7 +3,7 @@ import { registerDecorator, ValidationOptions } from 'class-validator';
 import { isMoneyString, isPositiveMoneyString } from './money';
 import { ApiProblem, problems } from './problem';
 
-const MONEY_CONSTRAINT = 'isMoneyAmount';
+export const MONEY_CONSTRAINT = 'isMoneyAmount';
 
 /**
  * A money field: a JSON string with at most two decimals, no sign and no exponent

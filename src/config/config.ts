@@ -1,3 +1,4 @@
+import { isTimeZone } from '../common/calendar';
 import { z } from 'zod';
 
 /**
@@ -7,6 +8,13 @@ import { z } from 'zod';
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/monedero'),
+  /**
+   * A streaming replica for auditor and report reads (never money-moving ones); unset: they read
+   * the primary. READ_REPLICA_WAIT_MS: how long a read that must be current waits for the replica
+   * to replay up to the primary before it is served by the primary instead.
+   */
+  DATABASE_READ_URL: z.string().url().optional(),
+  READ_REPLICA_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
@@ -42,11 +50,13 @@ const schema = z.object({
   CYCLE_DRAFT_LEAD_DAYS: z.coerce.number().int().min(0).max(60).default(5),
   /** Vouchers per chunk (one transaction) of the voucher-expiry sweep. */
   SWEEP_CHUNK_SIZE: z.coerce.number().int().min(100).max(200_000).default(20_000),
-  DEFAULT_TIME_ZONE: z.string().default('America/Mexico_City'),
+  DEFAULT_TIME_ZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as America/Mexico_City').default('America/Mexico_City'),
   /** Where the staff console's static files are read from (default: the repository's console/). */
   CONSOLE_DIR: z.string().min(1).optional(),
   /** Where settlement payout files (CSV for the bank) are written (merchants). */
   SETTLEMENT_DIR: z.string().min(1).default('var/settlements'),
+  /** Scrape token of GET /metrics (`Authorization: Bearer …`); unset: /metrics is not served. */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   /** How long a merchant authorization (hold) lives before it is released automatically. */
   AUTHORIZATION_TTL_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
 });

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { loadConfig } from '../config/config';
 
 /** Where the console is served (public static assets; all data comes from /v1 with the staff JWT). */
 export const CONSOLE_PATH = '/console';
@@ -12,7 +11,7 @@ export const CONSOLE_PATH = '/console';
  * The console's source folder (`console/` at the repository root). Found from this file, which runs
  * as src/console/*.ts (tests) or dist/src/console/*.js (npm start); CONSOLE_DIR overrides.
  */
-export function consoleRoot(configured = loadConfig().CONSOLE_DIR): string | null {
+export function consoleRoot(configured: string | undefined): string | null {
   const candidates = [configured, resolve(__dirname, '../../console'), resolve(__dirname, '../../../console')];
   for (const dir of candidates) if (dir && existsSync(join(dir, 'index.html'))) return dir;
   return null;
@@ -72,8 +71,8 @@ function securityHeaders(root: string): Record<string, string> {
  * /console/vendor/*.mjs → preact and htm from node_modules. Registered in its own Fastify scope,
  * so it adds no reply decorators to the API's routes.
  */
-export function registerConsole(fastify: FastifyInstance): boolean {
-  const root = consoleRoot();
+export function registerConsole(fastify: FastifyInstance, consoleDir: string | undefined): boolean {
+  const root = consoleRoot(consoleDir);
   if (!root) return false;
   const vendor = vendorFiles();
   const headers = securityHeaders(root);

@@ -79,15 +79,17 @@ export interface DemoSummary {
   integrity: DemoIntegrity;
 }
 
-/** 1234567.8 → "1,234,567.80" from a two-decimal money string (no floating point). */
+// Mexican Spanish grouping, like the console; Intl formats the decimal string exactly (no float).
+const MONEY = new Intl.NumberFormat('es-MX', { minimumFractionDigits: 2, maximumFractionDigits: 2, roundingMode: 'halfEven' } as Intl.NumberFormatOptions);
+const COUNT = new Intl.NumberFormat('es-MX', { maximumFractionDigits: 0 });
+
+/** "1234567.8" → "1,234,567.80" from a money string. */
 export function groupMoney(amount: string): string {
-  const negative = amount.startsWith('-');
-  const [int, frac = '00'] = (negative ? amount.slice(1) : amount).split('.');
-  return `${negative ? '-' : ''}${int.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${frac.padEnd(2, '0')}`;
+  return MONEY.format(amount as unknown as number);
 }
 
 export function groupInt(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return COUNT.format(n);
 }
 
 export function duration(seconds: number): string {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../app.module';
 import { configureHttpApp, createFastifyAdapter } from '../app.setup';
@@ -51,6 +52,14 @@ export interface DemoOptions {
 
 export class DemoUsageError extends Error {}
 
+const DEMO_OPTIONS = {
+  people: { type: 'string' },
+  redemptions: { type: 'string' },
+  seed: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
 const PIN = '1234';
 const WRONG_PIN = '9999';
 const PASSWORD = 'demo passphrase 2016';
@@ -58,17 +67,11 @@ const PENSION = 'PENSION-AM-2016';
 const UTILES = 'UTILES-2016';
 
 export function parseDemoArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): DemoOptions {
-  const opts: Record<string, string | true> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) throw new DemoUsageError(`unexpected argument: ${arg}`);
-    const eq = arg.indexOf('=');
-    if (eq > 0) opts[arg.slice(2, eq)] = arg.slice(eq + 1);
-    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) opts[arg.slice(2)] = argv[++i];
-    else opts[arg.slice(2)] = true;
-  }
-  for (const k of Object.keys(opts)) {
-    if (!['people', 'redemptions', 'seed', 'json', 'help'].includes(k)) throw new DemoUsageError(`unknown option --${k}`);
+  let opts: Record<string, string | boolean | undefined>;
+  try {
+    opts = parseArgs({ args: argv, options: DEMO_OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new DemoUsageError((error as Error).message);
   }
   if (opts.help) throw new DemoUsageError('usage');
   const int = (name: string, fallback: number, min: number, max: number) => {

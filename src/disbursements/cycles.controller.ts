@@ -1,21 +1,15 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { actorOf, Roles, StaffPrincipal } from '../common/auth/principal';
 import { Idempotent } from '../common/idempotency/idempotency.interceptor';
-import { problems } from '../common/problem';
+import { ListQuery } from '../common/pagination';
 import { Actor, CyclesService, cycleView } from './cycles.service';
 import { GrantsService } from './grants.service';
-import { CreateCycleRequest, CreateGrantRequest, ExtensionAuthorizationRequest, ReviewProofRequest, SubmitProofRequest } from './cycles.dto';
+import { CounterpartContributionRequest, CreateCycleRequest, CreateGrantRequest, ExtensionAuthorizationRequest, ReviewProofRequest, SubmitProofRequest } from './cycles.dto';
 
 function actor(staff: StaffPrincipal): Actor {
   return { userId: staff.userId, name: actorOf(staff) };
-}
-
-export function parseLimit(limit: string | undefined): number {
-  if (limit === undefined) return 50;
-  if (!/^[0-9]+$/.test(limit) || Number(limit) < 1 || Number(limit) > 500) throw problems.validation('limit must be an integer from 1 to 500');
-  return Number(limit);
 }
 
 @ApiTags('disbursement cycles')
@@ -56,8 +50,8 @@ export class CyclesController {
 
   @Get('cycles/:id/lines')
   @Roles('finance_operator', 'finance_approver', 'auditor')
-  lines(@Param('id', new ParseUUIDPipe()) id: string, @Query('limit') limit?: string, @Query('cursor') cursor?: string) {
-    return this.cycles.lines(id, parseLimit(limit), cursor);
+  lines(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: ListQuery) {
+    return this.cycles.lines(id, query.limit, query.cursor);
   }
 
   /** Seguro: authorisation record for months beyond maxMonths.default (up to withAuthorization). */
@@ -67,10 +61,32 @@ export class CyclesController {
     return this.cycles.authorizeExtension(id, body, actor(staff));
   }
 
+  /** An award: checked against the program's rules, its amount reserved from its envelope (docs/grants.md). */
   @Post('programs/:id/grants')
   @Roles('program_officer', 'finance_operator')
+  @Idempotent()
   createGrant(@Param('id', new ParseUUIDPipe()) programId: string, @Body() body: CreateGrantRequest, @CurrentStaff() staff: StaffPrincipal) {
     return this.grants.create(programId, body, actor(staff));
+  }
+
+  /** Per award, the public share and the counterpart's share, reported separately (M12). */
+  @Get('programs/:id/grant-funding')
+  @Roles('program_officer', 'finance_operator', 'finance_approver', 'auditor')
+  funding(@Param('id', new ParseUUIDPipe()) programId: string, @Query() query: ListQuery) {
+    return this.grants.funding(programId, query);
+  }
+
+  /** The counterpart's contribution to the award's project, in the grant's counterpart sub-account. */
+  @Post('grants/:id/counterpart-contributions')
+  @Roles('finance_operator')
+  @Idempotent()
+  contributeCounterpart(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: CounterpartContributionRequest,
+    @Headers('idempotency-key') key: string,
+    @CurrentStaff() staff: StaffPrincipal,
+  ) {
+    return this.grants.contributeCounterpart(id, { ...body, ledgerKey: `counterpart:${id}:${staff.userId}:${key}` }, actor(staff));
   }
 
   @Get('grants/:id')

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { IsMoneyAmount } from '../common/validation';
 
 export class CreateCycleRequest {
@@ -9,6 +9,7 @@ export class CreateCycleRequest {
     description: 'The period paid (YYYY-MM). Voucher loads (schedule.frequency = loads) are identified by their period: Uniformes load 1 = "2016-08", load 2 = "2016-10".',
   })
   @Matches(/^[0-9]{4}-(0[1-9]|1[0-2])$/, { message: 'period must be YYYY-MM' })
+  @MaxLength(7)
   period!: string;
 
   @ApiProperty({ enum: ['deposit', 'tranche'] })
@@ -18,6 +19,7 @@ export class CreateCycleRequest {
   @ApiPropertyOptional({ description: 'When an approved cycle runs (ISO 8601); now if absent or past' })
   @IsOptional()
   @IsISO8601({ strict: true })
+  @MaxLength(40)
   scheduledFor?: string;
 }
 
@@ -42,6 +44,51 @@ export class CreateGrantRequest {
   @ApiProperty({ example: '150000.00' })
   @IsMoneyAmount()
   awardAmount!: string;
+
+  @ApiPropertyOptional({ example: 'fortalecimiento-2', description: 'The stage or modality (a `stage` of rules.awardCaps): its cap, envelope and earlier stage apply' })
+  @IsOptional()
+  @Matches(/^[a-z0-9]+(-[a-z0-9]+)*$/, { message: 'stage is a kebab-case key' })
+  @MaxLength(60)
+  stage?: string;
+
+  @ApiPropertyOptional({ example: 8, description: "Members the award is for (per-member caps); a collective's registered members when absent" })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  members?: number;
+
+  @ApiPropertyOptional({ example: '500000.00', description: 'Cost of the project: the award is at most the support share of it; the rest is the counterpart share' })
+  @IsOptional()
+  @IsMoneyAmount()
+  projectCost?: string;
+
+  @ApiPropertyOptional({ description: 'Other public programs contribute to the project (the smaller support share applies); absent = no' })
+  @IsOptional()
+  @IsBoolean()
+  otherPrograms?: boolean;
+
+  @ApiPropertyOptional({ example: 'negocio-mujeres', description: 'The support type (a `key` of rules.supportShares); absent = the largest share' })
+  @IsOptional()
+  @Matches(/^[a-z0-9]+(-[a-z0-9]+)*$/, { message: 'supportType is a kebab-case key' })
+  @MaxLength(60)
+  supportType?: string;
+}
+
+export class CounterpartContributionRequest {
+  @ApiProperty({ example: '40000.00' })
+  @IsMoneyAmount()
+  amount!: string;
+
+  @ApiProperty({ example: '2013-08-01' })
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'receivedOn must be YYYY-MM-DD' })
+  @MaxLength(10)
+  receivedOn!: string;
+
+  @ApiProperty({ example: 'FICHA-DEP-0042', description: 'The deposit slip or document of the contribution' })
+  @IsString()
+  @Length(1, 200)
+  reference!: string;
 }
 
 export class ProofDocumentDto {

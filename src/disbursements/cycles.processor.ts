@@ -1,39 +1,38 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Queue } from 'bullmq';
 import { QUEUES } from '../jobs/queues';
 import { keepScheduled } from '../jobs/schedules';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { configureWorker } from '../jobs/worker-options';
 import { CyclesService } from './cycles.service';
-import { loadConfig } from '../config/config';
 
-/**
- * Worker settings of the cycles queue, read once at import (decorator options cannot be injected):
- * concurrency, and the lock after which a dead worker's chunk is retried (BullMQ stalled check).
- */
-const { CYCLES_CONCURRENCY: CONCURRENCY, CYCLES_LOCK_MS: LOCK_MS } = loadConfig();
-
-/** When the scheduler looks for drafts to make (daily, business time zone). */
+/** When the scheduler looks for drafts to make: daily at 06:00 in DEFAULT_TIME_ZONE. */
 export const DRAFT_SCHEDULER_ID = 'cycle-drafts';
-export const DRAFT_SCHEDULE = { pattern: '0 6 * * *', tz: 'America/Mexico_City' };
+export const DRAFT_SCHEDULE_PATTERN = '0 6 * * *';
 
 /**
  * The `cycles` queue: `start` (delayed to scheduledFor) adds the cycle's flow; `chunk` posts one
  * chunk; `finish` (the flow's parent) closes the cycle; `scheduled-drafts` (Job Scheduler) makes
  * the next monthly drafts. Every job is idempotent in the database (at-least-once delivery).
  */
-@Processor(QUEUES.cycles, { concurrency: CONCURRENCY, lockDuration: LOCK_MS, stalledInterval: LOCK_MS, maxStalledCount: 10 })
+@Processor(QUEUES.cycles)
 export class CyclesProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly log = new Logger(CyclesProcessor.name);
 
   constructor(
     private readonly cycles: CyclesService,
     @InjectQueue(QUEUES.cycles) private readonly queue: Queue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
+    // Chunks per worker, and the lock after which a dead worker's chunk is retried (stalled check).
+    const lockMs = config.CYCLES_LOCK_MS;
+    configureWorker(CyclesProcessor, QUEUES.cycles, { concurrency: config.CYCLES_CONCURRENCY, lockDuration: lockMs, stalledInterval: lockMs, maxStalledCount: 10 });
   }
 
   onApplicationBootstrap(): void {
-    keepScheduled(this.queue, DRAFT_SCHEDULER_ID, DRAFT_SCHEDULE, 'scheduled-drafts');
+    keepScheduled(this.queue, DRAFT_SCHEDULER_ID, { pattern: DRAFT_SCHEDULE_PATTERN, tz: this.config.DEFAULT_TIME_ZONE }, 'scheduled-drafts');
   }
 
   async process(job: Job): Promise<unknown> {
@@ -47,7 +46,7 @@ export class CyclesProcessor extends WorkerHost implements OnApplicationBootstra
         return { status: c.status, postedCount: c.postedCount, exceptionCount: c.exceptionCount };
       }
       case 'scheduled-drafts':
-        return { created: await this.cycles.createScheduledDrafts() };
+        return { created: await this.cycles.createScheduledDrafts(this.config.CYCLE_DRAFT_LEAD_DAYS) };
       default:
         this.log.warn(`unknown job ${job.name}`);
         return null;

@@ -1,3 +1,4 @@
+import { addBusinessDays, addDays } from '../common/calendar';
 import Decimal from 'decimal.js';
 import { money, Money } from '../common/money';
 import { ApiProblem } from '../common/problem';
@@ -10,7 +11,8 @@ import type { ProgramRules } from '../programs/program-rules';
  */
 
 export type CycleKind = 'deposit' | 'tranche';
-export type CycleStatus = 'draft' | 'approved' | 'running' | 'completed' | 'completed_with_exceptions' | 'cancelled';
+export const CYCLE_STATUSES = ['draft', 'approved', 'running', 'completed', 'completed_with_exceptions', 'cancelled'] as const;
+export type CycleStatus = (typeof CYCLE_STATUSES)[number];
 
 export const PERIOD_PATTERN = /^[0-9]{4}-(0[1-9]|1[0-2])$/;
 
@@ -129,30 +131,9 @@ export function planTranches(award: Decimal, plan: NonNullable<ProgramRules['tra
   return out;
 }
 
-function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
-
-export function isBusinessDay(date: string, holidays: ReadonlySet<string>): boolean {
-  const dow = new Date(`${date}T00:00:00Z`).getUTCDay();
-  return dow !== 0 && dow !== 6 && !holidays.has(date);
-}
-
-/** The n-th business day after `date` (weekends and the holidays of the calendar do not count). */
-export function addBusinessDays(date: string, n: number, holidays: ReadonlySet<string>): string {
-  let d = date;
-  for (let left = n; left > 0; ) {
-    d = addDays(d, 1);
-    if (isBusinessDay(d, holidays)) left--;
-  }
-  return d;
-}
-
 /** Proof deadline of a tranche released on `releasedOn`. */
-export function proofDueOn(t: PlannedTranche, releasedOn: string, holidays: ReadonlySet<string>): string | null {
-  if (t.proofDueBusinessDays) return addBusinessDays(releasedOn, t.proofDueBusinessDays, holidays);
+export function proofDueOn(t: PlannedTranche, releasedOn: string): string | null {
+  if (t.proofDueBusinessDays) return addBusinessDays(releasedOn, t.proofDueBusinessDays);
   if (t.proofDueCalendarDays) return addDays(releasedOn, t.proofDueCalendarDays);
   return null;
 }
@@ -199,21 +180,4 @@ export function startDelayMs(scheduledFor: Date | null, now: Date): number {
 /** Final status once every line is posted or an exception. */
 export function finalStatus(exceptionCount: number): CycleStatus {
   return exceptionCount > 0 ? 'completed_with_exceptions' : 'completed';
-}
-
-/** The instant a business date begins in a time zone (e.g. 2016-03-01 00:00 in Mexico City = 06:00Z). */
-export function startOfBusinessDay(date: string, timeZone: string): Date {
-  const target = Date.parse(`${date}T00:00:00Z`);
-  let guess = target;
-  for (let i = 0; i < 3; i++) {
-    const parts = new Intl.DateTimeFormat('en-US', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-    }).formatToParts(new Date(guess));
-    const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
-    const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-    const diff = local - target;
-    if (diff === 0) break;
-    guess -= diff;
-  }
-  return new Date(guess);
 }

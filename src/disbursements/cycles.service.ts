@@ -1,11 +1,14 @@
+import { withTransaction } from '../database/transaction';
+import { decodeCursor, pageOf } from '../common/pagination';
 import { InjectFlowProducer, InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { FlowProducer, Queue } from 'bullmq';
 import Decimal from 'decimal.js';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { businessDate, Clock } from '../common/clock';
+import { businessDate, startOfBusinessDate } from '../common/calendar';
+import { Clock } from '../common/clock';
 import { isNoNegativeViolation } from '../common/db-errors';
 import { formatMoney, money } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
@@ -16,7 +19,7 @@ import { MetricsService } from '../ops/metrics.service';
 import { PayoutsService } from '../payouts/payouts.service';
 import { isBankPaid } from '../payouts/payouts.rules';
 import { ProgramRules } from '../programs/program-rules';
-import { loadConfig } from '../config/config';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import {
   chunkRanges,
   CycleKind,
@@ -33,7 +36,6 @@ import {
   PERIOD_PATTERN,
   proofDueOn,
   startDelayMs,
-  startOfBusinessDay,
 } from './cycles.rules';
 
 export const CYCLES_FLOW = 'cycles-flow';
@@ -99,12 +101,6 @@ export interface CycleRow {
   createdAt: Date;
 }
 
-/** Lines per chunk job (frozen on each cycle when its draft is made). */
-export function defaultChunkSize(): number {
-  const n = loadConfig().CYCLE_CHUNK_SIZE;
-  return Number.isInteger(n) && n > 0 ? n : 10000;
-}
-
 /**
  * Disbursement cycles: drafts from the padrón and the rules (set-based SQL), maker-checker
  * approval that commits the budget, execution as BullMQ flows (cycles.processor.ts), finish.
@@ -120,6 +116,7 @@ export class CyclesService {
     @InjectQueue(QUEUES.cycles) private readonly queue: Queue,
     @InjectFlowProducer(CYCLES_FLOW) private readonly flow: FlowProducer,
     private readonly payouts: PayoutsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     // Absent in CLI contexts (no OpsModule): nothing is counted there.
     @Optional() private readonly metrics?: MetricsService,
   ) {}
@@ -135,11 +132,6 @@ export class CyclesService {
     const parsed = ProgramRules.safeParse(rows[0].rules);
     if (!parsed.success) throw new ApiProblem(422, 'invalid_program_rules', `the program rules do not parse: ${parsed.error.issues[0]?.message}`);
     return { ...rows[0], rules: parsed.data };
-  }
-
-  async holidays(q: Queryable = this.db): Promise<Set<string>> {
-    const rows: Array<{ day: string }> = await q.query(`SELECT to_char(day, 'YYYY-MM-DD') AS day FROM business_holidays WHERE calendar = 'MX'`);
-    return new Set(rows.map((r) => r.day));
   }
 
   /**
@@ -159,11 +151,10 @@ export class CyclesService {
     }
     const scheduledFor = input.scheduledFor ? new Date(input.scheduledFor) : null;
     const scheduledDate = scheduledFor ? businessDate(scheduledFor, program.timeZone) : null;
-    const holidays = input.kind === 'tranche' ? await this.holidays() : new Set<string>();
     const id = randomUUID();
 
     try {
-      const draft = await this.db.transaction(async (tx) => {
+      const draft = await withTransaction(this.db, async (tx) => {
         // Serialises drafts of one program and kind (period uniqueness and load numbering).
         await tx.query(`SELECT pg_advisory_xact_lock(hashtext('cycle-draft'), hashtext($1))`, [`${programId}:${input.kind}`]);
         const existing = await tx.query(
@@ -188,7 +179,7 @@ export class CyclesService {
         }
         const payDate = paymentDate(rules, input.period, { loadNumber, scheduledDate });
         const cutoff = incorporationCutoff(rules, input.period, payDate);
-        const payInstant = startOfBusinessDay(payDate, program.timeZone);
+        const payInstant = startOfBusinessDate(payDate, program.timeZone);
 
         // The premium of a split line (Seguro: $37) waits on the insurer's payable for an insurer payout batch.
         const insurerAccountId =
@@ -196,7 +187,7 @@ export class CyclesService {
 
         const totals =
           input.kind === 'tranche'
-            ? await this.insertTrancheLines(tx, id, program, payDate, holidays)
+            ? await this.insertTrancheLines(tx, id, program, payDate)
             : await this.insertDepositLines(tx, id, program, { cutoff, payInstant });
 
         const rows = await tx.query(
@@ -206,7 +197,7 @@ export class CyclesService {
            RETURNING ${CYCLE_COLUMNS}`,
           [
             id, programId, input.kind, input.period, loadNumber, payDate, scheduledFor, entryKind(input.kind, program.instrumentType),
-            program.currency, totals.count, totals.total, totals.exclusions, defaultChunkSize(), program.budgetAccountId,
+            program.currency, totals.count, totals.total, totals.exclusions, this.config.CYCLE_CHUNK_SIZE, program.budgetAccountId,
             insurerAccountId, actor.name, actor.userId, this.clock.now(),
           ],
         );
@@ -320,26 +311,26 @@ export class CyclesService {
 
   /**
    * Grant tranches: for each active grant the next tranche of its plan, released only when the
-   * previous tranche's proof of spending was accepted (PROFACE: comprobación before the next ministración).
+   * previous tranche's proof of spending was accepted (PROFACE: comprobación before the next
+   * ministración). A line draws from the grant's award reserve (grant:<id>:award), where the
+   * award put its money; a grant awarded before reserves existed draws from the cycle's commitment.
    */
   private async insertTrancheLines(
     tx: Queryable,
     cycleId: string,
     program: ProgramRow,
     payDate: string,
-    holidays: Set<string>,
   ): Promise<{ count: number; total: string; exclusions: Record<string, number> }> {
     const due: Record<string, string | null> = {};
     program.rules.tranchePlan!.forEach((t, i) => {
       due[String(i + 1)] = proofDueOn(
         { trancheNo: i + 1, amount: '0', proofDueBusinessDays: t.proofDueBusinessDays ?? null, proofDueCalendarDays: t.proofDueCalendarDays ?? null },
         payDate,
-        holidays,
       );
     });
     const rows = await tx.query(
       `WITH cand AS MATERIALIZED (
-         SELECT g.beneficiary_id, g.id AS grant_id, g.account_id, nx.n AS tranche_no,
+         SELECT g.beneficiary_id, g.id AS grant_id, g.account_id, g.award_account_id AS source_account_id, nx.n AS tranche_no,
                 (g.plan -> (nx.n - 1) ->> 'amount')::numeric AS amount,
                 ($3::jsonb ->> nx.n::text)::date AS proof_due_on,
                 CASE
@@ -356,8 +347,8 @@ export class CyclesService {
            CROSS JOIN LATERAL (SELECT coalesce(max(t.tranche_no), 0) + 1 AS n FROM grant_tranches t WHERE t.grant_id = g.id) nx
           WHERE g.program_id = $2 AND g.status = 'active'),
        ins AS (
-         INSERT INTO cycle_lines (cycle_id, line_no, beneficiary_id, grant_id, tranche_no, proof_due_on, account_id, amount, beneficiary_amount)
-         SELECT $1, row_number() OVER (ORDER BY beneficiary_id), beneficiary_id, grant_id, tranche_no, proof_due_on, account_id, amount, amount
+         INSERT INTO cycle_lines (cycle_id, line_no, beneficiary_id, grant_id, tranche_no, proof_due_on, account_id, source_account_id, amount, beneficiary_amount)
+         SELECT $1, row_number() OVER (ORDER BY beneficiary_id), beneficiary_id, grant_id, tranche_no, proof_due_on, account_id, source_account_id, amount, amount
            FROM cand WHERE reason IS NULL
          RETURNING amount)
        SELECT (SELECT count(*)::int FROM ins) AS count, (SELECT coalesce(sum(amount), 0)::text FROM ins) AS total,
@@ -379,7 +370,7 @@ export class CyclesService {
    * can never both draw the same money (the budget's no-negative CHECK refuses the loser).
    */
   async approve(cycleId: string, actor: Actor): Promise<CycleRow> {
-    const cycle = await this.db.transaction(async (tx) => {
+    const cycle = await withTransaction(this.db, async (tx) => {
       const c = await this.find(cycleId, tx, true);
       if (c.status !== 'draft') throw new ApiProblem(409, 'invalid_cycle_state', `the cycle is ${c.status}; only a draft can be approved`);
       if (c.preparedByUserId && actor.userId && c.preparedByUserId === actor.userId) {
@@ -388,7 +379,8 @@ export class CyclesService {
       const now = this.clock.now();
       let commitmentAccountId: string | null = null;
       let commitmentEntryId: string | null = null;
-      const total = money(c.controlTotal);
+      // Lines that draw from an account of their own (a grant's award reserve) need no commitment.
+      const total = await this.commitTotal(c.id, tx);
       if (total.gt(0)) {
         const available = (await this.ledger.balance(c.budgetAccountId, tx)).available;
         if (total.gt(available)) throw insufficientBudget(total, available);
@@ -441,6 +433,12 @@ export class CyclesService {
     return cycle;
   }
 
+  /** What an approval commits from the budget: the lines without a source account of their own. */
+  private async commitTotal(cycleId: string, q: Queryable): Promise<Decimal> {
+    const [r] = await q.query(`SELECT coalesce(sum(amount), 0)::text AS total FROM cycle_lines WHERE cycle_id = $1 AND source_account_id IS NULL`, [cycleId]);
+    return money(r.total);
+  }
+
   /** Queues the start of an approved cycle at scheduledFor (now if absent or past); the job id makes it idempotent. */
   async enqueueStart(cycle: Pick<CycleRow, 'id' | 'scheduledFor'>): Promise<void> {
     const delay = startDelayMs(cycle.scheduledFor ? new Date(cycle.scheduledFor) : null, this.clock.now());
@@ -449,7 +447,7 @@ export class CyclesService {
 
   /** Cancels a draft or an approved cycle; an approved one returns its commitment to the budget. */
   async cancel(cycleId: string, actor: Actor): Promise<CycleRow> {
-    const cycle = await this.db.transaction(async (tx) => {
+    const cycle = await withTransaction(this.db, async (tx) => {
       const c = await this.find(cycleId, tx, true);
       if (c.status !== 'draft' && c.status !== 'approved') {
         throw new ApiProblem(409, 'cycle_not_cancellable', `the cycle is ${c.status}; only draft or approved cycles can be cancelled`);
@@ -572,7 +570,12 @@ export class CyclesService {
       }
       if (done.commitmentAccountId) {
         const left = (await this.ledger.balance(done.commitmentAccountId, tx)).posted;
-        if (!left.eq(money(done.exceptionTotal))) throw new Error(`cycle ${c.id}: commitment remainder ${left.toFixed(2)} ≠ exceptions ${done.exceptionTotal}`);
+        const [x] = await tx.query(
+          `SELECT coalesce(sum(x.amount), 0)::text AS total FROM cycle_line_exceptions x JOIN cycle_lines l USING (cycle_id, line_no)
+            WHERE x.cycle_id = $1 AND l.source_account_id IS NULL`,
+          [c.id],
+        );
+        if (!left.eq(money(x.total))) throw new Error(`cycle ${c.id}: commitment remainder ${left.toFixed(2)} ≠ exceptions ${x.total} of the committed lines`);
       }
       const releaseEntryId = await this.releaseCommitment(tx, done, now, 'system:cycles');
       await tx.query(`UPDATE disbursement_cycles SET status = $2, completed_at = $3, release_entry_id = $4 WHERE id = $1`, [
@@ -586,10 +589,31 @@ export class CyclesService {
     });
   }
 
-  /** GET /v1/cycles/{id}/lines: one line per beneficiary with its outcome; cursor = last line number. */
+  /**
+   * A program's cycles, latest period first (then newest), one query for the page (the console's
+   * cycle list). Keyset on (period, created_at, id), all descending; the index
+   * disbursement_cycles_program_page serves it.
+   */
+  async listForProgram(programId: string, q: { status?: CycleStatus; limit: number; cursor?: string }) {
+    const after = decodeCursor(q.cursor, ['text', 'timestamp', 'uuid'] as const);
+    const exists = await this.db.query(`SELECT 1 FROM programs WHERE id = $1`, [programId]);
+    if (!exists[0]) throw problems.notFound('program');
+    const rows: Array<CycleRow & { cursorAt: string }> = await this.db.query(
+      `SELECT ${CYCLE_COLUMNS}, created_at::text AS "cursorAt"
+         FROM disbursement_cycles
+        WHERE program_id = $1 AND ($2::text IS NULL OR status = $2)
+          AND ($3::text IS NULL OR (period, created_at, id) < ($3::text, $4::timestamptz, $5::uuid))
+        ORDER BY period DESC, created_at DESC, id DESC
+        LIMIT $6`,
+      [programId, q.status ?? null, after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null, q.limit + 1],
+    );
+    return pageOf(rows, q.limit, (r) => [r.period, r.cursorAt, r.id], cycleView);
+  }
+
+  /** GET /v1/cycles/{id}/lines: one line per beneficiary with its outcome; keyset on the line number. */
   async lines(cycleId: string, limit: number, cursor: string | undefined) {
     await this.find(cycleId);
-    const after = cursor ? decodeCursor(cursor) : 0;
+    const after = Number(decodeCursor(cursor, ['int'] as const)?.[0] ?? 0);
     const rows = await this.db.query(
       `SELECT l.line_no AS "lineNo", l.beneficiary_id AS "beneficiaryId", l.instrument_id AS "instrumentId", l.grant_id AS "grantId",
               l.tranche_no AS "trancheNo", l.account_id AS "accountId", l.amount::text AS amount,
@@ -603,14 +627,12 @@ export class CyclesService {
         ORDER BY l.line_no LIMIT $3`,
       [cycleId, after, limit + 1],
     );
-    const more = rows.length > limit;
-    const data = rows.slice(0, limit).map((r: Record<string, string>) => ({
-      ...r,
-      amount: formatMoney(r.amount),
-      beneficiaryAmount: formatMoney(r.beneficiaryAmount),
-      insurerAmount: formatMoney(r.insurerAmount),
-    }));
-    return { data, nextCursor: more ? encodeCursor(data[data.length - 1].lineNo) : null };
+    return pageOf(
+      rows as Array<Record<string, string> & { lineNo: number }>,
+      limit,
+      (r) => [r.lineNo],
+      (r) => ({ ...r, amount: formatMoney(r.amount), beneficiaryAmount: formatMoney(r.beneficiaryAmount), insurerAmount: formatMoney(r.insurerAmount) }),
+    );
   }
 
   /** Authorisation record allowing months beyond maxMonths.default (Seguro: up to 18). */
@@ -636,7 +658,7 @@ export class CyclesService {
    * next payment `leadDays` ahead of its payment date (design: late enough that recent altas are
    * in it, early enough to approve), and re-queues approved cycles whose start job was lost.
    */
-  async createScheduledDrafts(leadDays = loadConfig().CYCLE_DRAFT_LEAD_DAYS, onlyPrograms: string[] | null = null): Promise<string[]> {
+  async createScheduledDrafts(leadDays = this.config.CYCLE_DRAFT_LEAD_DAYS, onlyPrograms: string[] | null = null): Promise<string[]> {
     const now = this.clock.now();
     const programs: Array<{ id: string; timeZone: string; fiscalYear: number }> = await this.db.query(
       `SELECT id, time_zone AS "timeZone", fiscal_year AS "fiscalYear" FROM programs
@@ -656,7 +678,7 @@ export class CyclesService {
       try {
         const c = await this.createDraft(
           p.id,
-          { period, kind: 'deposit', scheduledFor: startOfBusinessDay(payDate, p.timeZone).toISOString() },
+          { period, kind: 'deposit', scheduledFor: startOfBusinessDate(payDate, p.timeZone).toISOString() },
           { userId: null, name: 'system:scheduler' },
         );
         created.push(c.id);
@@ -681,16 +703,6 @@ function insufficientBudget(total: Decimal, available: Decimal | null): ApiProbl
       ? `the control total ${formatMoney(total)} exceeds the available budget ${formatMoney(available)}`
       : `the control total ${formatMoney(total)} exceeds the available budget`,
   );
-}
-
-export function encodeCursor(lineNo: number): string {
-  return Buffer.from(`l:${lineNo}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): number {
-  const m = /^l:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!m) throw problems.validation('cursor is not valid');
-  return Number(m[1]);
 }
 
 export function cycleView(c: CycleRow) {

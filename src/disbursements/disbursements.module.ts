@@ -1,13 +1,14 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { PayoutsModule } from '../payouts/payouts.module';
+import { ProgramsModule } from '../programs/programs.module';
 import { CyclesController } from './cycles.controller';
 import { CYCLES_FLOW, CyclesService } from './cycles.service';
 import { GrantsService } from './grants.service';
 
 /** Disbursement cycles (deposits, voucher loads, grant tranches), approval and grants (issue 4). */
 @Module({
-  imports: [BullModule.registerFlowProducer({ name: CYCLES_FLOW }), PayoutsModule],
+  imports: [BullModule.registerFlowProducer({ name: CYCLES_FLOW }), ProgramsModule, PayoutsModule],
   controllers: [CyclesController],
   providers: [CyclesService, GrantsService],
   exports: [CyclesService, GrantsService],

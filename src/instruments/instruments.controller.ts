@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Matches } from 'class-validator';
+import { Matches, MaxLength } from 'class-validator';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { Roles, StaffPrincipal } from '../common/auth/principal';
 import { InstrumentsService } from './instruments.service';
@@ -8,6 +8,7 @@ import { InstrumentsService } from './instruments.service';
 export class DeliverRequest {
   @ApiProperty({ example: '1234', description: '4 to 6 digits; stored only as a keyed hash' })
   @Matches(/^\d{4,6}$/, { message: 'pin must be 4 to 6 digits' })
+  @MaxLength(6)
   pin!: string;
 }
 

@@ -1,3 +1,5 @@
+import { withTransaction } from '../database/transaction';
+import { endOfBusinessDate } from '../common/calendar';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -15,8 +17,8 @@ import { isBankPaid } from '../payouts/payouts.rules';
 import { ProgramAccessService } from '../programs/program-access.service';
 import { Program, ProgramsService } from '../programs/programs.service';
 import { generateInstrumentNumber, maskInstrumentNumber, PIN_PATTERN } from './instrument-number.rules';
-import { orderedUuidFactory } from './ordered-uuid';
-import { returnedRows } from './returning';
+import { orderedUuidFactory } from '../database/ordered-uuid';
+import { returnedRows } from '../database/returning';
 
 export type InstrumentKind = 'card' | 'voucher';
 export type InstrumentStatus = 'issued' | 'active' | 'blocked' | 'replaced' | 'cancelled';
@@ -80,15 +82,14 @@ export class InstrumentsService {
    * Voucher expiry: the first instant of the day after rules.voucherExpiresOn in the program's
    * time zone (exclusive: the voucher works through the whole last day, "hasta el 31 de diciembre").
    */
-  async voucherExpiry(program: Program, q: Queryable = this.db): Promise<Date | null> {
+  voucherExpiry(program: Program): Date | null {
     if (instrumentKindOf(program) !== 'voucher' || !program.rules.voucherExpiresOn) return null;
-    const rows = await q.query(`SELECT (($1::date + 1)::timestamp AT TIME ZONE $2) AS at`, [program.rules.voucherExpiresOn, program.timeZone]);
-    return rows[0].at;
+    return endOfBusinessDate(program.rules.voucherExpiresOn, program.timeZone);
   }
 
   async issue(beneficiaryId: string, staff: StaffPrincipal) {
     const actor = `user:${staff.username}`;
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const b = (await m.query(`SELECT id, program_id AS "programId", status FROM beneficiaries WHERE id = $1 FOR UPDATE`, [beneficiaryId]))[0];
       if (!b) throw problems.notFound('beneficiary');
       const program = await this.programs.getById(b.programId, m);
@@ -97,7 +98,7 @@ export class InstrumentsService {
       assertIssuesInstruments(program);
       const live = await m.query(`SELECT id FROM instruments WHERE beneficiary_id = $1 AND status IN ('issued', 'active', 'blocked')`, [b.id]);
       if (live[0]) throw problems.conflict('instrument_exists', `the beneficiary already has a live instrument (${live[0].id}); replace it instead`);
-      const expiresAt = await this.voucherExpiry(program, m);
+      const expiresAt = this.voucherExpiry(program);
       if (expiresAt && expiresAt <= this.clock.now()) throw problems.unprocessable('instrument_expired', `vouchers of ${program.code} expired on ${program.rules.voucherExpiresOn}`);
       const created = await this.createInstrument(m, program, b.id, { expiresAt, replacesId: null, actor });
       return { ...(await this.view(created.row, m)), number: created.number };
@@ -140,7 +141,7 @@ export class InstrumentsService {
   /** Entrega: sets the PIN (HMAC keyed by the number's hash) and activates the instrument. */
   async deliver(id: string, pin: string, staff: StaffPrincipal) {
     if (!PIN_PATTERN.test(pin)) throw problems.validation('pin must be 4 to 6 digits');
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const { row } = await this.load(id, m, staff, true);
       if (row.status !== 'issued') throw problems.conflict('invalid_status_transition', `only an issued instrument can be delivered; this one is ${row.status}`);
       const rows = await m.query(
@@ -154,7 +155,7 @@ export class InstrumentsService {
 
   /** Block by an officer (lost card, suspicion). Blocking a blocked instrument changes nothing. */
   async block(id: string, staff: StaffPrincipal) {
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const { row } = await this.load(id, m, staff, true);
       if (row.status === 'blocked') return this.view(row, m);
       if (row.status !== 'issued' && row.status !== 'active') throw problems.conflict('invalid_status_transition', `a ${row.status} instrument cannot be blocked`);
@@ -172,7 +173,7 @@ export class InstrumentsService {
    * An instrument blocked by a baja comes back only with the reingreso.
    */
   async unblock(id: string, staff: StaffPrincipal) {
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const { row } = await this.load(id, m, staff, true);
       if (row.status === 'blocked' && row.blockedReason === 'baja') {
         throw problems.unprocessable('beneficiary_not_active', 'this instrument was blocked by a baja; it comes back with the reingreso');
@@ -198,7 +199,7 @@ export class InstrumentsService {
    */
   async replace(id: string, staff: StaffPrincipal) {
     const actor = `user:${staff.username}`;
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const { row: old, program } = await this.load(id, m, staff, true);
       if (!['issued', 'active', 'blocked'].includes(old.status)) throw problems.conflict('invalid_status_transition', `a ${old.status} instrument cannot be replaced`);
       if (old.status === 'blocked' && old.blockedReason === 'baja') throw problems.unprocessable('beneficiary_not_active', 'the beneficiary is deactivated');
@@ -272,19 +273,27 @@ export class InstrumentsService {
    */
   async issueBulk(
     programId: string,
-    opts: { pin?: string; actor: string; chunkSize?: number; onProgress?: (done: number, total: number) => void; onNumbers?: (rows: Array<{ instrumentId: string; folio: string; number: string }>) => Promise<void> | void },
+    opts: {
+      pin?: string;
+      actor: string;
+      chunkSize?: number;
+      /** Only the beneficiaries this padrón import created (padron:import --issue-instruments), never the rest of the program. */
+      importId?: string;
+      onProgress?: (done: number, total: number) => void;
+      onNumbers?: (rows: Array<{ instrumentId: string; folio: string; number: string }>) => Promise<void> | void;
+    },
   ): Promise<{ issued: number; delivered: number }> {
     if (opts.pin !== undefined && !PIN_PATTERN.test(opts.pin)) throw problems.validation('pin must be 4 to 6 digits');
     const program = await this.programs.getById(programId);
     assertIssuesInstruments(program);
     const kind = instrumentKindOf(program);
-    const expiresAt = await this.voucherExpiry(program);
+    const expiresAt = this.voucherExpiry(program);
     const chunkSize = opts.chunkSize ?? 20000;
     const total: number = (
       await this.db.query(
-        `SELECT count(*)::int AS n FROM beneficiaries b WHERE b.program_id = $1 AND b.status = 'active'
+        `SELECT count(*)::int AS n FROM beneficiaries b WHERE b.program_id = $1 AND b.status = 'active' AND ($2::uuid IS NULL OR b.import_id = $2)
             AND NOT EXISTS (SELECT 1 FROM instruments i WHERE i.beneficiary_id = b.id AND i.status IN ('issued', 'active', 'blocked'))`,
-        [program.id],
+        [program.id, opts.importId ?? null],
       )
     )[0].n;
     const secret = this.config.INSTRUMENT_NUMBER_SECRET;
@@ -295,10 +304,10 @@ export class InstrumentsService {
     const nextAccountId = orderedUuidFactory(Date.now() + 1);
     for (;;) {
       const rows: Array<{ id: string; folio: string }> = await this.db.query(
-        `SELECT b.id, b.folio FROM beneficiaries b WHERE b.program_id = $1 AND b.status = 'active' AND b.id > $2
+        `SELECT b.id, b.folio FROM beneficiaries b WHERE b.program_id = $1 AND b.status = 'active' AND b.id > $2 AND ($4::uuid IS NULL OR b.import_id = $4)
             AND NOT EXISTS (SELECT 1 FROM instruments i WHERE i.beneficiary_id = b.id AND i.status IN ('issued', 'active', 'blocked'))
           ORDER BY b.id LIMIT $3`,
-        [program.id, cursor, chunkSize],
+        [program.id, cursor, chunkSize, opts.importId ?? null],
       );
       if (!rows.length) break;
       cursor = rows[rows.length - 1].id;
@@ -309,7 +318,7 @@ export class InstrumentsService {
         numbers = rows.map(() => generateInstrumentNumber());
         const hashes = numbers.map((n) => instrumentNumberHash(n, secret));
         try {
-          await this.db.transaction(async (m) => {
+          await withTransaction(this.db, async (m) => {
             const accountIds = await this.ledger.ensureAccountsBulk(
               { category: 'instrument', programId: program.id, ownerType: 'instrument', currency: program.currency, noNegativeBalance: true },
               ids.map((id) => ({ id: nextAccountId(), code: `instrument:${id}`, name: `${kind} ${id}`, ownerId: id })),

@@ -17,6 +17,14 @@ export type AccountCategory =
   | 'bank_in_transit'
   | 'suspense'
   | 'cycle_commitment'
+  /** A grant award's reserve: unreleased tranches (docs/grants.md). */
+  | 'grant_award'
+  /** Memo pair of a receivable from a grantee (no program: outside the program's money). */
+  | 'grant_receivable'
+  | 'grant_demanded'
+  /** A grant's counterpart share and its source (no program: reported apart from public money). */
+  | 'counterpart_source'
+  | 'grant_counterpart'
   | 'test';
 
 export interface AccountSpec {

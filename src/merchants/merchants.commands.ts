@@ -6,6 +6,7 @@ export const merchantCommands: CliCommand[] = [
   {
     name: 'settlement:run',
     usage: 'settlement:run [--date YYYY-MM-DD]',
+    options: { date: { type: 'string' } },
     summary: 'Settle merchants for a business date (default: yesterday) and write the payout CSV (idempotent)',
     modules: [MerchantsModule],
     async run(context, options) {

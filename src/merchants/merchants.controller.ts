@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { actorOf, Roles, StaffPrincipal } from '../common/auth/principal';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { CreateApiKeyRequest, CreateMerchantRequest, CreateTerminalRequest } from './merchants.dto';
-import { parseLimit } from './merchants.rules';
+import { ListQuery } from '../common/pagination';
 import { MerchantsService } from './merchants.service';
 
 /** Affiliation of merchants: changes are admin-only (no access decorator); finance staff and auditors read. */
@@ -21,8 +21,8 @@ export class MerchantsController {
 
   @Get()
   @Roles('auditor', 'finance_operator', 'finance_approver')
-  list(@Query('limit') limit?: string, @Query('cursor') cursor?: string) {
-    return this.merchants.list(parseLimit(limit), cursor);
+  list(@Query() query: ListQuery) {
+    return this.merchants.list(query.limit, query.cursor);
   }
 
   @Get(':id')

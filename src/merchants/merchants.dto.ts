@@ -1,7 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsObject, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { AddressDto } from '../common/address.dto';
 import { MERCHANT_CATEGORIES } from '../programs/program-rules';
 import { IsMoneyAmount } from '../common/validation';
+import { ListQuery } from '../common/pagination';
+import { OptionalDate, OptionalTimeBound, OptionalUuid } from '../common/query-params';
 
 export class CreateMerchantRequest {
   @ApiProperty({ example: 'Abarrotes La Esperanza' })
@@ -13,13 +17,15 @@ export class CreateMerchantRequest {
   @IsIn(MERCHANT_CATEGORIES as unknown as string[])
   category!: string;
 
-  @ApiProperty({ example: { street: 'Av. Juárez 10', colonia: 'Centro', municipality: 'Cuauhtémoc', state: 'DF', postalCode: '06000' } })
-  @IsObject()
-  address!: Record<string, unknown>;
+  @ApiProperty({ type: AddressDto, example: { street: 'Av. Juárez 10', colonia: 'Centro', municipality: 'Cuauhtémoc', state: 'DF', postalCode: '06000' } })
+  @ValidateNested()
+  @Type(() => AddressDto)
+  address!: AddressDto;
 
   @ApiPropertyOptional({ description: 'CLABE (18 digits) where settlements are paid' })
   @IsOptional()
   @Matches(/^\d{18}$/, { message: 'bankAccount must be an 18-digit CLABE' })
+  @MaxLength(18)
   bankAccount?: string;
 }
 
@@ -40,10 +46,12 @@ export class CreateApiKeyRequest {
 export class RedeemRequest {
   @ApiProperty({ example: '4000001234567899', description: '16-digit instrument number' })
   @Matches(/^\d{16}$/, { message: 'instrumentNumber must be 16 digits' })
+  @MaxLength(16)
   instrumentNumber!: string;
 
   @ApiProperty({ example: '1234' })
   @Matches(/^\d{4,6}$/, { message: 'pin must be 4 to 6 digits' })
+  @MaxLength(6)
   pin!: string;
 
   @ApiProperty({ example: '150.00' })
@@ -80,5 +88,22 @@ export class RunSettlementRequest {
   @ApiPropertyOptional({ example: '2026-03-15', description: 'Business date to settle; default: yesterday' })
   @IsOptional()
   @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'businessDate must be YYYY-MM-DD' })
+  @MaxLength(10)
   businessDate?: string;
+}
+
+export class MerchantTransactionsQuery extends ListQuery {
+  @OptionalTimeBound('a business date (from its 00:00) or an ISO 8601 instant')
+  from?: string;
+
+  @OptionalTimeBound('a business date (the whole day included) or an ISO 8601 instant (exclusive)')
+  to?: string;
+}
+
+export class SettlementsQuery extends ListQuery {
+  @OptionalDate('the settlements of this business date')
+  businessDate?: string;
+
+  @OptionalUuid('the settlements of this merchant')
+  merchantId?: string;
 }

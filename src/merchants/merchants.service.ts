@@ -1,3 +1,4 @@
+import { withTransaction } from '../database/transaction';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -9,7 +10,7 @@ import { ApiProblem, problems } from '../common/problem';
 import type { Queryable } from '../database/queryable';
 import { LedgerService } from '../ledger/ledger.service';
 import type { CreateMerchantRequest } from './merchants.dto';
-import { decodeCursor, encodeCursor } from './merchants.rules';
+import { decodeCursor, pageOf } from '../common/pagination';
 
 const MERCHANT_COLUMNS = `m.id, m.name, m.category, m.address, m.bank_account AS "bankAccount", m.status,
   m.payable_account_id AS "payableAccountId", m.created_at AS "createdAt", m.status_changed_at AS "statusChangedAt"`;
@@ -39,7 +40,7 @@ export class MerchantsService {
   /** Affiliates a merchant: its payable account (hot, deferred totals) and a first API key, shown once. */
   async create(input: CreateMerchantRequest, actor: string): Promise<MerchantView & { apiKey: string; apiKeyId: string }> {
     const id = randomUUID();
-    return this.db.transaction(async (tx) => {
+    return withTransaction(this.db, async (tx) => {
       const payable = await this.ledger.ensureAccount(
         {
           code: `merchant:${id}:payable`,
@@ -82,22 +83,21 @@ export class MerchantsService {
     return { ...merchant, apiKeys, terminals };
   }
 
-  async list(limit: number, cursorRaw: unknown): Promise<{ data: MerchantView[]; nextCursor: string | null }> {
-    const cursor = decodeCursor(cursorRaw);
-    const rows: MerchantView[] = await this.db.query(
-      `SELECT ${MERCHANT_COLUMNS} FROM merchants m
+  /** Oldest first, keyset-paged on (created_at, id). */
+  async list(limit: number, cursor: string | undefined): Promise<{ data: MerchantView[]; nextCursor: string | null }> {
+    const after = decodeCursor(cursor, ['timestamp', 'uuid'] as const);
+    const rows: Array<MerchantView & { cursorAt: string }> = await this.db.query(
+      `SELECT ${MERCHANT_COLUMNS}, m.created_at::text AS "cursorAt" FROM merchants m
         WHERE ($1::timestamptz IS NULL OR (m.created_at, m.id) > ($1::timestamptz, $2::uuid))
         ORDER BY m.created_at, m.id LIMIT $3`,
-      [cursor?.at ?? null, cursor?.id ?? null, limit + 1],
+      [after?.[0] ?? null, after?.[1] ?? null, limit + 1],
     );
-    const data = rows.slice(0, limit);
-    const last = data[data.length - 1];
-    return { data, nextCursor: rows.length > limit ? encodeCursor({ at: new Date(last.createdAt).toISOString(), id: last.id }) : null };
+    return pageOf(rows, limit, (m) => [m.cursorAt, m.id], ({ cursorAt: _key, ...m }) => m);
   }
 
   /** A new key (rotation = create a new one, then revoke the old). The key is returned only here. */
   async createApiKey(merchantId: string, terminalId: string | null): Promise<{ id: string; apiKey: string; prefix: string; terminalId: string | null }> {
-    return this.db.transaction(async (tx) => {
+    return withTransaction(this.db, async (tx) => {
       const merchant = await tx.query(`SELECT 1 FROM merchants WHERE id = $1`, [merchantId]);
       if (!merchant[0]) throw problems.notFound('merchant');
       if (terminalId) {

@@ -21,7 +21,12 @@ const REFUSAL_STATUS: Record<string, number> = {
 
 /** The `detail` of each refusal, from its facts. */
 const REFUSAL_DETAIL: Record<string, (f: Record<string, any>, what: 'authorization' | 'redemption') => string> = {
-  merchant_not_allowed: (f) => (f.category ? `The program does not allow the ${f.category} category` : 'The merchant is suspended'),
+  merchant_not_allowed: (f) =>
+    f.currency
+      ? `The merchant does not take instruments in ${f.currency}`
+      : f.category
+        ? `The program does not allow the ${f.category} category`
+        : 'The merchant is suspended',
   unknown_instrument: () => 'No instrument has this number',
   pin_locked: () => 'The PIN is locked after three wrong attempts',
   invalid_pin: (f) => (f.pinLockedNow ? 'Wrong PIN; the PIN is now locked' : 'Wrong PIN'),

@@ -7,7 +7,8 @@ import { Idempotent } from '../common/idempotency/idempotency.interceptor';
 import { isValidIdempotencyKey, requestFingerprint } from '../common/idempotency/idempotency.rules';
 import { ApiProblem } from '../common/problem';
 import { CaptureRequest, RedeemRequest, RefundRequest } from './merchants.dto';
-import { parseLimit } from './merchants.rules';
+import { ListQuery } from '../common/pagination';
+import { MerchantTransactionsQuery } from './merchants.dto';
 import { IdempotencyClaim, RedemptionsService } from './redemptions.service';
 
 const IDEMPOTENCY_HEADER = { name: 'Idempotency-Key', required: true, description: '1–255 printable ASCII characters' };
@@ -81,18 +82,12 @@ export class RedemptionsController {
 
   /** `?from&to` (dates in the business time zone, or ISO instants), `limit`, `cursor`. */
   @Get('merchant/transactions')
-  transactions(
-    @CurrentMerchant() merchant: MerchantPrincipal,
-    @Query('from') from?: string,
-    @Query('to') to?: string,
-    @Query('limit') limit?: string,
-    @Query('cursor') cursor?: string,
-  ) {
-    return this.redemptions.transactions(merchant.merchantId, { from, to, limit: parseLimit(limit), cursor });
+  transactions(@CurrentMerchant() merchant: MerchantPrincipal, @Query() query: MerchantTransactionsQuery) {
+    return this.redemptions.transactions(merchant.merchantId, query);
   }
 
   @Get('merchant/settlements')
-  settlements(@CurrentMerchant() merchant: MerchantPrincipal, @Query('limit') limit?: string, @Query('cursor') cursor?: string) {
-    return this.redemptions.settlements(merchant.merchantId, { limit: parseLimit(limit), cursor });
+  settlements(@CurrentMerchant() merchant: MerchantPrincipal, @Query() query: ListQuery) {
+    return this.redemptions.settlements(merchant.merchantId, query);
   }
 }

@@ -3,12 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
-import { businessDate, Clock } from '../common/clock';
+import { addDays, businessDate, isDate, startOfBusinessDate } from '../common/calendar';
+import { decodeCursor, pageOf } from '../common/pagination';
+import { Clock } from '../common/clock';
 import { sumMoney } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { LedgerService } from '../ledger/ledger.service';
-import { addDays, isBusinessDate, payoutCsv, PayoutLine, startOfBusinessDate } from './merchants.rules';
+import { payoutCsv, PayoutLine } from './merchants.rules';
 
 export interface SettlementRun {
   businessDate: string;
@@ -44,7 +46,7 @@ export class SettlementService {
   }
 
   async settle(date: string = this.previousBusinessDate()): Promise<SettlementRun> {
-    if (!isBusinessDate(date)) throw problems.validation('businessDate must be a valid date YYYY-MM-DD');
+    if (!isDate(date)) throw problems.validation('businessDate must be a valid date YYYY-MM-DD');
     const cutoff = startOfBusinessDate(addDays(date, 1), this.config.DEFAULT_TIME_ZONE);
     const now = this.clock.now();
     if (cutoff > now) throw new ApiProblem(422, 'settlement_date_open', `Business date ${date} has not ended yet`);
@@ -71,11 +73,9 @@ export class SettlementService {
     return run;
   }
 
-  async list(q: { businessDate?: string; merchantId?: string; limit: number }) {
-    if (q.businessDate !== undefined && !isBusinessDate(q.businessDate)) throw problems.validation('businessDate must be a valid date YYYY-MM-DD');
-    if (q.merchantId !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(q.merchantId)) {
-      throw problems.validation('merchantId must be a UUID');
-    }
+  /** Latest business date first (then statement id), keyset-paged; the index settlements_page serves it. */
+  async list(q: { businessDate?: string; merchantId?: string; limit: number; cursor?: string }) {
+    const after = decodeCursor(q.cursor, ['date', 'text'] as const);
     const rows = await this.db.query(
       `SELECT s.id, s.statement_id AS "statementId", s.merchant_id AS "merchantId", s.business_date::text AS "businessDate", s.currency,
               s.captures_count AS "capturesCount", s.captures_total::text AS "capturesTotal",
@@ -83,10 +83,11 @@ export class SettlementService {
               s.entry_id AS "entryId", s.created_at AS "createdAt"
          FROM settlements s
         WHERE ($1::date IS NULL OR s.business_date = $1) AND ($2::uuid IS NULL OR s.merchant_id = $2)
-        ORDER BY s.business_date DESC, s.statement_id LIMIT $3`,
-      [q.businessDate ?? null, q.merchantId ?? null, q.limit],
+          AND ($3::date IS NULL OR (s.business_date <= $3 AND (s.business_date < $3 OR s.statement_id > $4)))
+        ORDER BY s.business_date DESC, s.statement_id LIMIT $5`,
+      [q.businessDate ?? null, q.merchantId ?? null, after?.[0] ?? null, after?.[1] ?? null, q.limit + 1],
     );
-    return { data: rows, nextCursor: null };
+    return pageOf(rows as Array<{ businessDate: string; statementId: string }>, q.limit, (s) => [s.businessDate, s.statementId]);
   }
 
   fileName(date: string): string {
@@ -94,7 +95,7 @@ export class SettlementService {
   }
 
   async payoutFile(date: string): Promise<string> {
-    if (!isBusinessDate(date)) throw problems.validation('date must be YYYY-MM-DD');
+    if (!isDate(date)) throw problems.validation('date must be YYYY-MM-DD');
     try {
       return await readFile(this.fileName(date), 'utf8');
     } catch {

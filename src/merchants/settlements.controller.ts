@@ -1,8 +1,7 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../common/auth/principal';
-import { RunSettlementRequest } from './merchants.dto';
-import { parseLimit } from './merchants.rules';
+import { RunSettlementRequest, SettlementsQuery } from './merchants.dto';
 import { SettlementService } from './settlement.service';
 
 /** Settlement runs and payout files for finance (the daily job does the same on its own). */
@@ -21,8 +20,8 @@ export class SettlementsController {
 
   @Get()
   @Roles('finance_operator', 'finance_approver', 'auditor')
-  list(@Query('businessDate') businessDate?: string, @Query('merchantId') merchantId?: string, @Query('limit') limit?: string) {
-    return this.settlement.list({ businessDate, merchantId, limit: parseLimit(limit) });
+  list(@Query() query: SettlementsQuery) {
+    return this.settlement.list(query);
   }
 
   /** The payout CSV the bank receives for one business date. */

@@ -6,20 +6,12 @@ import { CurrentStaff } from '../common/auth/current-principal';
 import { Roles, StaffPrincipal } from '../common/auth/principal';
 import { Idempotent } from '../common/idempotency/idempotency.interceptor';
 import { ApiProblem, problems } from '../common/problem';
-import { parseLimit } from '../programs/programs.controller';
+import { ListQuery } from '../common/pagination';
 import { BankAccountsService } from './bank-accounts.service';
-import { BankAccountRequest, BankAccountView, CreatePayoutBatchRequest, PayoutResultLineDoc } from './payouts.dto';
-import { BATCH_STATUSES, BatchStatus, LINE_STATUSES } from './payouts.repository';
-import { BATCH_KINDS, BatchKind, parseResultsCsv, parseResultsJson } from './payouts.rules';
+import { BankAccountRequest, BankAccountView, CreatePayoutBatchRequest, PayoutBatchesQuery, PayoutBatchLinesQuery, PayoutResultLineDoc } from './payouts.dto';
+import type { BatchStatus } from './payouts.repository';
+import { BatchKind, parseResultsCsv, parseResultsJson } from './payouts.rules';
 import { PayoutsService } from './payouts.service';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function optionalIn<T extends string>(name: string, value: string | undefined, allowed: readonly string[]): T | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (!allowed.includes(value)) throw problems.validation(`${name} must be one of ${allowed.join(', ')}`);
-  return value as T;
-}
 
 /** Bank details of payees (API.md "Payouts to banks"). */
 @ApiTags('payouts')
@@ -86,33 +78,20 @@ export class PayoutsController {
 
   @Get()
   @Roles('finance_operator', 'finance_approver', 'auditor')
-  list(
-    @Query('programId') programId?: string,
-    @Query('status') status?: string,
-    @Query('kind') kind?: string,
-    @Query('limit') limit?: string,
-    @Query('cursor') cursor?: string,
-  ) {
-    if (programId !== undefined && !UUID.test(programId)) throw problems.validation('programId must be a UUID');
-    return this.payouts.list({
-      programId,
-      status: optionalIn<BatchStatus>('status', status, BATCH_STATUSES),
-      kind: optionalIn<BatchKind>('kind', kind, Object.keys(BATCH_KINDS)),
-      limit: parseLimit(limit),
-      cursor,
-    });
+  list(@Query() query: PayoutBatchesQuery) {
+    return this.payouts.list({ ...query, status: query.status as BatchStatus | undefined, kind: query.kind as BatchKind | undefined });
   }
 
   @Get(':id')
   @Roles('finance_operator', 'finance_approver', 'auditor')
-  get(@Param('id', new ParseUUIDPipe()) id: string, @Query('limit') limit?: string, @Query('cursor') cursor?: string, @Query('status') status?: string) {
-    return this.payouts.get(id, { limit: parseLimit(limit), cursor, status: optionalIn('status', status, LINE_STATUSES) });
+  get(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: PayoutBatchLinesQuery) {
+    return this.payouts.get(id, query);
   }
 
   @Get(':id/exclusions')
   @Roles('finance_operator', 'finance_approver', 'auditor', 'program_officer')
-  exclusions(@Param('id', new ParseUUIDPipe()) id: string, @Query('limit') limit?: string, @Query('cursor') cursor?: string) {
-    return this.payouts.exclusions(id, { limit: parseLimit(limit), cursor });
+  exclusions(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: ListQuery) {
+    return this.payouts.exclusions(id, query);
   }
 
   @Post(':id/approve')

@@ -8,6 +8,7 @@ import { actorOf } from '../common/auth/principal';
 import { Clock } from '../common/clock';
 import { formatMoney } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
+import { decodeCursor, pageOf } from '../common/pagination';
 import type { Queryable } from '../database/queryable';
 import { LedgerService } from '../ledger/ledger.service';
 import { Program, ProgramsService } from '../programs/programs.service';
@@ -343,7 +344,7 @@ export class PayoutsService {
 
   async get(id: string, page: { limit: number; cursor?: string; status?: string }) {
     const b = await this.batch(id);
-    const after = page.cursor ? Number(decodeCursor(page.cursor, 'l', /^\d{1,9}$/)) : 0;
+    const after = Number(decodeCursor(page.cursor, ['int'] as const)?.[0] ?? 0);
     const rows = await this.db.query(
       `SELECT l.id, l.line_no AS "lineNo", l.payee_kind AS "payeeKind", l.payee_id AS "payeeId", l.grant_id AS "grantId",
               l.source_account_id AS "sourceAccountId", l.clabe, l.amount::text AS amount, l.attempt, l.status,
@@ -353,31 +354,35 @@ export class PayoutsService {
         ORDER BY l.line_no LIMIT $4`,
       [id, after, page.status ?? null, page.limit + 1],
     );
-    const data = rows.slice(0, page.limit).map((l: Record<string, any>) => ({
-      ...l,
-      // Batches are finance's; the CLABE is whole only in the bank file and for the program's officers.
-      clabe: maskClabe(l.clabe),
-      reference: lineReference(b.number, l.lineNo),
-      amount: formatMoney(l.amount),
-      resultAt: l.resultAt ? new Date(l.resultAt).toISOString() : null,
-    }));
-    return { ...this.view(b), lines: data, nextCursor: rows.length > page.limit ? encodeCursor('l', data[data.length - 1].lineNo) : null };
+    const { data, nextCursor } = pageOf(
+      rows as Array<Record<string, any>>,
+      page.limit,
+      (l) => [l.lineNo],
+      (l) => ({
+        ...l,
+        // Batches are finance's; the CLABE is whole only in the bank file and for the program's officers.
+        clabe: maskClabe(l.clabe),
+        reference: lineReference(b.number, l.lineNo),
+        amount: formatMoney(l.amount),
+        resultAt: l.resultAt ? new Date(l.resultAt).toISOString() : null,
+      }),
+    );
+    return { ...this.view(b), lines: data, nextCursor };
   }
 
   async exclusions(id: string, page: { limit: number; cursor?: string }) {
     await this.batch(id);
-    const after = page.cursor ? decodeCursor(page.cursor, 'a', /^[0-9a-f-]{36}$/) : null;
+    const after = decodeCursor(page.cursor, ['uuid'] as const)?.[0] ?? null;
     const rows = await this.db.query(
       `SELECT source_account_id AS "sourceAccountId", payee_kind AS "payeeKind", payee_id AS "payeeId", grant_id AS "grantId", reason, amount::text AS amount
          FROM payout_exclusions WHERE batch_id = $1 AND ($2::uuid IS NULL OR source_account_id > $2) ORDER BY source_account_id LIMIT $3`,
       [id, after, page.limit + 1],
     );
-    const data = rows.slice(0, page.limit).map((r: Record<string, string>) => ({ ...r, amount: formatMoney(r.amount) }));
-    return { data, nextCursor: rows.length > page.limit ? encodeCursor('a', data[data.length - 1].sourceAccountId) : null };
+    return pageOf(rows as Array<Record<string, string>>, page.limit, (r) => [r.sourceAccountId], (r) => ({ ...r, amount: formatMoney(r.amount) }));
   }
 
   async list(filter: { programId?: string; status?: BatchStatus; kind?: BatchKind; limit: number; cursor?: string }) {
-    const c = filter.cursor ? decodeCursor(filter.cursor, 'n', /^PB-\d{8}$/) : null;
+    const c = decodeCursor(filter.cursor, ['text'] as const)?.[0] ?? null;
     const rows: BatchRow[] = await this.db.query(
       `SELECT ${BATCH_COLUMNS} FROM payout_batches b LEFT JOIN payout_batch_files f ON f.batch_id = b.id
         WHERE ($1::uuid IS NULL OR b.program_id = $1) AND ($2::text IS NULL OR b.status = $2) AND ($3::text IS NULL OR b.kind = $3)
@@ -385,8 +390,7 @@ export class PayoutsService {
         ORDER BY b.number LIMIT $5`,
       [filter.programId ?? null, filter.status ?? null, filter.kind ?? null, c, filter.limit + 1],
     );
-    const data = rows.slice(0, filter.limit);
-    return { data: data.map((b) => this.view(b)), nextCursor: rows.length > filter.limit ? encodeCursor('n', data[data.length - 1].number) : null };
+    return pageOf(rows, filter.limit, (b) => [b.number], (b) => this.view(b));
   }
 
   view(b: BatchRow) {
@@ -424,16 +428,4 @@ export class PayoutsService {
       createdAt: iso(b.createdAt),
     };
   }
-}
-
-/** Opaque list cursors: `<tag>:<last value>` in base64url. */
-function encodeCursor(tag: string, value: string | number): string {
-  return Buffer.from(`${tag}:${value}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string, tag: string, pattern: RegExp): string {
-  const text = Buffer.from(cursor, 'base64url').toString();
-  const value = text.startsWith(`${tag}:`) ? text.slice(tag.length + 1) : '';
-  if (!pattern.test(value)) throw problems.validation('cursor is not valid');
-  return value;
 }

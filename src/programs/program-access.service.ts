@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import type { StaffPrincipal } from '../common/auth/principal';
 import { problems } from '../common/problem';
 import type { Queryable } from '../database/queryable';
-import { returnedRows } from '../instruments/returning';
+import { returnedRows } from '../database/returning';
 
 /**
  * Who may see the identity (CURP, names, birth date, address) of a program's beneficiaries.

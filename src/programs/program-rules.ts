@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEACTIVATION_CAUSES } from '../beneficiaries/beneficiaries.rules';
 import { isMoneyString, isPositiveMoneyString } from '../common/money';
 import { isValidClabe } from '../payouts/clabe.rules';
+import { AwardCap, Envelope, grantRulesProblems, RecoveryRule, SupportHistoryRule, SupportShare } from './grant-rules';
 
 /**
  * A program's benefit rules as validated data (API.md `rules`, DOMAIN.md). Every fixture in
@@ -76,11 +77,9 @@ export const TrancheRule = z
     /** Share of the award, as a decimal string ("0.5"), or a fixed amount. */
     share: decimalFactor.optional(),
     amount: positiveMoney.optional(),
-    /** Proof of spending due this many business days after release (Cooperativas: 45 calendar → see notes). */
+    /** Proof of spending due this many business days after release, or calendar days (Cooperativas: 45). */
     proofDueBusinessDays: z.number().int().min(1).optional(),
     proofDueCalendarDays: z.number().int().min(1).optional(),
-    /** Reminder and warning days after release (Cooperativas: 30 and 45). */
-    reminderDays: z.array(z.number().int().min(1)).optional(),
     /** What this tranche or stage is, for people (e.g. "Etapa II: equipamiento"). */
     label: z.string().optional(),
   })
@@ -142,31 +141,21 @@ export const ProgramRules = z
     voucherUnspentAtExpiry: z.enum(['reintegro', 'keep']).optional(),
     /** Monthly signature of the delivery list; this many consecutive missed months → baja (Seguro S6). */
     monthlySignature: z.object({ missedMonthsForBaja: z.number().int().min(1) }).strict().optional(),
-    /** Grants: caps per stage, modality or sector (per award and optionally per member). */
-    awardCaps: z
-      .array(
-        z
-          .object({
-            label: z.string().min(1),
-            max: positiveMoney,
-            perMember: positiveMoney.optional(),
-            minMembers: z.number().int().min(1).optional(),
-            maxMembers: z.number().int().min(1).optional(),
-          })
-          .strict(),
-      )
-      .optional(),
+    /** Grants: caps per stage, modality or sector (grant-rules.ts AwardCap). */
+    awardCaps: z.array(AwardCap).min(1).optional(),
     /** Grants: share of the project cost the program may cover, with / without other public programs. */
-    supportShares: z
-      .array(z.object({ label: z.string().min(1), withOtherPrograms: decimalFactor, withoutOtherPrograms: decimalFactor }).strict())
-      .optional(),
-    /** Grants: awards above `amount` are paid in at least `minTranches` tranches (FONAES R004-07). */
+    supportShares: z.array(SupportShare).min(1).optional(),
+    /** Grants: awards above `amount` are paid in at least `minTranches` tranches, the others in one (FONAES R004-07). */
     trancheThreshold: z.object({ amount: positiveMoney, minTranches: z.number().int().min(2) }).strict().optional(),
-    /** Grants: a pending proof of spending on an earlier award blocks a new one (FONAES R004-20). */
+    /** Grants: a pending proof of spending on an earlier award of the lineage blocks a new one (FONAES R004-20). */
     blockIfPendingProof: z.boolean().optional(),
-    /** Grants: unspent money is returned within this many business days of rescission (PROFACE C-3). */
-    rescissionReturnBusinessDays: z.number().int().min(1).optional(),
-    /** Paid through a bank (bank card, transfer): cycle lines and tranches wait on payables until a payout batch pays them. */
+    /** Grants: earlier awards that forbid a new one (FONAES R004-19, Cooperativas COOP-6, Economía Social R003-13). */
+    supportHistory: z.array(SupportHistoryRule).min(1).optional(),
+    /** Envelopes of the budget: operating costs and stages (Cooperativas $3M operating; PROFACE 8 % …). */
+    envelopes: z.array(Envelope).min(1).optional(),
+    /** Grants: what happens to unproven money (letters, demand, payment term, legal referral, rescission). */
+    recovery: RecoveryRule.optional(),
+    /** Paid through a bank (bank card, transfer): cycle lines wait on payables, grant tranches in the grant account, until a payout batch pays them. */
     payout: PayoutRule.optional(),
     /** The insurer paid the `insurer_payable` part of a split (Seguro S9); required when the split has one. */
     insurer: InsurerRule.optional(),
@@ -176,9 +165,11 @@ export const ProgramRules = z
     notes: z.array(z.string()).optional(),
   })
   .strict()
-  .refine((r) => !r.split?.some((s) => s.to === 'insurer_payable') || r.insurer !== undefined, {
-    message: 'a split with an insurer_payable part needs rules.insurer ({ name, clabe }) to pay it to',
-    path: ['insurer'],
+  .superRefine((r, ctx) => {
+    for (const issue of grantRulesProblems(r)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    if (r.split?.some((s) => s.to === 'insurer_payable') && r.insurer === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['insurer'], message: 'a split with an insurer_payable part needs rules.insurer ({ name, clabe }) to pay it to' });
+    }
   });
 
 export type ProgramRules = z.infer<typeof ProgramRules>;

@@ -7,6 +7,7 @@ export const programCommands: CliCommand[] = [
   {
     name: 'programs:load',
     usage: 'programs:load [--fiscal-year YYYY] [--appropriate]',
+    options: { 'fiscal-year': { type: 'string' }, appropriate: { type: 'boolean' } },
     summary: 'Load the seed programs of fixtures/programs/ (idempotent); --appropriate also appropriates each authorized budget once',
     modules: [ProgramsModule],
     async run(context, options) {
@@ -25,6 +26,7 @@ export const programCommands: CliCommand[] = [
   {
     name: 'staff:grant-program',
     usage: 'staff:grant-program --username U --program CODE [--revoke]',
+    options: { username: { type: 'string' }, program: { type: 'string' }, revoke: { type: 'boolean' } },
     summary: 'Assign a staff user to a (confidential) program so they see its beneficiaries’ identity; --revoke removes it',
     modules: [ProgramsModule],
     async run(context, options) {

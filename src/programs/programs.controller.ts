@@ -3,15 +3,8 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { actorOf, Roles, StaffPrincipal } from '../common/auth/principal';
 import { Idempotent } from '../common/idempotency/idempotency.interceptor';
-import { problems } from '../common/problem';
-import { AppropriationRequest, CreateProgramRequest } from './programs.dto';
+import { AppropriationRequest, CreateProgramRequest, ProgramsQuery } from './programs.dto';
 import { formatBudget, Program, ProgramsService } from './programs.service';
-
-export function parseLimit(limit?: string): number {
-  if (limit === undefined) return 50;
-  if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > 500) throw problems.validation('limit must be an integer from 1 to 500');
-  return Number(limit);
-}
 
 @ApiTags('programs')
 @ApiBearerAuth()
@@ -27,12 +20,12 @@ export class ProgramsController {
 
   @Get()
   @Roles('program_officer', 'finance_operator', 'finance_approver', 'auditor')
-  async list(@Query('code') code?: string, @Query('limit') limit?: string, @Query('cursor') cursor?: string) {
-    if (code !== undefined) {
-      const program = await this.programs.findByCode(code);
+  async list(@Query() query: ProgramsQuery) {
+    if (query.code !== undefined) {
+      const program = await this.programs.findByCode(query.code);
       return { data: program ? [await this.view(program)] : [], nextCursor: null };
     }
-    const page = await this.programs.list(parseLimit(limit), cursor ?? null);
+    const page = await this.programs.list(query.limit, query.cursor);
     return { data: await Promise.all(page.data.map((p) => this.view(p))), nextCursor: page.nextCursor };
   }
 
@@ -40,6 +33,13 @@ export class ProgramsController {
   @Roles('program_officer', 'finance_operator', 'finance_approver', 'auditor')
   async get(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.view(await this.programs.getById(id));
+  }
+
+  /** The envelopes of the budget (docs/grants.md "Envelopes"): target, allocated, awarded, available. */
+  @Get(':id/envelopes')
+  @Roles('program_officer', 'finance_operator', 'finance_approver', 'auditor')
+  async envelopes(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.programs.envelopes(await this.programs.getById(id));
   }
 
   @Post(':id/appropriations')

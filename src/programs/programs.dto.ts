@@ -1,12 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IsMoneyAmount } from '../common/validation';
+import { ListQuery } from '../common/pagination';
+import { OptionalText } from '../common/query-params';
 import { INSTRUMENT_TYPES } from './program-fixtures';
 
 export class CreateProgramRequest {
   @ApiProperty({ example: 'PENSION-AM-2016' })
   @IsString()
   @Matches(/^[A-Z0-9][A-Z0-9-]{0,63}$/, { message: 'code: upper-case letters, digits and hyphens' })
+  @MaxLength(64)
   code!: string;
 
   @ApiProperty()
@@ -27,11 +30,13 @@ export class CreateProgramRequest {
   @ApiPropertyOptional({ example: 'MXN' })
   @IsOptional()
   @Matches(/^[A-Z]{3}$/)
+  @MaxLength(3)
   currency?: string;
 
   @ApiPropertyOptional({ example: 'America/Mexico_City' })
   @IsOptional()
   @IsString()
+  @Length(1, 64)
   timeZone?: string;
 
   @ApiPropertyOptional({ description: 'Violence programs: identity hidden from officers not assigned to the program' })
@@ -53,4 +58,9 @@ export class AppropriationRequest {
   @IsString()
   @Length(1, 200)
   reference!: string;
+}
+
+export class ProgramsQuery extends ListQuery {
+  @OptionalText(64, 'the program with this code (a list of one, or empty)')
+  code?: string;
 }

@@ -1,22 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import Decimal from 'decimal.js';
 import { DataSource } from 'typeorm';
-import { businessDate, Clock } from '../common/clock';
-import { formatMoney, money } from '../common/money';
+import { businessDate, endOfBusinessDate, isDate } from '../common/calendar';
+import { Clock } from '../common/clock';
+import { formatMoney, money, sumMoney } from '../common/money';
 import { ApiProblem } from '../common/problem';
-import { APP_CONFIG, AppConfig, loadConfig } from '../config/config';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { BeneficiariesService } from '../beneficiaries/beneficiaries.service';
-import { CyclesService } from '../disbursements/cycles.service';
 import { LedgerService } from '../ledger/ledger.service';
 import { PayoutsService } from '../payouts/payouts.service';
-import { ProgramsService } from '../programs/programs.service';
-import type { ProgramRules } from '../programs/program-rules';
-import { cardCollectionDue, isIsoDate, SweepKind, trancheActions } from './treasury.rules';
+import { GrantRecoveryService } from './grant-recovery.service';
+import { cardCollectionDue, SweepKind } from './treasury.rules';
 import { TreasuryService } from './treasury.service';
 
 /** Vouchers per chunk of the voucher-expiry sweep (one journal entry and one transaction each). */
-export const SWEEP_CHUNK_SIZE = loadConfig().SWEEP_CHUNK_SIZE;
 
 /** Who the sweeps' own changes are recorded as (e.g. the P22 baja in the padrón history). */
 export const SWEEPS_ACTOR = 'system:sweeps';
@@ -30,7 +27,7 @@ export interface SweepOptions {
 
 /**
  * The treasury sweeps (queue `sweeps`, CLI `sweep:run`): voucher expiry, card collection (P22),
- * tranche proofs (reminders and reintegro demands) and the fiscal-year close. Each is set-based
+ * tranche proofs (recovery letters, receivables, legal referrals) and the fiscal-year close. Each is set-based
  * where money moves in bulk, idempotent in the database, and safe to re-run: a re-run posts nothing.
  */
 @Injectable()
@@ -38,11 +35,10 @@ export class SweepsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly ledger: LedgerService,
-    private readonly programs: ProgramsService,
     private readonly beneficiaries: BeneficiariesService,
-    private readonly cycles: CyclesService,
     private readonly treasury: TreasuryService,
     private readonly payouts: PayoutsService,
+    private readonly recovery: GrantRecoveryService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -54,9 +50,8 @@ export class SweepsService {
   async asOf(date?: string): Promise<Date> {
     const now = this.clock.now();
     if (!date) return now;
-    if (!isIsoDate(date)) throw new ApiProblem(400, 'validation_failed', 'date must be a real date YYYY-MM-DD');
-    const [row] = await this.db.query(`SELECT (($1::date + 1)::timestamp AT TIME ZONE $2) AS at`, [date, this.config.DEFAULT_TIME_ZONE]);
-    const at = new Date(row.at);
+    if (!isDate(date)) throw new ApiProblem(400, 'validation_failed', 'date must be a real date YYYY-MM-DD');
+    const at = endOfBusinessDate(date, this.config.DEFAULT_TIME_ZONE);
     if (at > now) throw new ApiProblem(422, 'sweep_date_open', `business date ${date} has not ended yet`);
     return at;
   }
@@ -111,7 +106,7 @@ export class SweepsService {
         const [r]: Array<{ scanned: number; swept: number; total: string; entry: string | null; last: string | null }> = await this.db.query(
           `SELECT r_scanned AS scanned, r_swept AS swept, r_total::text AS total, r_entry AS entry, r_last AS last
              FROM treasury_sweep_vouchers($1, $2, $3, $4)`,
-          [p.id, now, after, SWEEP_CHUNK_SIZE],
+          [p.id, now, after, this.config.SWEEP_CHUNK_SIZE],
         );
         if (!r.scanned) break;
         vouchers += r.swept;
@@ -119,7 +114,7 @@ export class SweepsService {
         if (r.entry) entries++;
         after = r.last;
         await opts.onProgress?.(vouchers);
-        if (r.scanned < SWEEP_CHUNK_SIZE) break;
+        if (r.scanned < this.config.SWEEP_CHUNK_SIZE) break;
       }
       if (vouchers || entries) out.programs.push({ programId: p.id, code: p.code, vouchers, total: formatMoney(total), entries });
       out.vouchers += vouchers;
@@ -138,7 +133,6 @@ export class SweepsService {
    */
   async cardCollection(opts: SweepOptions = {}) {
     const now = await this.asOf(opts.date);
-    const holidays = await this.cycles.holidays();
     const candidates: Array<{ instrumentId: string; beneficiaryId: string; arrivedOn: string; timeZone: string; rule: { businessDays: number; visits: number }; visitDays: number }> =
       await this.db.query(
         `SELECT i.id AS "instrumentId", i.beneficiary_id AS "beneficiaryId", to_char(a.arrived_on, 'YYYY-MM-DD') AS "arrivedOn",
@@ -156,7 +150,7 @@ export class SweepsService {
     const done: Array<Record<string, unknown>> = [];
     for (const c of candidates) {
       const today = businessDate(now, c.timeZone);
-      const verdict = cardCollectionDue({ arrivedOn: c.arrivedOn, visitDays: c.visitDays, today }, c.rule, holidays);
+      const verdict = cardCollectionDue({ arrivedOn: c.arrivedOn, visitDays: c.visitDays, today }, c.rule);
       if (!verdict.due) continue;
       const r = await this.beneficiaries.deactivateIfActive(
         c.beneficiaryId,
@@ -170,121 +164,21 @@ export class SweepsService {
   }
 
   /**
-   * Tranche proofs: for each released tranche not proven, the reminder letters of
-   * tranchePlan[n].reminderDays (Cooperativas 30 → reminder, 45 → warning, 52 → second warning)
-   * are recorded once as events, and once the proof deadline has passed the unproven amount
-   * (tranche − accepted proofs) becomes a reintegro demand: proofs are documents, so the money
-   * still sits in grant:<id> — unless a grants payout batch transferred it (bank-paid grant
-   * programs) — and what is there moves grant:<id> → program:<id>:reintegro in one entry
-   * 'unproven_tranche'; the reintegro (source 'grant') is the demand on the grantee. See docs/treasury.md.
+   * Tranche proofs: the letters of the recovery timeline (rules.recovery), the receivables they
+   * open, and the legal referrals (GrantRecoveryService.sweep; docs/grants.md "Recovery"). No money
+   * moves here: only what a grantee pays back becomes a reintegro.
    */
   async trancheProofs(opts: SweepOptions = {}) {
-    const now = await this.asOf(opts.date);
-    const rows: Array<Record<string, any>> = await this.db.query(
-      `SELECT t.grant_id AS "grantId", t.tranche_no AS "trancheNo", t.amount::text AS amount,
-              to_char(t.released_on, 'YYYY-MM-DD') AS "releasedOn", to_char(t.proof_due_on, 'YYYY-MM-DD') AS "proofDueOn",
-              g.program_id AS "programId", g.account_id AS "accountId", g.beneficiary_id AS "beneficiaryId",
-              p.time_zone AS "timeZone", p.rules->'tranchePlan' AS plan,
-              (SELECT coalesce(sum(x.amount), 0)::text FROM grant_proofs x WHERE x.grant_id = t.grant_id AND x.tranche_no = t.tranche_no AND x.status = 'accepted') AS accepted,
-              (SELECT count(*)::int FROM grant_proofs x WHERE x.grant_id = t.grant_id AND x.tranche_no = t.tranche_no AND x.status = 'submitted') AS "pendingProofs",
-              coalesce((SELECT array_agg(e.kind) FROM tranche_proof_events e WHERE e.grant_id = t.grant_id AND e.tranche_no = t.tranche_no), '{}') AS recorded
-         FROM grant_tranches t JOIN grants g ON g.id = t.grant_id JOIN programs p ON p.id = g.program_id
-        WHERE t.status = 'released' AND ($1::uuid IS NULL OR g.program_id = $1)
-          AND NOT EXISTS (SELECT 1 FROM tranche_proof_events e WHERE e.grant_id = t.grant_id AND e.tranche_no = t.tranche_no AND e.kind = 'reintegro_demand')
-        ORDER BY t.released_on, t.grant_id, t.tranche_no`,
-      [opts.programId ?? null],
-    );
-    let events = 0;
-    const demands: Array<Record<string, unknown>> = [];
-    for (const t of rows) {
-      const today = businessDate(now, t.timeZone);
-      const plan = (t.plan ?? []) as NonNullable<ProgramRules['tranchePlan']>;
-      const reminderDays = plan[t.trancheNo - 1]?.reminderDays ?? [];
-      const actions = trancheActions(
-        { releasedOn: t.releasedOn, proofDueOn: t.proofDueOn, amount: t.amount, accepted: t.accepted, pendingProofs: t.pendingProofs, recorded: new Set(t.recorded) },
-        reminderDays,
-        today,
-        (amount, accepted) => formatMoney(money(amount).minus(money(accepted))),
-      );
-      if (!actions.events.length && !actions.demand) continue;
-      await this.db.transaction(async (m) => {
-        for (const e of actions.events) {
-          const r = await m.query(
-            `INSERT INTO tranche_proof_events (grant_id, tranche_no, kind, day, due_on, details, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT DO NOTHING RETURNING 1`,
-            [t.grantId, t.trancheNo, e.kind, e.day, e.dueOn, { releasedOn: t.releasedOn, proofDueOn: t.proofDueOn, accepted: formatMoney(t.accepted), amount: formatMoney(t.amount) }, now],
-          );
-          events += r.length;
-        }
-        if (actions.demand) {
-          const program = await this.programs.getById(t.programId, m);
-          const unproven = money(actions.demand);
-          // A bank-paid grant program pays tranches out of the grant account (a grants payout
-          // batch, docs/payouts.md): what already reached the grantee's bank cannot be moved
-          // here; it is recorded on the demand as transferredToGrantee (to be recovered from the
-          // grantee), and only what is still in the grant account moves to reintegro.
-          await m.query(`SELECT id FROM ledger_accounts WHERE id = $1 FOR UPDATE`, [t.accountId]);
-          const held = (await this.ledger.balance(t.accountId, m)).available;
-          const amount = Decimal.min(unproven, held);
-          const details = {
-            demand: true,
-            trancheAmount: formatMoney(t.amount),
-            accepted: formatMoney(t.accepted),
-            unproven: formatMoney(unproven),
-            ...(amount.lt(unproven) ? { transferredToGrantee: formatMoney(unproven.minus(Decimal.max(amount, 0))) } : {}),
-            releasedOn: t.releasedOn,
-            proofDueOn: t.proofDueOn,
-            reason: money(t.accepted).gt(0) ? 'short_proof' : 'late_proof',
-          };
-          let reintegroId: string | null = null;
-          if (amount.gt(0)) {
-            const posted = await this.ledger.post(
-              {
-                kind: 'unproven_tranche',
-                idempotencyKey: `unproven-tranche:${t.grantId}:${t.trancheNo}`,
-                effectiveAt: now,
-                description: `Unproven amount of tranche ${t.trancheNo} of grant ${t.grantId}: reintegro demand`,
-                metadata: { grantId: t.grantId, trancheNo: t.trancheNo, beneficiaryId: t.beneficiaryId, cause: 'unproven_tranche' },
-                createdBy: 'system:sweeps',
-                postings: [
-                  { accountId: t.accountId, side: 'debit', amount },
-                  { accountId: program.reintegroAccountId, side: 'credit', amount },
-                ],
-              },
-              m,
-            );
-            reintegroId = await this.treasury.recordReintegro(m, {
-              programId: t.programId,
-              cause: 'unproven_tranche',
-              amount: amount.toFixed(2),
-              source: 'grant',
-              sourceAccountIds: [t.accountId],
-              journalEntryId: posted.entryId,
-              beneficiaryId: t.beneficiaryId,
-              grantId: t.grantId,
-              trancheNo: t.trancheNo,
-              details,
-              createdAt: now,
-            });
-          }
-          await m.query(
-            `INSERT INTO tranche_proof_events (grant_id, tranche_no, kind, day, due_on, reintegro_id, details, created_at)
-             VALUES ($1, $2, 'reintegro_demand', NULL, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-            [t.grantId, t.trancheNo, t.proofDueOn, reintegroId, details, now],
-          );
-          demands.push({ grantId: t.grantId, trancheNo: t.trancheNo, amount: formatMoney(Decimal.max(amount, 0)), reintegroId });
-        }
-      });
-    }
-    return { kind: 'tranche-proofs', asOf: now.toISOString(), tranches: rows.length, events, demands };
+    return this.recovery.sweep(await this.asOf(opts.date), opts.programId ?? null);
   }
 
   /**
    * Fiscal-year close: at the end of 31 December of the program's fiscal year (program time
-   * zone) its unspent budget — the available balance of program:<id>:budget — moves to the
-   * reintegro payable (kind 'fiscal_year_close', key fiscal-close:<programId>:<year>). Money
-   * committed by approved cycles sits in their commitment accounts, not in the budget, so it is
-   * not unspent.
+   * zone) its unspent budget — the available balance of program:<id>:budget and of its envelopes
+   * (program_budget accounts) — moves to the reintegro payable in one entry (kind
+   * 'fiscal_year_close', key fiscal-close:<programId>:<year>). Money committed by approved cycles
+   * and grant awards sits in their commitment and award accounts, not in the budget, so it is not
+   * unspent.
    */
   async fiscalClose(opts: SweepOptions = {}) {
     const now = await this.asOf(opts.date);
@@ -299,9 +193,17 @@ export class SweepsService {
     const closed: Array<Record<string, unknown>> = [];
     for (const p of programs) {
       const r = await this.db.transaction(async (m) => {
-        await m.query(`SELECT id FROM ledger_accounts WHERE id = $1 FOR UPDATE`, [p.budgetAccountId]);
-        const balance = await this.ledger.balance(p.budgetAccountId, m);
-        if (balance.available.lte(0)) return null;
+        const accounts: Array<{ id: string }> = await m.query(
+          `SELECT id FROM ledger_accounts WHERE program_id = $1 AND category = 'program_budget' ORDER BY id FOR UPDATE`,
+          [p.id],
+        );
+        const balances: Array<{ accountId: string; available: string }> = await m.query(
+          `SELECT account_id AS "accountId", (posted - pending)::text AS available FROM ledger_balances
+            WHERE account_id = ANY ($1::uuid[]) AND posted - pending > 0 ORDER BY account_id`,
+          [accounts.map((a) => a.id)],
+        );
+        const total = sumMoney(balances.map((b) => b.available));
+        if (total.lte(0)) return null;
         const yearEnd = `${p.fiscalYear}-12-31`;
         const posted = await this.ledger.post(
           {
@@ -312,8 +214,8 @@ export class SweepsService {
             metadata: { programId: p.id, fiscalYear: p.fiscalYear, cause: 'fiscal_year_close' },
             createdBy: 'system:sweeps',
             postings: [
-              { accountId: p.budgetAccountId, side: 'debit', amount: balance.available },
-              { accountId: p.reintegroAccountId, side: 'credit', amount: balance.available },
+              ...balances.map((b) => ({ accountId: b.accountId, side: 'debit' as const, amount: money(b.available) })),
+              { accountId: p.reintegroAccountId, side: 'credit', amount: total },
             ],
           },
           m,
@@ -322,14 +224,14 @@ export class SweepsService {
         await this.treasury.recordReintegro(m, {
           programId: p.id,
           cause: 'fiscal_year_close',
-          amount: balance.available.toFixed(2),
+          amount: total.toFixed(2),
           source: 'program_budget',
-          sourceAccountIds: [p.budgetAccountId],
+          sourceAccountIds: balances.map((b) => b.accountId),
           journalEntryId: posted.entryId,
           details: { fiscalYear: p.fiscalYear, closedAsOf: yearEnd },
           createdAt: now,
         });
-        return { programId: p.id, code: p.code, fiscalYear: p.fiscalYear, amount: formatMoney(balance.available), journalEntryId: posted.entryId };
+        return { programId: p.id, code: p.code, fiscalYear: p.fiscalYear, amount: formatMoney(total), journalEntryId: posted.entryId };
       });
       if (r) closed.push(r);
     }

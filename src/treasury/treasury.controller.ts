@@ -1,29 +1,14 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Readable } from 'node:stream';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { Roles, StaffPrincipal } from '../common/auth/principal';
 import { Idempotent } from '../common/idempotency/idempotency.interceptor';
 import { isValidIdempotencyKey } from '../common/idempotency/idempotency.rules';
-import { ApiProblem, problems } from '../common/problem';
-import { BatchCardArrivalRequest, CardArrivalRequest, CreateRemittanceRequest, DeliveryVisitRequest } from './treasury.dto';
-import { parseLimit, REINTEGRO_CAUSES, REINTEGRO_STATUSES, REMITTANCE_STATUSES } from './treasury.rules';
+import { csvStream } from '../common/csv';
+import { ApiProblem } from '../common/problem';
+import { BatchCardArrivalRequest, CardArrivalRequest, CreateRemittanceRequest, DeliveryVisitRequest, ReintegrosQuery, RemittancesQuery } from './treasury.dto';
 import { TreasuryService } from './treasury.service';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function optionalUuid(name: string, value: string | undefined): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (!UUID.test(value)) throw problems.validation(`${name} must be a UUID`);
-  return value;
-}
-
-function optionalIn(name: string, value: string | undefined, allowed: readonly string[]): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (!allowed.includes(value)) throw problems.validation(`${name} must be one of ${allowed.join(', ')}`);
-  return value;
-}
 
 @ApiTags('treasury')
 @ApiBearerAuth()
@@ -33,22 +18,8 @@ export class TreasuryController {
 
   @Get('reintegros')
   @Roles('finance_operator', 'finance_approver', 'auditor')
-  reintegros(
-    @Query('programId') programId?: string,
-    @Query('status') status?: string,
-    @Query('cause') cause?: string,
-    @Query('remittanceId') remittanceId?: string,
-    @Query('limit') limit?: string,
-    @Query('cursor') cursor?: string,
-  ) {
-    return this.treasury.listReintegros({
-      programId: optionalUuid('programId', programId),
-      status: optionalIn('status', status, REINTEGRO_STATUSES),
-      cause: optionalIn('cause', cause, REINTEGRO_CAUSES),
-      remittanceId: optionalUuid('remittanceId', remittanceId),
-      limit: parseLimit(limit),
-      cursor,
-    });
+  reintegros(@Query() query: ReintegrosQuery) {
+    return this.treasury.listReintegros(query);
   }
 
   @Get('reintegros/:id')
@@ -75,13 +46,8 @@ export class TreasuryController {
 
   @Get('remittances')
   @Roles('finance_operator', 'finance_approver', 'auditor')
-  remittances(@Query('programId') programId?: string, @Query('status') status?: string, @Query('limit') limit?: string, @Query('cursor') cursor?: string) {
-    return this.treasury.listRemittances({
-      programId: optionalUuid('programId', programId),
-      status: optionalIn('status', status, REMITTANCE_STATUSES),
-      limit: parseLimit(limit),
-      cursor,
-    });
+  remittances(@Query() query: RemittancesQuery) {
+    return this.treasury.listRemittances(query);
   }
 
   @Get('remittances/:id')
@@ -112,7 +78,7 @@ export class TreasuryController {
   async document(@Param('id', new ParseUUIDPipe()) id: string, @Res({ passthrough: true }) reply: FastifyReply) {
     const r = await this.treasury.getRemittance(id);
     reply.header('content-disposition', `attachment; filename="remittance-${r.number}.csv"`);
-    return new StreamableFile(Readable.from(this.treasury.remittanceCsv(id)), { type: 'text/csv; charset=utf-8' });
+    return new StreamableFile(csvStream(this.treasury.remittanceCsv(id)), { type: 'text/csv; charset=utf-8' });
   }
 
   @Post('instruments/:id/arrival')

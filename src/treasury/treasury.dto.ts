@@ -1,5 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { ListQuery } from '../common/pagination';
+import { OptionalEnum, OptionalUuid } from '../common/query-params';
+import { IsMoneyAmount } from '../common/validation';
+import { RECEIVABLE_STATUSES, REINTEGRO_CAUSES, REINTEGRO_STATUSES, REMITTANCE_STATUSES } from './treasury.rules';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -12,6 +16,7 @@ export class CreateRemittanceRequest {
 export class CardArrivalRequest {
   @ApiProperty({ example: '2016-03-01', description: 'Business date the card arrived at the central office (P21)' })
   @Matches(DATE, { message: 'arrivedOn must be YYYY-MM-DD' })
+  @MaxLength(10)
   arrivedOn!: string;
 
   @ApiPropertyOptional({ description: 'Delivery batch reference from the issuer' })
@@ -33,6 +38,7 @@ export class BatchCardArrivalRequest extends CardArrivalRequest {
 export class DeliveryVisitRequest {
   @ApiProperty({ example: '2016-04-20T16:30:00Z', description: 'When the failed delivery visit took place (ISO 8601)' })
   @IsISO8601({ strict: true })
+  @MaxLength(40)
   visitedAt!: string;
 
   @ApiPropertyOptional()
@@ -40,4 +46,62 @@ export class DeliveryVisitRequest {
   @IsString()
   @Length(0, 1000)
   note?: string;
+}
+
+export class ReintegrosQuery extends ListQuery {
+  @OptionalUuid()
+  programId?: string;
+
+  @OptionalEnum(REINTEGRO_STATUSES)
+  status?: string;
+
+  @OptionalEnum(REINTEGRO_CAUSES)
+  cause?: string;
+
+  @OptionalUuid('the reintegros of this remittance')
+  remittanceId?: string;
+}
+
+export class RemittancesQuery extends ListQuery {
+  @OptionalUuid()
+  programId?: string;
+
+  @OptionalEnum(REMITTANCE_STATUSES)
+  status?: string;
+}
+
+export class RescindGrantRequest {
+  @ApiProperty({ example: 'incumplimiento del Convenio de Concertación', description: 'The cause of the cancellation (PROFACE C-2)' })
+  @IsString()
+  @Length(1, 500)
+  cause!: string;
+
+  @ApiProperty({ example: '2016-07-04', description: 'The business date the group was notified: the restitution is computed at it and due 20 business days later' })
+  @Matches(DATE, { message: 'notifiedOn must be YYYY-MM-DD' })
+  @MaxLength(10)
+  notifiedOn!: string;
+}
+
+export class RestitutionRequest {
+  @ApiProperty({ example: '25000.00' })
+  @IsMoneyAmount()
+  amount!: string;
+
+  @ApiProperty({ example: '2016-05-20', description: 'The business date the grantee paid' })
+  @Matches(DATE, { message: 'paidOn must be YYYY-MM-DD' })
+  @MaxLength(10)
+  paidOn!: string;
+
+  @ApiProperty({ example: 'SPEI 0123456789', description: 'The transfer or deposit-slip reference' })
+  @IsString()
+  @Length(1, 200)
+  reference!: string;
+}
+
+export class GrantReceivablesQuery extends ListQuery {
+  @OptionalUuid()
+  programId?: string;
+
+  @OptionalEnum(RECEIVABLE_STATUSES)
+  status?: string;
 }

@@ -1,18 +1,21 @@
+import { withTransaction } from '../database/transaction';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { StaffPrincipal } from '../common/auth/principal';
 import { actorOf } from '../common/auth/principal';
-import { businessDate, Clock } from '../common/clock';
+import { businessDate } from '../common/calendar';
+import { Clock } from '../common/clock';
 import { formatMoney, money, sumMoney } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
 import type { Queryable } from '../database/queryable';
 import { LedgerService } from '../ledger/ledger.service';
 import { ProgramAccessService } from '../programs/program-access.service';
 import { ProgramsService, TREASURY_ACCOUNT_CODE } from '../programs/programs.service';
-import { CyclesService } from '../disbursements/cycles.service';
-import { cardCollectionDeadline, csvLine, decodeCursor, encodeCursor, ReintegroCause } from './treasury.rules';
+import type { CsvRow } from '../common/csv';
+import { decodeCursor, pageOf } from '../common/pagination';
+import { cardCollectionDeadline, ReintegroCause } from './treasury.rules';
 
 export interface ReintegroInput {
   id?: string;
@@ -65,7 +68,6 @@ export class TreasuryService {
     private readonly ledger: LedgerService,
     private readonly programs: ProgramsService,
     private readonly access: ProgramAccessService,
-    private readonly cycles: CyclesService,
     private readonly clock: Clock,
   ) {}
 
@@ -104,19 +106,18 @@ export class TreasuryService {
     return reintegroView(rows[0]);
   }
 
+  /** Oldest first, keyset-paged on (created_at, id). */
   async listReintegros(opts: { programId?: string; status?: string; cause?: string; remittanceId?: string; limit: number; cursor?: string }) {
-    const c = decodeCursor(opts.cursor);
+    const c = decodeCursor(opts.cursor, ['timestamp', 'uuid'] as const);
     const rows = await this.db.query(
-      `SELECT ${REINTEGRO_COLUMNS} FROM reintegros r
+      `SELECT ${REINTEGRO_COLUMNS}, r.created_at::text AS "cursorAt" FROM reintegros r
         WHERE ($1::uuid IS NULL OR r.program_id = $1) AND ($2::text IS NULL OR r.status = $2) AND ($3::text IS NULL OR r.cause = $3)
           AND ($4::uuid IS NULL OR r.remittance_id = $4)
           AND ($5::timestamptz IS NULL OR (r.created_at, r.id) > ($5::timestamptz, $6::uuid))
         ORDER BY r.created_at, r.id LIMIT $7`,
-      [opts.programId ?? null, opts.status ?? null, opts.cause ?? null, opts.remittanceId ?? null, c?.createdAt ?? null, c?.id ?? null, opts.limit + 1],
+      [opts.programId ?? null, opts.status ?? null, opts.cause ?? null, opts.remittanceId ?? null, c?.[0] ?? null, c?.[1] ?? null, opts.limit + 1],
     );
-    const data = rows.slice(0, opts.limit);
-    const last = data[data.length - 1];
-    return { data: data.map(reintegroView), nextCursor: rows.length > opts.limit ? encodeCursor(last.createdAt, last.id) : null };
+    return pageOf(rows as Array<Record<string, any>>, opts.limit, (r) => [r.cursorAt, r.id], ({ cursorAt: _key, ...r }) => reintegroView(r));
   }
 
   // ---------------------------------------------------------------- remittances
@@ -130,7 +131,7 @@ export class TreasuryService {
   async createRemittance(programId: string, staff: StaffPrincipal, idempotencyKey: string | null) {
     const actor = actorOf(staff);
     const program = await this.programs.getById(programId);
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       if (idempotencyKey) {
         const prior = await m.query(`SELECT ${REMITTANCE_COLUMNS} FROM remittances m WHERE m.prepared_by = $1 AND m.create_key = $2`, [actor, idempotencyKey]);
         if (prior[0]) {
@@ -171,18 +172,17 @@ export class TreasuryService {
     return this.remittanceRow(id);
   }
 
+  /** Oldest first, keyset-paged on (created_at, id). */
   async listRemittances(opts: { programId?: string; status?: string; limit: number; cursor?: string }) {
-    const c = decodeCursor(opts.cursor);
+    const c = decodeCursor(opts.cursor, ['timestamp', 'uuid'] as const);
     const rows = await this.db.query(
-      `SELECT ${REMITTANCE_COLUMNS} FROM remittances m
+      `SELECT ${REMITTANCE_COLUMNS}, m.created_at::text AS "cursorAt" FROM remittances m
         WHERE ($1::uuid IS NULL OR m.program_id = $1) AND ($2::text IS NULL OR m.status = $2)
           AND ($3::timestamptz IS NULL OR (m.created_at, m.id) > ($3::timestamptz, $4::uuid))
         ORDER BY m.created_at, m.id LIMIT $5`,
-      [opts.programId ?? null, opts.status ?? null, c?.createdAt ?? null, c?.id ?? null, opts.limit + 1],
+      [opts.programId ?? null, opts.status ?? null, c?.[0] ?? null, c?.[1] ?? null, opts.limit + 1],
     );
-    const data = rows.slice(0, opts.limit);
-    const last = data[data.length - 1];
-    return { data: data.map(remittanceView), nextCursor: rows.length > opts.limit ? encodeCursor(last.createdAt, last.id) : null };
+    return pageOf(rows as Array<Record<string, any>>, opts.limit, (r) => [r.cursorAt, r.id], ({ cursorAt: _key, ...r }) => remittanceView(r));
   }
 
   /**
@@ -191,7 +191,7 @@ export class TreasuryService {
    */
   async approveRemittance(id: string, staff: StaffPrincipal) {
     const actor = actorOf(staff);
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const r = await this.remittanceRow(id, m, true);
       if (r.status !== 'draft') throw problems.conflict('invalid_remittance_state', `the remittance is ${r.status}, not a draft`);
       if (r.preparedByUserId && r.preparedByUserId === staff.userId) {
@@ -232,7 +232,7 @@ export class TreasuryService {
 
   /** Cancels a draft: its reintegros are pending again (the items stay, not live, as history). */
   async cancelRemittance(id: string, staff: StaffPrincipal) {
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const r = await this.remittanceRow(id, m, true);
       if (r.status !== 'draft') throw problems.conflict('invalid_remittance_state', `the remittance is ${r.status}, not a draft`);
       await m.query(`UPDATE remittance_items SET live = false WHERE remittance_id = $1`, [id]);
@@ -248,21 +248,22 @@ export class TreasuryService {
    * other reintegro is one line — a late refund (docs/treasury.md) too, even to a swept voucher,
    * with `refund:<id>` as its source reference. No CURP, no card number: folio and last four digits only.
    */
-  async *remittanceCsv(id: string): AsyncGenerator<string> {
+  async *remittanceCsv(id: string): AsyncGenerator<CsvRow> {
     const r = await this.remittanceRow(id);
     const program = await this.programs.getById(r.programId);
-    yield csvLine(['remittance', 'status', 'program', 'reintegro_id', 'cause', 'baja_cause', 'created_at', 'source', 'source_ref', 'beneficiary_folio', 'instrument_last4', 'amount', 'journal_entry_id']);
+    yield ['remittance', 'status', 'program', 'reintegro_id', 'cause', 'baja_cause', 'created_at', 'source', 'source_ref', 'beneficiary_folio', 'instrument_last4', 'amount', 'journal_entry_id'];
     const head = [r.number, r.status, program.code];
-    let cursor: { createdAt: string; id: string } | null = null;
+    // The keyset keeps created_at as PostgreSQL prints it (µs): a Date would cut it to ms and skip rows.
+    let cursor: { at: string; id: string } | null = null;
     for (;;) {
       const rows: Array<Record<string, any>> = await this.db.query(
-        `SELECT r.id, r.cause, r.baja_cause AS "bajaCause", r.created_at AS "createdAt", r.source, r.amount::text AS amount,
+        `SELECT r.id, r.cause, r.baja_cause AS "bajaCause", r.created_at AS "createdAt", r.created_at::text AS "cursorAt", r.source, r.amount::text AS amount,
                 r.journal_entry_id AS "journalEntryId", r.grant_id AS "grantId", r.tranche_no AS "trancheNo",
                 r.details->>'itemsIn' AS "itemsIn", r.details->>'refundId' AS "refundId", b.folio, (SELECT string_agg(i.last4, ';' ORDER BY i.id) FROM instruments i WHERE i.id = ANY (r.instrument_ids)) AS last4
            FROM remittance_items it JOIN reintegros r ON r.id = it.reintegro_id LEFT JOIN beneficiaries b ON b.id = r.beneficiary_id
           WHERE it.remittance_id = $1 AND ($2::timestamptz IS NULL OR (r.created_at, r.id) > ($2::timestamptz, $3::uuid))
           ORDER BY r.created_at, r.id LIMIT 1000`,
-        [id, cursor?.createdAt ?? null, cursor?.id ?? null],
+        [id, cursor?.at ?? null, cursor?.id ?? null],
       );
       if (!rows.length) return;
       for (const x of rows) {
@@ -277,20 +278,18 @@ export class TreasuryService {
               [x.id, after],
             );
             if (!items.length) break;
-            let chunk = '';
-            for (const it of items) chunk += csvLine([...head, x.id, x.cause, x.bajaCause, created, 'voucher', it.instrumentId, it.folio, it.last4, formatMoney(it.amount), x.journalEntryId]);
-            yield chunk;
+            for (const it of items) yield [...head, x.id, x.cause, x.bajaCause, created, 'voucher', it.instrumentId, it.folio, it.last4, formatMoney(it.amount), x.journalEntryId];
             after = items[items.length - 1].instrumentId;
           }
         } else {
           const ref = x.refundId
             ? `refund:${x.refundId}`
             : x.source === 'grant' ? `${x.grantId}#${x.trancheNo ?? ''}` : x.source === 'program_budget' ? program.code : '';
-          yield csvLine([...head, x.id, x.cause, x.bajaCause, created, x.source, ref, x.folio, x.last4, formatMoney(x.amount), x.journalEntryId]);
+          yield [...head, x.id, x.cause, x.bajaCause, created, x.source, ref, x.folio, x.last4, formatMoney(x.amount), x.journalEntryId];
         }
       }
       const last = rows[rows.length - 1];
-      cursor = { createdAt: new Date(last.createdAt).toISOString(), id: last.id };
+      cursor = { at: last.cursorAt, id: last.id };
     }
   }
 
@@ -309,7 +308,7 @@ export class TreasuryService {
 
   /** The date a card arrived at the central office (P21): the start of the delivery period. */
   async recordArrival(instrumentIds: string[], arrivedOn: string, batch: string | null, staff: StaffPrincipal) {
-    const program = await this.db.transaction(async (m) => {
+    const program = await withTransaction(this.db, async (m) => {
       let programId: string | null = null;
       for (const id of [...new Set(instrumentIds)].sort()) {
         const { instrument, program } = await this.cardFor(id, staff, m);
@@ -332,7 +331,7 @@ export class TreasuryService {
     const visitedAt = new Date(input.visitedAt);
     if (Number.isNaN(visitedAt.getTime())) throw problems.validation('visitedAt is not a valid instant');
     if (visitedAt > this.clock.now()) throw problems.validation('visitedAt cannot be in the future');
-    return this.db.transaction(async (m) => {
+    return withTransaction(this.db, async (m) => {
       const { instrument } = await this.cardFor(instrumentId, staff, m);
       if (instrument.status !== 'issued') throw problems.conflict('invalid_status_transition', `the instrument is ${instrument.status}; visits are recorded for cards not delivered yet`);
       const rows = await m.query(
@@ -351,7 +350,7 @@ export class TreasuryService {
       [instrumentId],
     );
     const rule = program.rules.cardCollection;
-    const deadline = arrival && rule ? cardCollectionDeadline(arrival.arrivedOn, rule.businessDays, await this.cycles.holidays()) : null;
+    const deadline = arrival && rule ? cardCollectionDeadline(arrival.arrivedOn, rule.businessDays) : null;
     return {
       instrumentId,
       status: instrument.status,

@@ -8,6 +8,8 @@ import { createTestApp, TestApp } from '../support/app';
  * covered automatically.
  */
 const PUBLIC_MUTATIONS = new Set(['POST /v1/auth/token']);
+/** Every staff user, the auditor included, may change their own password (it changes no data of the service). */
+const OWN_ACCOUNT_MUTATIONS = new Set(['POST /v1/auth/password']);
 const MUTATING = ['post', 'put', 'patch', 'delete'];
 /**
  * Staff GET routes that still refuse the auditor (admin-only for now). Each is a gap reported to
@@ -36,7 +38,7 @@ describe('audit: the auditor role is read-only', () => {
         .filter((m) => MUTATING.includes(m))
         .map((m) => ({ method: m, path, key: `${m.toUpperCase()} ${path}` })),
     );
-    const checked = operations.filter((o) => !PUBLIC_MUTATIONS.has(o.key));
+    const checked = operations.filter((o) => !PUBLIC_MUTATIONS.has(o.key) && !OWN_ACCOUNT_MUTATIONS.has(o.key));
     expect(checked.length).toBeGreaterThan(0);
     const wrong: string[] = [];
     for (const op of checked) {

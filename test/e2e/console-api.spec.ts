@@ -107,7 +107,7 @@ describe('console: static assets, GET /v1/auth/me, GET /v1/console/programs/:id/
   it('refuses bad input with problem documents, unknown programs with 404, and roles without access with 403', async () => {
     const program = await createProgram(t.db, t.app.get(LedgerService), { rules: 'pension' });
     const base = `/v1/console/programs/${program.id}/cycles`;
-    for (const query of ['status=paid', 'limit=0', 'limit=201', 'limit=abc', 'cursor=bm9wZQ', 'cursor=%5B%5D']) {
+    for (const query of ['status=paid', 'limit=0', 'limit=501', 'limit=abc', 'colour=red', 'cursor=bm9wZQ', 'cursor=%5B%5D']) {
       const res = await t.http.get(`${base}?${query}`).set(auditor.auth);
       expect({ query, status: res.status, code: res.body.code }).toEqual({ query, status: 400, code: 'validation_failed' });
     }

@@ -4,7 +4,7 @@ import { LedgerService } from '../../src/ledger/ledger.service';
 import { createTestApp, TestApp } from '../support/app';
 import { addBeneficiaries, balanceOf, createProgram, waitForCycle } from '../support/cycle-fixtures';
 
-describe('disbursement cycles: PROFACE grant tranches', () => {
+describe('disbursement cycles: grant tranches (a generic three-tranche plan)', () => {
   let t: TestApp;
   let ledger: LedgerService;
   let operator: Awaited<ReturnType<TestApp['staff']>>;
@@ -28,14 +28,17 @@ describe('disbursement cycles: PROFACE grant tranches', () => {
   };
 
   it('releases tranche n+1 only after the proof of tranche n is accepted; proof deadlines count business days', async () => {
-    const program = await createProgram(t.db, ledger, { rules: 'proface', budget: '1000000.00' });
+    const program = await createProgram(t.db, ledger, { rules: 'threeTranches', budget: '1000000.00' });
     const [a, b] = await addBeneficiaries(t.db, program.id, 2, { instrument: 'none' });
-    const grantA = await t.http.post(`/v1/programs/${program.id}/grants`).set(operator.auth).send({ beneficiaryId: a.beneficiaryId, awardAmount: '100000.00' }).expect(201);
+    const grantA = await t.http.post(`/v1/programs/${program.id}/grants`).set(operator.auth).set('Idempotency-Key', `ga-${Date.now()}`).send({ beneficiaryId: a.beneficiaryId, awardAmount: '100000.00' }).expect(201);
     expect(grantA.body.plan.map((p: { amount: string }) => p.amount)).toEqual(['50000.00', '30000.00', '20000.00']);
-    const grantB = await t.http.post(`/v1/programs/${program.id}/grants`).set(operator.auth).send({ beneficiaryId: b.beneficiaryId, awardAmount: '60000.01' }).expect(201);
+    const grantB = await t.http.post(`/v1/programs/${program.id}/grants`).set(operator.auth).set('Idempotency-Key', `gb-${Date.now()}`).send({ beneficiaryId: b.beneficiaryId, awardAmount: '60000.01' }).expect(201);
     expect(grantB.body.plan.map((p: { amount: string }) => p.amount)).toEqual(['30000.01', '18000.00', '12000.00']);
-    const dup = await t.http.post(`/v1/programs/${program.id}/grants`).set(operator.auth).send({ beneficiaryId: b.beneficiaryId, awardAmount: '1.00' }).expect(409);
+    const dup = await t.http.post(`/v1/programs/${program.id}/grants`).set(operator.auth).set('Idempotency-Key', `gd-${Date.now()}`).send({ beneficiaryId: b.beneficiaryId, awardAmount: '1.00' }).expect(409);
     expect(dup.body.code).toBe('grant_exists');
+    // Each award reserved its whole amount from the budget into its own reserve.
+    expect(await balanceOf(t.db, program.budgetAccountId)).toBe('839999.99');
+    expect(grantA.body).toMatchObject({ reserved: '100000.00', status: 'active', component: 'awards', limit: { amount: null, bound: null } });
     const deposit = await t.http.post(`/v1/programs/${program.id}/cycles`).set(operator.auth).set('Idempotency-Key', `g-dep-${Date.now()}`).send({ period: '2016-03', kind: 'deposit' }).expect(422);
     expect(deposit.body.code).toBe('cycle_kind_not_supported');
 
@@ -44,7 +47,9 @@ describe('disbursement cycles: PROFACE grant tranches', () => {
     expect(first).toMatchObject({ kind: 'tranche', controlCount: 2, controlTotal: '80000.01', paymentDate: '2016-03-01' });
     expect(await run(first.id)).toMatchObject({ status: 'completed', postedTotal: '80000.01' });
     expect(await balanceOf(t.db, grantA.body.accountId)).toBe('50000.00');
-    expect(await balanceOf(t.db, program.budgetAccountId)).toBe('919999.99');
+    // Tranches come out of the awards' reserves; the budget does not move again.
+    expect(await balanceOf(t.db, grantA.body.awardAccountId)).toBe('50000.00');
+    expect(await balanceOf(t.db, program.budgetAccountId)).toBe('839999.99');
     const viewA = (await t.http.get(`/v1/grants/${grantA.body.id}`).set(approver.auth).expect(200)).body;
     // 20 business days after 1 March 2016, skipping weekends and 21 March (Natalicio de Benito Juárez).
     expect(viewA.tranches).toEqual([expect.objectContaining({ trancheNo: 1, amount: '50000.00', status: 'released', releasedOn: '2016-03-01', proofDueOn: '2016-03-30', overdue: false })]);
@@ -83,8 +88,10 @@ describe('disbursement cycles: PROFACE grant tranches', () => {
     expect(await balanceOf(t.db, grantB.body.accountId)).toBe('30000.01');
     const lines = (await t.http.get(`/v1/cycles/${second.id}/lines`).set(approver.auth).expect(200)).body.data;
     expect(lines).toEqual([expect.objectContaining({ grantId: grantA.body.id, trancheNo: 2, amount: '30000.00', status: 'posted' })]);
-    const entry = await t.db.query(`SELECT kind FROM journal_entries WHERE id = $1`, [lines[0].journalEntryId]);
-    expect(entry[0].kind).toBe('cycle_tranche');
+    const entry = await t.db.query(`SELECT kind, metadata FROM journal_entries WHERE id = $1`, [lines[0].journalEntryId]);
+    expect(entry[0]).toMatchObject({ kind: 'cycle_tranche', metadata: { grantId: grantA.body.id, trancheNo: 2, component: 'awards' } });
+    // An approval commits nothing for lines that draw from an award reserve.
+    expect((await t.http.get(`/v1/cycles/${second.id}`).set(approver.auth).expect(200)).body.commitmentAccountId).toBeNull();
     t.clock.set('2016-07-01T18:00:00Z');
     const later = (await t.http.get(`/v1/grants/${grantB.body.id}`).set(approver.auth).expect(200)).body;
     expect(later.tranches[0]).toMatchObject({ status: 'released', overdue: true });

@@ -67,11 +67,14 @@ describe('merchant redemption', () => {
     const blocked = await createInstrument(t.db, ledger, program, { balance: '50.00', status: 'blocked' });
     const stationeryOnly = await createProgram(t.db, ledger, { rules: { benefit: { type: 'fixed', amount: '60.00' }, allowedMerchantCategories: ['stationery'] } });
     const school = await createInstrument(t.db, ledger, stationeryOnly, { balance: '50.00' });
+    // A card of a program in another currency: the merchant takes pesos only.
+    const dollars = await createInstrument(t.db, ledger, await createProgram(t.db, ledger, { currency: 'USD' }), { balance: '50.00' });
     const cases: Array<[Record<string, string>, number, string]> = [
       [{ instrumentNumber: card.number, pin: card.pin, amount: '50.01' }, 422, 'insufficient_funds'],
       [{ instrumentNumber: '1111222233334444', pin: '1234', amount: '1.00' }, 404, 'unknown_instrument'],
       [{ instrumentNumber: blocked.number, pin: blocked.pin, amount: '1.00' }, 422, 'instrument_not_active'],
       [{ instrumentNumber: school.number, pin: school.pin, amount: '1.00' }, 422, 'merchant_not_allowed'],
+      [{ instrumentNumber: dollars.number, pin: dollars.pin, amount: '1.00' }, 422, 'merchant_not_allowed'],
     ];
     // Other suites post concurrently in this database: look only at what these requests could touch.
     const touched = async () =>
@@ -80,7 +83,7 @@ describe('merchant redemption', () => {
           await t.db.query(
             `SELECT (SELECT count(*) FROM postings WHERE account_id = ANY ($1::uuid[])) + (SELECT count(*) FROM redemptions WHERE merchant_id = $2)
                     + (SELECT count(*) FROM ledger_holds WHERE account_id = ANY ($1::uuid[])) AS n`,
-            [[card.accountId, blocked.accountId, school.accountId, shop.payableAccountId], shop.id],
+            [[card.accountId, blocked.accountId, school.accountId, dollars.accountId, shop.payableAccountId], shop.id],
           )
         )[0].n,
       );

@@ -1,5 +1,8 @@
 // Own queue prefix: this file's in-process worker must be the one that posts its cycle (counters are per process).
 process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:ops`;
+// The scrape token (test/e2e/metrics-auth.spec.ts tests it).
+process.env.METRICS_TOKEN = 'ops-spec-metrics-token-0123456789';
+const scrape = { Authorization: `Bearer ${process.env.METRICS_TOKEN}` };
 
 import { CyclesService } from '../../src/disbursements/cycles.service';
 import { LedgerService } from '../../src/ledger/ledger.service';
@@ -27,7 +30,7 @@ describe('operating the service: metrics and queue dashboard', () => {
 
   it('exposes Prometheus metrics with request latency by route and queue depth', async () => {
     await t.http.get('/health/live').expect(200);
-    const res = await t.http.get('/metrics').expect(200);
+    const res = await t.http.get('/metrics').set(scrape).expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.text).toMatch(/monedero_http_request_duration_seconds_bucket\{[^}]*route="\/health\/live"[^}]*status="200"/);
     expect(res.text).toMatch(/monedero_queue_jobs\{queue="cycles",state="waiting"\} \d+/);
@@ -49,7 +52,7 @@ describe('operating the service: metrics and queue dashboard', () => {
   });
 
   it('counts redemptions by operation and outcome, and cycle lines posted by kind', async () => {
-    const before = (await t.http.get('/metrics').expect(200)).text;
+    const before = (await t.http.get('/metrics').set(scrape).expect(200)).text;
     // Redeem at today's date (other suites settle every merchant's captures before their own business dates).
     t.clock.set(new Date());
     const ledger = t.app.get(LedgerService);
@@ -75,7 +78,7 @@ describe('operating the service: metrics and queue dashboard', () => {
     await cycles.approve(d.id, { userId: null, name: 'test:approver' });
     await waitForCycle(t.db, d.id, ['completed'], 20000);
 
-    const after = (await t.http.get('/metrics').expect(200)).text;
+    const after = (await t.http.get('/metrics').set(scrape).expect(200)).text;
     const delta = (name: string, labels: Record<string, string>) => sample(after, name, labels) - sample(before, name, labels);
     expect(delta('monedero_redemptions_total', { operation: 'redeem', outcome: 'captured' })).toBe(2);
     expect(delta('monedero_redemptions_total', { operation: 'redeem', outcome: short.body.code })).toBe(1);

@@ -405,7 +405,7 @@ describe('programs, padrón and instruments (API.md)', () => {
       await t.http.get(`/v1/beneficiaries/${b.body.id}`).set(finance).expect(403);
 
       const csv = await t.http.get(`/v1/programs/${p.id}/padron.csv`).expect(200);
-      expect(csv.text.split('\n')[0]).toBe('folio,status,incorporated_on');
+      expect(csv.text.split('\r\n')[0]).toBe('folio,status,incorporated_on');
       expect(csv.text).not.toMatch(/Rosa/);
     });
 
@@ -414,7 +414,7 @@ describe('programs, padrón and instruments (API.md)', () => {
       const full = (await t.http.get(`/v1/beneficiaries/${b.body.id}`).set(officer).expect(200)).body;
       const csv = await t.http.get(`/v1/programs/${pension.id}/padron.csv`).expect(200);
       expect(csv.headers['content-type']).toMatch(/^text\/csv/);
-      expect(csv.text.split('\n')[0]).toBe('folio,given_names,surnames,sex,municipality,state,status,incorporated_on');
+      expect(csv.text.split('\r\n')[0]).toBe('folio,given_names,surnames,sex,municipality,state,status,incorporated_on');
       expect(csv.text).toContain(full.folio);
       expect(csv.text).not.toContain(full.curp);
       expect(csv.text).not.toContain(full.birthDate);

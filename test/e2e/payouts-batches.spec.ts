@@ -7,6 +7,7 @@ import { CyclesService } from '../../src/disbursements/cycles.service';
 import { SweepsService } from '../../src/treasury/sweeps.service';
 import { createTestApp, TestApp } from '../support/app';
 import { addBeneficiaries, balanceOf } from '../support/cycle-fixtures';
+import { award, enrolCollective, loadGrantProgram } from '../support/grant-fixtures';
 import {
   approveBatch,
   balanceByCode,
@@ -314,38 +315,69 @@ describe('payouts: batches, results, bajas and reconciliation', () => {
     expect(byCategory('payee_payable')).toBe('8601.60');
   });
 
-  it('COOP-8, M4: a Cooperativas tranche leaves the grant account through a grants batch to the cooperative\'s CLABE; an unproven-tranche demand then records it as transferred to the grantee', async () => {
-    const program = await programFromFixture(t, 'COOPERATIVAS', { budget: '1000000.00' });
-    const [coop, noBank] = await addBeneficiaries(t.db, program.id, 2, { instrument: 'none' });
-    await t.http.put(`/v1/beneficiaries/${coop.beneficiaryId}/bank-account`).set(officer.auth).send({ clabe: clabe(500), holderName: 'COOPERATIVA EL ÁRBOL SC DE RL' }).expect(200);
-    const grant = (await t.http.post(`/v1/programs/${program.id}/grants`).set(operator.auth).send({ beneficiaryId: coop.beneficiaryId, awardAmount: '50000.00' }).expect(201)).body;
-    await t.http.post(`/v1/programs/${program.id}/grants`).set(operator.auth).send({ beneficiaryId: noBank.beneficiaryId, awardAmount: '20000.00' }).expect(201);
+  it('COOP-8, M4, COOP-10b–e: a Cooperativas tranche leaves the grant account through a grants batch to the cooperative\'s CLABE; a later demand opens a receivable and moves nothing; a restitution reaches the reintegro', async () => {
+    const program = await loadGrantProgram(t, 'COOPERATIVAS', { appropriate: 'authorized' });
+    const coop = await enrolCollective(t, officer, program.id, { kind: 'cooperative', members: 6 });
+    const noBank = await enrolCollective(t, officer, program.id, { kind: 'cooperative', members: 5 });
+    await t.http.put(`/v1/beneficiaries/${coop.id}/bank-account`).set(officer.auth).send({ clabe: clabe(500), holderName: 'COOPERATIVA EL ÁRBOL SC DE RL' }).expect(200);
+    const grant = (await award(t, operator, program.id, { beneficiaryId: coop.id, awardAmount: '50000.00', stage: 'fortalecimiento-1' }).expect(201)).body;
+    const waiting = (await award(t, operator, program.id, { beneficiaryId: noBank.id, awardAmount: '20000.00', stage: 'fortalecimiento-1' }).expect(201)).body;
     const cycles = t.app.get(CyclesService);
     const d = await cycles.createDraft(program.id, { period: '2016-03', kind: 'tranche' }, { userId: null, name: 'test:preparer' });
     await cycles.approve(d.id, { userId: null, name: 'test:approver' });
     await cycles.start(d.id);
     await cycles.postChunk(d.id, 1, d.controlCount);
     await cycles.finish(d.id);
+    // The tranche drew from the award reserve (grant:<id>:award) into the grant account.
+    expect(await balanceOf(t.db, grant.awardAccountId)).toBe('0.00');
     expect(await balanceOf(t.db, grant.accountId)).toBe('50000.00');
 
     const batch = await draftBatch(t, program.id, 'grants', operator).expect(201);
     expect(batch.body).toMatchObject({ kind: 'grants', controlCount: 1, controlTotal: '50000.00', exclusions: { missing_bank_account: 1 } });
     const excluded = (await t.http.get(`/v1/payout-batches/${batch.body.id}/exclusions`).set(officer.auth).expect(200)).body.data;
-    expect(excluded).toMatchObject([{ payeeKind: 'grantee', payeeId: noBank.beneficiaryId, reason: 'missing_bank_account', amount: '20000.00' }]);
+    expect(excluded).toMatchObject([{ payeeKind: 'grantee', payeeId: noBank.id, reason: 'missing_bank_account', amount: '20000.00' }]);
     await approveBatch(t, batch.body.id, approver).expect(200);
     expect(await balanceOf(t.db, grant.accountId)).toBe('0.00');
     const [line] = await batchLines(t, batch.body.id, operator);
-    expect(line).toMatchObject({ payeeKind: 'grantee', payeeId: coop.beneficiaryId, grantId: grant.id, sourceAccountId: grant.accountId });
+    expect(line).toMatchObject({ payeeKind: 'grantee', payeeId: coop.id, grantId: grant.id, sourceAccountId: grant.accountId });
     await postResults(t, batch.body.id, operator, [{ lineId: line.id, status: 'paid' }]).expect(200);
 
-    // Day 45 passes without proof: the money is at the cooperative's bank, not in the grant account.
-    t.clock.set('2016-04-20T18:00:00Z');
-    const sweep = await t.app.get(SweepsService).trancheProofs({ programId: program.id, date: '2016-04-15' });
-    const demand = sweep.demands.find((x: Record<string, unknown>) => x.grantId === grant.id);
-    expect(demand).toMatchObject({ amount: '0.00', reintegroId: null });
-    const [event] = await t.db.query(`SELECT details FROM tranche_proof_events WHERE grant_id = $1 AND kind = 'reintegro_demand'`, [grant.id]);
-    expect(event.details).toMatchObject({ unproven: '50000.00', transferredToGrantee: '50000.00', reason: 'late_proof' });
-    const rec = (await t.http.get(`/v1/audit/programs/${program.id}/reconciliation`).set(auditor.auth).expect(200)).body;
-    expect(rec).toMatchObject({ ok: true, payoutsOk: true, paidOut: '50000.00' });
+    // No proof: the second letter (7 days after the day-45 letter) demands the 50,000 at the
+    // cooperative's bank. The demand is a receivable; nothing moves out of the grant account.
+    t.clock.set('2016-05-10T18:00:00Z');
+    const sweeps = t.app.get(SweepsService);
+    for (const date of ['2016-03-31', '2016-04-15']) await sweeps.trancheProofs({ programId: program.id, date });
+    const sweep = await sweeps.trancheProofs({ programId: program.id, date: '2016-04-22' });
+    // The other cooperative's tranche, still in its grant account for want of a CLABE, is demanded
+    // too: the receipt date is the release date (COOP-10a design decision), whether transferred or not.
+    expect(sweep.demands).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ grantId: grant.id, trancheNo: 1, amount: '50000.00', dueOn: '2016-04-29' }),
+        expect.objectContaining({ grantId: waiting.id, trancheNo: 1, amount: '20000.00', dueOn: '2016-04-29' }),
+      ]),
+    );
+    expect(sweep.demands).toHaveLength(2);
+    expect(await balanceOf(t.db, waiting.accountId)).toBe('20000.00');
+    const demanded = (await t.http.get(`/v1/grants/${grant.id}`).set(approver.auth).expect(200)).body;
+    expect(demanded).toMatchObject({ status: 'demanded', balance: '0.00', receivable: { cause: 'unproven_tranche', amount: '50000.00', paid: '0.00', status: 'open' } });
+    expect(await balanceOf(t.db, program.reintegroAccountId)).toBe('0.00');
+    expect(await reintegrosOf(program.id)).toEqual([]);
+    let rec = (await t.http.get(`/v1/audit/programs/${program.id}/reconciliation`).set(auditor.auth).expect(200)).body;
+    expect(rec).toMatchObject({ ok: true, payoutsOk: true, paidOut: '50000.00', reintegrated: '0.00' });
+
+    // The cooperative pays it back: bank → grant account → reintegro, in one request; the grant
+    // account ends empty, so no grants batch can pay it out again.
+    await t.http
+      .post(`/v1/grants/${grant.id}/restitutions`)
+      .set(operator.auth)
+      .set('Idempotency-Key', randomUUID())
+      .send({ amount: '50000.00', paidOn: '2016-04-27', reference: 'SPEI-2016-04-27' })
+      .expect(201);
+    expect(await balanceOf(t.db, grant.accountId)).toBe('0.00');
+    expect((await reintegrosOf(program.id)).map((r) => [r.cause, r.amount, r.source])).toEqual([['unproven_tranche', '50000.00', 'grant']]);
+    const again = await draftBatch(t, program.id, 'grants', operator).expect(422);
+    expect(again.body).toMatchObject({ code: 'nothing_to_pay', exclusions: { missing_bank_account: 1 } }); // only the other cooperative's 20,000
+    rec = (await t.http.get(`/v1/audit/programs/${program.id}/reconciliation`).set(auditor.auth).expect(200)).body;
+    expect(rec).toMatchObject({ ok: true, payoutsOk: true, paidOut: '0.00', reintegrated: '50000.00' });
   });
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
+import { readProgramFixtures } from '../../src/programs/program-fixtures';
 import { createTestApp, TestApp } from '../support/app';
 import { siblingTestDatabase } from '../support/integrity';
 import { isolatedDatabase } from '../support/isolated-database';
@@ -8,6 +9,10 @@ import { isolatedDatabase } from '../support/isolated-database';
  * Thousands of generated requests against every route of the OpenAPI document: bodies, headers
  * and paths. No request may get a 500, and no refused request (4xx) may change the ledger.
  * Runs on a database of its own so the ledger fingerprint is not moved by other test files.
+ * The seed is fixed (FUZZ_SEED overrides it) and printed, so a failure replays exactly. Besides
+ * the generated requests, the hostile inputs of issue 22 are sent to every route on every run:
+ * NUL characters and lone surrogates in each field, a 10,000-level nested body, and
+ * appropriations until the running totals are full.
  */
 interface Route {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -16,6 +21,11 @@ interface Route {
 }
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2500);
+const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
+/** Text PostgreSQL cannot store (400 invalid_text), the largest money amount, and a body nested 10,000 levels (400 nesting_too_deep). */
+const HOSTILE_TEXTS = ['a\u0000b', '\u0000', 'x\ud800', '\udfffy', '\ude00\ud83d'];
+const LARGEST_AMOUNT = '9999999999999999.99';
+const DEEP_BODY = '{"a":'.repeat(10000) + '1' + '}'.repeat(10000);
 
 describe('API fuzz: generated requests never cause a 500 or a ledger change when refused', () => {
   let t: TestApp;
@@ -59,7 +69,8 @@ describe('API fuzz: generated requests never cause a 500 or a ledger change when
 
   const jsonValue = fc.oneof(
     fc.string({ maxLength: 40 }),
-    fc.constantFrom('10.00', '0.00', '-1.00', '1.005', '1e9', '99999999999999999999', '', 'MXN', randomUUID(), '2016-03', '2016-02-30'),
+    fc.constantFrom('10.00', '0.00', '-1.00', '1.005', '1e9', '99999999999999999999', LARGEST_AMOUNT, '', 'MXN', randomUUID(), '2016-03', '2016-02-30'),
+    fc.constantFrom(...HOSTILE_TEXTS),
     fc.double(),
     fc.integer(),
     fc.boolean(),
@@ -68,14 +79,82 @@ describe('API fuzz: generated requests never cause a 500 or a ledger change when
     fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }),
   );
 
-  it(`survives ${RUNS} generated requests`, async () => {
+  /** A request that must be refused (or pass) with a problem document, never a 500, and when refused leave the ledger as it was. */
+  async function expectNoServerFault(label: string, send: () => Promise<{ status: number; headers: Record<string, string>; body: any }>) {
+    const before = await ledgerFingerprint();
+    const res = await send();
+    if (res.status >= 500) throw new Error(`${label} → ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status >= 400) {
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(typeof res.body.code).toBe('string');
+      expect(await ledgerFingerprint()).toBe(before);
+    }
+    return res;
+  }
+
+  const call = (route: Route, path: string) => {
+    const req = t.http[route.method](path).set('Authorization', adminAuth).set('X-Api-Key', merchantKey).set('Idempotency-Key', randomUUID());
+    return req;
+  };
+
+  it('refuses NUL characters and lone surrogates in every field of every route with 400 invalid_text', async () => {
+    let refused = 0;
+    for (const route of routes.filter((r) => r.method !== 'get' && r.fields.length)) {
+      const path = route.path.replace(/\{[^}]+\}/g, () => randomUUID());
+      for (const field of route.fields) {
+        for (const text of HOSTILE_TEXTS.slice(0, 3)) {
+          const res = await expectNoServerFault(`${route.method.toUpperCase()} ${route.path} ${field}=${JSON.stringify(text)}`, () =>
+            call(route, path).send({ [field]: text }),
+          );
+          expect([res.status, res.body.code]).toEqual([400, 'invalid_text']);
+          refused++;
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(50);
+  }, 120000);
+
+  it('refuses a 10,000-level nested body on every route with 400 nesting_too_deep', async () => {
+    for (const route of routes.filter((r) => r.method !== 'get')) {
+      const path = route.path.replace(/\{[^}]+\}/g, () => randomUUID());
+      const res = await expectNoServerFault(`${route.method.toUpperCase()} ${route.path} (deep body)`, () =>
+        call(route, path).set('Content-Type', 'application/json').send(DEEP_BODY),
+      );
+      expect([res.status, res.body.code]).toEqual([400, 'nesting_too_deep']);
+    }
+  }, 120000);
+
+  it('appropriates the largest amount until the running totals are full: then 422 amount_out_of_range, never a 500', async () => {
+    const fixture = readProgramFixtures().find((f) => f.base === 'PENSION-AM')!;
+    const program = await t.http
+      .post('/v1/programs')
+      .set('Authorization', adminAuth)
+      .send({ code: 'FUZZ-OVERFLOW', name: fixture.name, fiscalYear: 2016, instrumentType: 'card', rules: fixture.rules })
+      .expect(201);
+    let accepted = 0;
+    for (let i = 0; i < 150; i++) {
+      const res = await expectNoServerFault(`appropriation ${i}`, () =>
+        t.http.post(`/v1/programs/${program.body.id}/appropriations`).set('Authorization', adminAuth).set('Idempotency-Key', randomUUID()).send({ amount: LARGEST_AMOUNT, reference: `overflow ${i}` }),
+      );
+      if (res.status === 201) accepted++;
+      else {
+        expect([res.status, res.body.code]).toEqual([422, 'amount_out_of_range']);
+        break;
+      }
+    }
+    expect(accepted).toBeGreaterThan(0);
+    expect(accepted).toBeLessThanOrEqual(100);
+  }, 120000);
+
+  it(`survives ${RUNS} generated requests (seed ${SEED})`, async () => {
+    console.log(`API fuzz: seed ${SEED}, ${RUNS} runs (replay with FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`);
     expect(routes.length).toBeGreaterThan(3);
     const requestArb = fc.record({
       route: fc.constantFrom(...routes),
       pathParam: fc.oneof(fc.uuid(), fc.constantFrom('..', '%00', 'x'.repeat(300), '1', "'; DROP TABLE postings; --", 'ñ', '%ZZ')),
       knownFields: fc.dictionary(fc.constantFrom('amount', 'pin', 'curp', 'period', 'kind', 'username', 'password', 'programId', 'cause', 'code'), jsonValue, { maxKeys: 4 }),
       extraFields: fc.dictionary(fc.string({ maxLength: 10 }), jsonValue, { maxKeys: 3 }),
-      bodyShape: fc.constantFrom('object', 'object', 'object', 'array', 'string', 'none', 'garbage'),
+      bodyShape: fc.constantFrom('object', 'object', 'object', 'array', 'string', 'none', 'garbage', 'deep'),
       auth: fc.constantFrom('admin', 'admin', 'none', 'garbage', 'merchant'),
       idempotencyKey: fc.oneof(fc.constant(undefined), fc.uuid(), fc.string({ maxLength: 300 })),
       contentType: fc.constantFrom('application/json', 'application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1'),
@@ -100,6 +179,7 @@ describe('API fuzz: generated requests never cause a 500 or a ledger change when
             r.bodyShape === 'object' ? JSON.stringify(fieldBody)
             : r.bodyShape === 'array' ? JSON.stringify([fieldBody])
             : r.bodyShape === 'string' ? JSON.stringify('text')
+            : r.bodyShape === 'deep' ? DEEP_BODY
             : '{"unterminated": ';
           res = await req.set('Content-Type', r.contentType).send(raw);
         }
@@ -112,7 +192,7 @@ describe('API fuzz: generated requests never cause a 500 or a ledger change when
           expect(await ledgerFingerprint()).toBe(before);
         }
       }),
-      { numRuns: RUNS, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31) },
+      { numRuns: RUNS, seed: SEED },
     );
   }, 300000);
 });

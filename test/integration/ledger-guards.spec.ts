@@ -22,6 +22,8 @@ describe('ledger invariants enforced by PostgreSQL', () => {
   });
   afterAll(() => t.close());
 
+  const balanceOf = async (id: string) => (await t.db.query(`SELECT posted::text FROM ledger_balances WHERE account_id = $1`, [id]))[0].posted;
+
   const stateOf = async (sql: string, params: unknown[] = []) => {
     try {
       await t.db.query(sql, params);
@@ -111,6 +113,62 @@ describe('ledger invariants enforced by PostgreSQL', () => {
     expect(
       await stateOf(`SELECT ledger_post('x', NULL, now(), ARRAY[$1::uuid, $2::uuid], ARRAY['debit','credit'], ARRAY[1, 2])`, [a, b]),
     ).toBe(SQLSTATE.unbalancedEntry);
+  });
+
+  it('refuses an entry whose accounts have different currencies, through ledger_post and the staged primitive alike', async () => {
+    const usd = async (deferred = false) =>
+      (await ledger.ensureAccount({ code: `test:usd:${randomUUID()}`, name: 'usd', category: 'test', currency: 'USD', deferredTotals: deferred })).id;
+    const [u1, u2, hotUsd] = [await usd(), await usd(), await usd(true)];
+    const before = money(await balanceOf(a));
+    expect(await stateOf(`SELECT ledger_post('x', NULL, now(), ARRAY[$1::uuid, $2::uuid], ARRAY['debit','credit'], ARRAY[1, 1])`, [a, u1])).toBe('MN006');
+    // A hot (deferred) account in another currency is caught too, though it is never locked.
+    expect(await stateOf(`SELECT ledger_post('x', NULL, now(), ARRAY[$1::uuid, $2::uuid], ARRAY['debit','credit'], ARRAY[1, 1])`, [a, hotUsd])).toBe('MN006');
+    expect(await balanceOf(a)).toBe(before.toFixed(2));
+    // Two entries, each in one currency, in one staged set: both post.
+    const runner = t.db.createQueryRunner();
+    await runner.connect();
+    try {
+      const treasuryUsd = await ledger.ensureAccount({ code: 'treasury:USD', name: 'Tesorería USD', category: 'treasury', normalSide: 'debit', currency: 'USD' });
+      await ledger.post({
+        kind: 'appropriation',
+        effectiveAt: new Date(),
+        postings: [
+          { accountId: treasuryUsd.id, side: 'debit', amount: money('10.00') },
+          { accountId: u1, side: 'credit', amount: money('10.00') },
+        ],
+      });
+      await runner.startTransaction();
+      await runner.query(`SELECT ledger_stage()`);
+      const [e1, e2] = [randomUUID(), randomUUID()];
+      await runner.query(`INSERT INTO ledger_staged_entries (id, kind, effective_at) VALUES ($1, 'x', now()), ($2, 'x', now())`, [e1, e2]);
+      await runner.query(
+        `INSERT INTO ledger_staged_postings (entry_id, account_id, side, amount) VALUES ($1, $3, 'debit', 1), ($1, $4, 'credit', 1), ($2, $5, 'debit', 2), ($2, $6, 'credit', 2)`,
+        [e1, e2, a, b, u1, u2],
+      );
+      await runner.query(`SELECT * FROM ledger_post_staged()`);
+      await runner.commitTransaction();
+      expect(await t.db.query(`SELECT count(*)::int AS n FROM postings WHERE entry_id IN ($1, $2)`, [e1, e2])).toEqual([{ n: 4 }]);
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
+    expect(await balanceOf(a)).toBe(before.minus(1).toFixed(2));
+  });
+
+  it('refuses a staged entry without postings, and writes nothing', async () => {
+    const runner = t.db.createQueryRunner();
+    await runner.connect();
+    const empty = randomUUID();
+    try {
+      await runner.startTransaction();
+      await runner.query(`SELECT ledger_stage()`);
+      await runner.query(`INSERT INTO ledger_staged_entries (id, kind, effective_at) VALUES ($1, 'x', now())`, [empty]);
+      await expect(runner.query(`SELECT * FROM ledger_post_staged()`)).rejects.toMatchObject({ code: 'MN006' });
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+    expect(await t.db.query(`SELECT count(*)::int AS n FROM journal_entries WHERE id = $1`, [empty])).toEqual([{ n: 0 }]);
   });
 
   it('refuses a guarded account that is also deferred (hot accounts cannot be guarded)', async () => {

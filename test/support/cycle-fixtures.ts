@@ -19,7 +19,7 @@ export function fixtureRules(base: string): ProgramRules {
   return fixture.rules;
 }
 
-/** Rules of the seed programs used by the cycle tests (DOMAIN.md table; parsed with the shared schema). */
+/** Rules of the cycle tests' programs (parsed with the shared schema); the seed programs' own rules are in fixtures/programs. */
 export const RULES = {
   pension: {
     benefit: { type: 'unidades_de_cuenta', unitValue: '71.68', factor: '15' },
@@ -38,7 +38,8 @@ export const RULES = {
   /** Bank-paid programs: their rules from the fixture files (the seguro premium needs its insurer, payouts need onBaja). */
   seguro: fixtureRules('SEGURO-VF'),
   desempleo: fixtureRules('DESEMPLEO'),
-  proface: {
+  /** A generic grant in three tranches (not a seed program: the seed grant programs are in fixtures/programs). */
+  threeTranches: {
     benefit: { type: 'per_award' },
     schedule: { frequency: 'tranches' },
     tranchePlan: [

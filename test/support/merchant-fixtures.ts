@@ -14,6 +14,7 @@ import type { TestApp } from './app';
 export interface FixtureProgram {
   id: string;
   budgetAccountId: string;
+  currency?: string;
 }
 
 export interface FixtureInstrument {
@@ -30,25 +31,28 @@ const secret = () => loadConfig().INSTRUMENT_NUMBER_SECRET;
 export async function createProgram(
   db: DataSource,
   ledger: LedgerService,
-  opts: { rules?: Record<string, unknown>; timeZone?: string; instrumentType?: 'card' | 'voucher'; budget?: string } = {},
+  opts: { rules?: Record<string, unknown>; timeZone?: string; instrumentType?: 'card' | 'voucher'; budget?: string; currency?: string } = {},
 ): Promise<FixtureProgram> {
   const id = randomUUID();
+  const currency = opts.currency ?? 'MXN';
   const budget = await ledger.ensureAccount({
     code: `program:${id}:budget`,
     name: 'Program budget',
     category: 'program_budget',
     programId: id,
     noNegativeBalance: true,
+    currency,
   });
   const reintegro = await ledger.ensureAccount({
     code: `program:${id}:reintegro`,
     name: 'Program reintegro payable',
     category: 'reintegro_payable',
     programId: id,
+    currency,
   });
   await db.query(
-    `INSERT INTO programs (id, code, name, fiscal_year, instrument_type, time_zone, rules, budget_account_id, reintegro_account_id)
-     VALUES ($1, $2, $3, 2026, $4, $5, $6, $7, $8)`,
+    `INSERT INTO programs (id, code, name, fiscal_year, instrument_type, time_zone, rules, budget_account_id, reintegro_account_id, currency)
+     VALUES ($1, $2, $3, 2026, $4, $5, $6, $7, $8, $9)`,
     [
       id,
       `MT-${id.slice(0, 8)}`,
@@ -58,9 +62,10 @@ export async function createProgram(
       JSON.stringify(opts.rules ?? { benefit: { type: 'fixed', amount: '100.00' } }),
       budget.id,
       reintegro.id,
+      currency,
     ],
   );
-  const treasury = await ledger.ensureAccount({ code: 'treasury:MXN', name: 'Tesorería', category: 'treasury', normalSide: 'debit' });
+  const treasury = await ledger.ensureAccount({ code: `treasury:${currency}`, name: 'Tesorería', category: 'treasury', normalSide: 'debit', currency });
   const amount = money(opts.budget ?? '1000000.00');
   await ledger.post({
     kind: 'appropriation',
@@ -71,7 +76,7 @@ export async function createProgram(
       { accountId: budget.id, side: 'credit', amount },
     ],
   });
-  return { id, budgetAccountId: budget.id };
+  return { id, budgetAccountId: budget.id, currency };
 }
 
 function randomDigits(n: number): string {
@@ -105,6 +110,7 @@ export async function createInstrument(
     ownerType: 'instrument',
     ownerId: id,
     noNegativeBalance: true,
+    currency: program.currency ?? 'MXN',
   });
   await db.query(
     `INSERT INTO instruments (id, beneficiary_id, program_id, kind, number_hash, last4, status, pin_hash, expires_at, account_id, delivered_at)

@@ -94,6 +94,19 @@ export class ThrowawayPostgres {
     asPostgres(postgresBin('pg_ctl'), ['-D', join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']);
   }
 
+  /**
+   * A hot standby of this cluster, streaming its WAL: pg_basebackup -R (standby.signal and
+   * primary_conninfo), started on a port of its own. Reads only; destroy it like any other.
+   */
+  async replica(): Promise<ThrowawayPostgres> {
+    const dir = mkdtempSync(join(tmpdir(), 'monedero-pg-replica-'));
+    if (process.getuid?.() === 0) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
+    asPostgres(postgresBin('pg_basebackup'), ['-h', '127.0.0.1', '-p', String(this.port), '-U', 'postgres', '-D', join(dir, 'data'), '-R', '-X', 'stream', '--checkpoint=fast', '--no-sync']);
+    const standby = new ThrowawayPostgres(await freePort(), dir, { ...this.settings, hot_standby: 'on' });
+    await standby.start();
+    return standby;
+  }
+
   async destroy(): Promise<void> {
     this.destroySync();
   }

@@ -1,5 +1,5 @@
 import { money } from '../../src/common/money';
-import { blockHash, csvField, GENESIS_HASH, parseTimeBound, verifyChain } from '../../src/audit/audit.rules';
+import { blockHash, boundInstantText, GENESIS_HASH, verifyChain } from '../../src/audit/audit.rules';
 import { classifyFlow, reconcile } from '../../src/audit/reconciliation.rules';
 import { bucketOf, percent } from '../../src/audit/indicators.service';
 
@@ -65,13 +65,13 @@ describe('audit rules', () => {
     expect(classifyFlow('transit', 'bank')).toEqual({ term: 'paidOut', sign: 1 });
   });
 
-  it('parses bounds, formats CSV safely, computes percentages and ageing', () => {
-    expect(parseTimeBound('asOf', '2016-12-31')).toEqual({ kind: 'date', value: '2016-12-31' });
-    expect(parseTimeBound('asOf', '2016-12-31T10:00:00Z')).toEqual({ kind: 'instant', value: '2016-12-31T10:00:00Z' });
-    expect(() => parseTimeBound('asOf', '2016-12-31T10:00:00')).toThrow(/ISO 8601/);
-    expect(csvField('a,b')).toBe('"a,b"');
-    expect(csvField('=SUM(A1)')).toBe("'=SUM(A1)");
-    expect(csvField('-12.50')).toBe('-12.50');
+  it('turns bounds into exact instants (a date in the service zone, an inclusive instant), computes percentages and ageing', () => {
+    const tz = 'America/Mexico_City';
+    expect(boundInstantText('2016-12-31', 'start', tz)).toBe('2016-12-31T06:00:00.000000Z');
+    expect(boundInstantText('2016-12-31', 'end', tz)).toBe('2017-01-01T06:00:00.000000Z');
+    expect(boundInstantText('2016-07-01', 'start', tz)).toBe('2016-07-01T05:00:00.000000Z'); // daylight saving time in 2016
+    expect(boundInstantText('2016-12-31T10:00:00Z', 'start', tz)).toBe('2016-12-31T10:00:00.000000Z');
+    expect(boundInstantText('2016-12-31T10:00:00.999999-06:00', 'end', tz)).toBe('2016-12-31T16:00:01.000000Z');
     expect(percent(1, 3)).toBe('33.33');
     expect(percent(1, 0)).toBeNull();
     expect([0, 30, 31, 45, 46, 91].map(bucketOf)).toEqual(['0-30', '0-30', '31-45', '31-45', '46-90', '90+']);

@@ -16,7 +16,7 @@ function consoleModule(rel: string): any {
 const { formatMoney, formatCount, ratio, isZero, parseDecimal } = consoleModule('lib/money.js');
 const { DICTIONARIES, translate } = consoleModule('lib/i18n.js');
 
-describe('console money formatting (strings only, never a JS number)', () => {
+describe('console money formatting (Intl.NumberFormat es-MX from the decimal string, never a JS number)', () => {
   it.each([
     ['0', '$0.00'],
     ['0.00', '$0.00'],
@@ -28,7 +28,9 @@ describe('console money formatting (strings only, never a JS number)', () => {
     ['-322560.5', '-$322,560.50'],
     ['-0.00', '$0.00'],
     ['.5', '$0.50'],
-    ['12.345', '$12.35'],
+    // Half-even, like the server's decimal.js (the API never sends more than two decimals).
+    ['12.345', '$12.34'],
+    ['12.355', '$12.36'],
     ['99.995', '$100.00'],
     ['999999.999', '$1,000,000.00'],
     ['00012.10', '$12.10'],
@@ -38,8 +40,8 @@ describe('console money formatting (strings only, never a JS number)', () => {
     expect(formatMoney(input)).toBe(expected);
   });
 
-  it('writes other currencies after the amount and refuses what is not a decimal', () => {
-    expect(formatMoney('1234.5', 'USD')).toBe('1,234.50 USD');
+  it('writes other currencies with their code and refuses what is not a decimal', () => {
+    expect(formatMoney('1234.5', 'USD')).toBe('USD\u00a01,234.50');
     for (const bad of ['', 'abc', '1e5', '1,000.00', null, undefined, '1.2.3', '-']) expect(formatMoney(bad)).toBe('—');
   });
 

@@ -185,7 +185,7 @@ describe('seed program fixtures', () => {
     expect(fixture('PENSION-AM').rules.eligibility).toEqual({ minAge: 68, minResidenceYears: 3, residenceStates: ['DF'] });
     expect(fixture('FONDESOC').rules).toMatchObject({ awardMin: '10000.00', awardMax: '10000.00', authorizedBudget: '500000000.00', targetBeneficiaries: 50000 });
     expect(fixture('FONAES').rules.trancheThreshold).toEqual({ amount: '600000.00', minTranches: 2 });
-    expect(fixture('COOPERATIVAS').rules.tranchePlan?.[0]).toMatchObject({ proofDueCalendarDays: 45, reminderDays: [30, 45, 52] });
+    expect(fixture('COOPERATIVAS').rules.tranchePlan?.[0]).toMatchObject({ proofDueCalendarDays: 45 });
   });
 
   it('moves every date to another fiscal year, amounts unchanged', () => {

@@ -17,6 +17,8 @@ interface TokenClaims {
   sub: string;
   username: string;
   role: Role;
+  /** The user's token version when the token was issued (tokens from before versions count as 0). */
+  ver?: number;
 }
 
 /** Global guard: staff by JWT with a role check, merchants by API key, or public. */
@@ -60,8 +62,17 @@ export class AuthGuard implements CanActivate {
     } catch {
       throw problems.unauthenticated('The token is invalid or has expired');
     }
-    if (!ROLES.includes(claims.role)) throw problems.unauthenticated('The token is invalid');
-    return { kind: 'staff', userId: claims.sub, username: claims.username, role: claims.role };
+    // Checked on every request so that deactivation and password changes end sessions at once, in
+    // every API process (one primary-key read; merchants' requests never come here).
+    const rows: Array<{ username: string; role: Role; active: boolean; tokenVersion: number }> = await this.db.query(
+      `SELECT username, role, active, token_version AS "tokenVersion" FROM staff_users WHERE id = $1`,
+      [claims.sub],
+    );
+    const user = rows[0];
+    if (!user || !user.active || user.tokenVersion !== (claims.ver ?? 0) || !ROLES.includes(user.role)) {
+      throw problems.unauthenticated('The session has ended; log in again');
+    }
+    return { kind: 'staff', userId: claims.sub, username: user.username, role: user.role };
   }
 
   private async merchantFromApiKey(request: AuthenticatedRequest): Promise<Principal> {

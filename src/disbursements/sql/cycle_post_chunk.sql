@@ -1,6 +1,11 @@
 -- Posts one chunk of a running cycle (lines p_from..p_to) with a handful of set-based statements,
 -- through the ledger's primitive (ledger_post_staged): one journal entry per line (commitment →
 -- the line's account, plus the insurer payable for a split line), all staged and posted at once.
+-- A grant tranche line draws from its own source account (the grant's award reserve,
+-- grant:<id>:award) instead of the commitment, and its entry carries the award's component
+-- (metadata.component: its stage, for the execution reports). The chunk's grants are locked FOR
+-- SHARE first (grants before ledger accounts, the order of every writer of grants), so a grant
+-- rescinded or demanded meanwhile is seen as such and its line becomes an exception.
 -- Why not ledger_post per line: one round trip per line is far too slow for a million cards.
 -- Every line is idempotent on journal_entries.idempotency_key = cycle:<id>:line:<beneficiaryId>
 -- and a chunk runs under its advisory lock, so a chunk re-run after a crash posts nothing twice;
@@ -28,10 +33,16 @@ BEGIN
     RETURN;
   END IF;
 
+  IF c.kind = 'tranche' THEN
+    PERFORM 1 FROM grants g
+     WHERE g.id IN (SELECT l.grant_id FROM cycle_lines l WHERE l.cycle_id = p_cycle AND l.line_no BETWEEN p_from AND p_to)
+     ORDER BY g.id FOR SHARE;
+  END IF;
+
   DROP TABLE IF EXISTS cycle_chunk_work;
   CREATE TEMP TABLE cycle_chunk_work ON COMMIT DROP AS
   SELECT l.line_no, l.beneficiary_id, l.account_id, l.amount, l.beneficiary_amount, l.insurer_amount,
-         l.grant_id, l.tranche_no, l.proof_due_on,
+         l.grant_id, l.tranche_no, l.proof_due_on, coalesce(l.source_account_id, c.commitment_account_id) AS source_account_id, g.component,
          v_prefix || l.beneficiary_id::text AS key,
          ledger_uuid_v7(l.line_no, v_at) AS entry_id,
          CASE
@@ -69,11 +80,13 @@ BEGIN
     PERFORM ledger_stage();
     INSERT INTO ledger_staged_entries (id, kind, idempotency_key, effective_at, metadata, created_by)
     SELECT w.entry_id, c.entry_kind, w.key, p_now,
-           jsonb_build_object('cycleId', p_cycle, 'lineNo', w.line_no, 'beneficiaryId', w.beneficiary_id, 'period', c.period),
+           jsonb_build_object('cycleId', p_cycle, 'lineNo', w.line_no, 'beneficiaryId', w.beneficiary_id, 'period', c.period)
+             || CASE WHEN w.grant_id IS NULL THEN '{}'::jsonb
+                     ELSE jsonb_build_object('grantId', w.grant_id, 'trancheNo', w.tranche_no, 'component', w.component) END,
            'system:cycles'
       FROM cycle_chunk_work w WHERE w.problem IS NULL;
     INSERT INTO ledger_staged_postings (entry_id, account_id, side, amount)
-    SELECT w.entry_id, c.commitment_account_id, 'debit', w.amount FROM cycle_chunk_work w WHERE w.problem IS NULL
+    SELECT w.entry_id, w.source_account_id, 'debit', w.amount FROM cycle_chunk_work w WHERE w.problem IS NULL
     UNION ALL
     SELECT w.entry_id, w.account_id, 'credit', w.beneficiary_amount FROM cycle_chunk_work w WHERE w.problem IS NULL
     UNION ALL

@@ -3,22 +3,25 @@
 -- inserts the journal entries, postings and hold changes it wants into the staging tables, and
 -- calls this, which posts the whole set with a fixed group of set-based statements, however many
 -- entries there are:
---  1. checks, before anything is written: every posting positive with at most two decimals on a
---     known account; every entry staged with postings, a debit and a credit that balance, all its
---     accounts in one currency; new holds on credit-normal, non-deferred accounts, expiring later
---     (SQLSTATE MN006, or MN002 for an unbalanced entry);
+--  1. checks: every posting on side debit or credit with a positive amount of at most two
+--     decimals (NUMERIC(18,2) would round a third one silently); new holds on credit-normal,
+--     non-deferred accounts, expiring later (SQLSTATE MN006);
 --  2. entries, idempotent on their key: one whose key is taken (posted before, or by a concurrent
 --     transaction that committed first) is skipped with its postings and reported, not posted;
---  3. postings, all in ONE statement (the postings_balanced trigger checks every entry again);
+--  3. postings, all in ONE statement: the postings_balanced trigger refuses an entry that does not
+--     balance or lacks a debit or a credit (MN002), a posting to an unknown account (23503) and an
+--     append to an existing entry, for every entry at once; an entry without postings is refused;
 --  4. every guarded (non-deferred) account touched is locked in id order, the order every writer
 --     uses, so two writers never deadlock on accounts; hot (deferred) accounts are never locked;
 --  5. hold changes: new holds inserted (idempotent on their key), released holds resolved when
 --     still authorized (locked after their account: accounts before holds, everywhere);
 --  6. account totals, once per account: posted debits and credits and the pending change, where
 --     the no-negative CHECK refuses an overdraft in the same statement; hot accounts take an
---     appended delta instead (ledger_rollup folds them in).
+--     appended delta instead (ledger_rollup folds them in). The same statement reads the
+--     accounts' currencies, and every entry's accounts must share one (MN006).
 -- Locks are taken late (step 4) so that a hot guarded row, such as a cycle's commitment debited
--- by every chunk, stays locked only from there to commit.
+-- by every chunk, stays locked only from there to commit. Any refusal raises, and the caller's
+-- transaction writes nothing.
 -- Returns a row for each staged entry or new hold that was not applied because its key was
 -- already taken: (kind 'entry' | 'hold', the staged id, the existing id). Normally none.
 CREATE OR REPLACE FUNCTION ledger_post_staged()
@@ -28,42 +31,23 @@ DECLARE
   v_entries integer;
   v_inserted integer;
   v_problem text;
+  v_moved integer;
+  v_updated integer;
+  v_currency_min text;
+  v_currency_max text;
+  v_with_postings integer;
   v_kinds text[] := '{}';
   v_staged uuid[] := '{}';
   v_existing uuid[] := '{}';
 BEGIN
   SELECT count(*) INTO v_entries FROM ledger_staged_entries;
-  IF v_entries > 1000 THEN
-    -- Planner statistics for the joins below (a temp table has none): a chunk of thousands of
-    -- entries is joined to millions of accounts.
-    ANALYZE ledger_staged_entries;
-    ANALYZE ledger_staged_postings;
-  END IF;
 
   -- 1. Checks.
-  SELECT format('journal entry %s: %s', g.entry_id, g.reason) INTO v_problem
-    FROM (SELECT p.entry_id,
-                 CASE
-                   WHEN bool_or(p.amount <= 0 OR p.amount <> round(p.amount, 2) OR p.side NOT IN ('debit', 'credit'))
-                     THEN 'postings need a side (debit or credit) and a positive amount with at most two decimals'
-                   WHEN count(a.id) < count(*) THEN 'a posting names an unknown account'
-                   WHEN min(a.currency) <> max(a.currency) THEN 'its accounts have different currencies'
-                   WHEN NOT bool_or(p.side = 'debit') OR NOT bool_or(p.side = 'credit') THEN 'an entry needs a debit and a credit'
-                   WHEN sum(CASE p.side WHEN 'debit' THEN p.amount ELSE -p.amount END) <> 0 THEN 'not balanced'
-                 END AS reason
-            FROM ledger_staged_postings p LEFT JOIN ledger_accounts a ON a.id = p.account_id
-           GROUP BY p.entry_id) g
-   WHERE g.reason IS NOT NULL
+  SELECT format('journal entry %s: postings need a side (debit or credit) and a positive amount with at most two decimals', p.entry_id)
+    INTO v_problem
+    FROM ledger_staged_postings p
+   WHERE p.amount <= 0 OR p.amount <> round(p.amount, 2) OR p.side NOT IN ('debit', 'credit')
    LIMIT 1;
-  IF v_problem IS NOT NULL THEN
-    RAISE EXCEPTION USING ERRCODE = CASE WHEN v_problem LIKE '%not balanced' THEN 'MN002' ELSE 'MN006' END, MESSAGE = v_problem;
-  END IF;
-  SELECT format('journal entry %s has no postings', e.id) INTO v_problem
-    FROM ledger_staged_entries e WHERE NOT EXISTS (SELECT 1 FROM ledger_staged_postings p WHERE p.entry_id = e.id) LIMIT 1;
-  IF v_problem IS NULL THEN
-    SELECT format('posting of journal entry %s, which is not staged', p.entry_id) INTO v_problem
-      FROM ledger_staged_postings p WHERE NOT EXISTS (SELECT 1 FROM ledger_staged_entries e WHERE e.id = p.entry_id) LIMIT 1;
-  END IF;
   IF v_problem IS NULL AND EXISTS (SELECT 1 FROM ledger_staged_holds) THEN
     UPDATE ledger_staged_holds s SET account_id = h.account_id
       FROM ledger_holds h WHERE s.op = 'release' AND s.account_id IS NULL AND h.id = s.hold_id;
@@ -94,7 +78,7 @@ BEGIN
     WITH ins AS (
       INSERT INTO journal_entries (id, kind, idempotency_key, effective_at, description, metadata, created_by, reverses_entry_id)
       SELECT id, kind, idempotency_key, effective_at, description, metadata, created_by, reverses_entry_id
-        FROM ledger_staged_entries ORDER BY id
+        FROM ledger_staged_entries
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING 1)
     SELECT count(*) INTO v_inserted FROM ins;
@@ -107,10 +91,18 @@ BEGIN
       DELETE FROM ledger_staged_holds h WHERE h.capture_entry_id = ANY (v_staged);
     END IF;
 
-    -- 3. Postings, in one statement.
-    INSERT INTO postings (entry_id, account_id, side, amount, effective_at)
-    SELECT p.entry_id, p.account_id, p.side, p.amount, e.effective_at
-      FROM ledger_staged_postings p JOIN ledger_staged_entries e ON e.id = p.entry_id;
+    -- 3. Postings, in one statement. The trigger has seen every posting's entry exist and take
+    --    no posting from an earlier statement, so each entry posted has postings iff the postings
+    --    name as many entries as were posted.
+    WITH ins AS (
+      INSERT INTO postings (entry_id, account_id, side, amount, effective_at)
+      SELECT p.entry_id, p.account_id, p.side, p.amount, e.effective_at
+        FROM ledger_staged_postings p JOIN ledger_staged_entries e ON e.id = p.entry_id
+      RETURNING entry_id)
+    SELECT count(DISTINCT entry_id) INTO v_with_postings FROM ins;
+    IF v_with_postings < v_inserted THEN
+      RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = format('%s journal entries have no postings', v_inserted - v_with_postings);
+    END IF;
   END IF;
 
   -- 4. Guarded accounts locked in id order.
@@ -143,7 +135,8 @@ BEGIN
      WHERE s.op = 'authorize' AND s.applied_change IS NULL;
   END IF;
 
-  -- 6. Account totals, once per account; hot accounts take a delta.
+  -- 6. Account totals, once per account, reading every account's currency on the way (when the
+  --    whole set has one, so has every entry). Hot accounts, the ones left out, take a delta.
   WITH moves AS (
     SELECT x.account_id, sum(x.debits) AS debits, sum(x.credits) AS credits, sum(x.pending) AS pending
       FROM (SELECT p.account_id, CASE p.side WHEN 'debit' THEN p.amount ELSE 0 END AS debits,
@@ -158,12 +151,35 @@ BEGIN
            pending_debits = a.pending_debits + m.pending
       FROM moves m
      WHERE a.id = m.account_id AND NOT a.deferred_totals
-    RETURNING a.id)
-  INSERT INTO ledger_account_deltas (account_id, debits, credits)
-  SELECT m.account_id, m.debits, m.credits FROM moves m JOIN ledger_accounts a ON a.id = m.account_id AND a.deferred_totals;
+    RETURNING a.currency)
+  SELECT (SELECT count(*) FROM moves), count(*), min(currency), max(currency)
+    INTO v_moved, v_updated, v_currency_min, v_currency_max
+    FROM upd;
+  IF v_updated < v_moved THEN
+    WITH hot AS (
+      SELECT p.account_id, sum(CASE p.side WHEN 'debit' THEN p.amount ELSE 0 END) AS debits,
+             sum(CASE p.side WHEN 'credit' THEN p.amount ELSE 0 END) AS credits, min(a.currency) AS currency
+        FROM ledger_staged_postings p JOIN ledger_accounts a ON a.id = p.account_id AND a.deferred_totals
+       GROUP BY p.account_id),
+    ins AS (INSERT INTO ledger_account_deltas (account_id, debits, credits) SELECT account_id, debits, credits FROM hot)
+    SELECT least(v_currency_min, min(currency)), greatest(v_currency_max, max(currency)) INTO v_currency_min, v_currency_max FROM hot;
+  END IF;
+  IF v_currency_min <> v_currency_max THEN
+    SELECT format('journal entry %s: its accounts have different currencies', p.entry_id) INTO v_problem
+      FROM ledger_staged_postings p JOIN ledger_accounts a ON a.id = p.account_id
+     GROUP BY p.entry_id HAVING min(a.currency) <> max(a.currency) LIMIT 1;
+    IF v_problem IS NOT NULL THEN
+      RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = v_problem;
+    END IF;
+  END IF;
 
-  DELETE FROM ledger_staged_postings;
-  DELETE FROM ledger_staged_holds;
-  DELETE FROM ledger_staged_entries;
+  -- Emptied for the next call in this transaction (a big set is truncated: cheaper than deleting its rows).
+  IF v_entries > 1000 THEN
+    TRUNCATE ledger_staged_postings, ledger_staged_holds, ledger_staged_entries;
+  ELSE
+    DELETE FROM ledger_staged_postings;
+    DELETE FROM ledger_staged_holds;
+    DELETE FROM ledger_staged_entries;
+  END IF;
   RETURN QUERY SELECT * FROM unnest(v_kinds, v_staged, v_existing);
 END $$;

@@ -3,7 +3,8 @@
 -- Returns one row per request (o_ord is its 1-based position) with its domain outcome; the HTTP
 -- status and body are chosen in TypeScript (src/merchants/redemption-outcomes.ts):
 --   o_outcome 'captured' | 'authorized'   posted; o_facts is the result {id, amount, last4, reference, createdAt, expiresAt}
---   o_outcome <refusal code>              nothing posted; o_facts says why ({merchantStatus}, {category}, {instrumentStatus}, {pinLockedNow})
+--   o_outcome <refusal code>              nothing posted; o_facts says why ({merchantStatus}, {category}, {currency},
+--                                         {instrumentStatus}, {pinLockedNow})
 --   o_outcome NULL                        the card was locked by another transaction: nothing written, send it again
 --                                         (p_wait_for_locks waits for such locks)
 --   o_replayed                            the outcome remembered for this Idempotency-Key (o_facts then holds the
@@ -11,7 +12,8 @@
 -- A refusal never raises: it writes its audit record (redemption_attempts) and a wrong-PIN count
 -- while nothing is posted. Checks, in order, as the API documents them: Idempotency-Key, merchant
 -- active, instrument known, PIN not locked, PIN, instrument active, not expired at the business
--- clock in the program's time zone, merchant category allowed, available balance (holds count).
+-- clock in the program's time zone, merchant category allowed, the merchant's currency is the
+-- card's, available balance (holds count).
 -- Locks, in the order every writer takes them: the Idempotency-Key (a transaction advisory lock,
 -- before its record is read, so a request whose twin just committed replays it), instrument rows
 -- (wrong-PIN counts), then ledger accounts in id order: the cards and any payable that is not a
@@ -68,7 +70,7 @@ BEGIN
            gen_random_uuid(), ledger_uuid_v7(t.ord), m.payable_account_id, pa.deferred_totals,
            i.id, i.account_id, i.program_id, i.last4,
            CASE WHEN i.expires_at IS NOT NULL AND i.expires_at < t.at + p_hold_ttl THEN i.expires_at ELSE t.at + p_hold_ttl END,
-           i.status, m.category,
+           i.status, m.category, ia.currency,
            CASE
              WHEN NOT v_got[t.ord] THEN 'request_in_progress'
              WHEN x.key IS NOT NULL AND x.request_hash <> t.idem_hash THEN 'idempotency_key_reused'
@@ -83,6 +85,7 @@ BEGIN
                OR (i.kind = 'voucher' AND p.rules ? 'voucherExpiresOn'
                    AND (t.at AT TIME ZONE p.time_zone)::date > (p.rules ->> 'voucherExpiresOn')::date) THEN 'instrument_expired'
              WHEN p.rules ? 'allowedMerchantCategories' AND NOT (p.rules -> 'allowedMerchantCategories') ? m.category THEN 'category_not_allowed'
+             WHEN ia.currency <> pa.currency THEN 'currency_not_accepted'
            END,
            CASE WHEN x.status = 'completed' THEN
              CASE WHEN x.response_status IS NULL THEN x.response_body
@@ -99,7 +102,8 @@ BEGIN
     LEFT JOIN merchants m ON m.id = t.merchant
     LEFT JOIN ledger_accounts pa ON pa.id = m.payable_account_id
     LEFT JOIN instruments i ON i.number_hash = t.number_hash
-    LEFT JOIN programs p ON p.id = i.program_id;
+    LEFT JOIN programs p ON p.id = i.program_id
+    LEFT JOIN ledger_accounts ia ON ia.id = i.account_id;
   FOR k IN 1..n LOOP
     IF w[k].outcome = 'replay' THEN w[k].replayed := true; END IF;
     IF w[k].outcome IN ('replay', 'request_in_progress', 'idempotency_key_reused') THEN
@@ -148,6 +152,9 @@ BEGIN
     ELSIF w[k].outcome = 'category_not_allowed' THEN
       w[k].outcome := 'merchant_not_allowed';
       w[k].facts := jsonb_build_object('category', w[k].category);
+    ELSIF w[k].outcome = 'currency_not_accepted' THEN  -- a card of a program in another currency
+      w[k].outcome := 'merchant_not_allowed';
+      w[k].facts := jsonb_build_object('currency', w[k].card_currency);
     ELSIF w[k].outcome IS NULL THEN
       j := array_position(v_accounts, w[k].account);
       IF j IS NULL OR (NOT w[k].payable_deferred AND array_position(v_accounts, w[k].payable) IS NULL) THEN

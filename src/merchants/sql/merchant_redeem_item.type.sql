@@ -4,6 +4,6 @@ CREATE TYPE merchant_redeem_item AS (
   idem_scope text, idem_key text, idem_hash text,
   id uuid, entry_id uuid, payable uuid, payable_deferred boolean,
   instrument uuid, account uuid, program uuid, last4 text, hold_expires timestamptz,
-  instrument_status text, category text,
+  instrument_status text, category text, card_currency text,
   outcome text, facts jsonb, replayed boolean, write_idem boolean
 );

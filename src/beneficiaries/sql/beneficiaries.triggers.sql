@@ -1,0 +1,1 @@
+CREATE OR REPLACE TRIGGER beneficiaries_no_delete BEFORE DELETE OR TRUNCATE ON beneficiaries FOR EACH STATEMENT EXECUTE FUNCTION refuse_delete();

@@ -1,0 +1,44 @@
+import { stringify as stringifyStream } from 'csv-stringify';
+import { stringify, type Options } from 'csv-stringify/sync';
+import { pipeline, Readable } from 'node:stream';
+
+/**
+ * Every CSV the service writes (reports, remittance documents, the public padrón, payout files,
+ * generated padrón files) goes through csv-stringify with one policy: RFC 4180 quoting, CRLF
+ * line ends, and formula escaping — a text cell starting with = + - @ (or their full-width forms),
+ * a tab or a carriage return gets a leading ' so a spreadsheet shows it rather than runs it. Plain
+ * decimal numbers ("-12.50", money) are data, not formulas, and are written as they are.
+ */
+const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+const PLAIN_NUMBER = /^-?\d+(\.\d+)?$/;
+
+export function escapeFormula(value: string): string {
+  return FORMULA_START.test(value) && !PLAIN_NUMBER.test(value) ? `'${value}` : value;
+}
+
+const OPTIONS: Options = {
+  record_delimiter: 'windows',
+  // A bare line feed inside a field is quoted too (csv-stringify quotes only the record delimiter).
+  quoted_match: /[\r\n]/,
+  cast: {
+    string: escapeFormula,
+    boolean: (v) => (v ? 'true' : 'false'),
+    date: (v) => v.toISOString(),
+  },
+};
+
+export type CsvRow = ReadonlyArray<unknown>;
+
+/** Rows (the header is a row like any other) as CSV text. `quoted` quotes every field (the bank's payout format). */
+export function csvText(rows: Iterable<CsvRow>, options: { quoted?: boolean } = {}): string {
+  const quoted = options.quoted ?? false;
+  return stringify([...rows] as unknown[][], { ...OPTIONS, quoted, quoted_empty: quoted });
+}
+
+/** Rows as a CSV byte stream, for responses too large to hold in memory. */
+export function csvStream(rows: AsyncIterable<CsvRow> | Iterable<CsvRow>): Readable {
+  const out = stringifyStream(OPTIONS);
+  // pipeline, not pipe: a failing source (a lost connection mid-report) destroys the response stream too.
+  pipeline(Readable.from(rows as AsyncIterable<CsvRow>), out, () => undefined);
+  return out;
+}
