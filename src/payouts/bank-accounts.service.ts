@@ -6,6 +6,7 @@ import { actorOf } from '../common/auth/principal';
 import { Clock } from '../common/clock';
 import { ApiProblem, problems } from '../common/problem';
 import type { Queryable } from '../database/queryable';
+import { withTransaction } from '../database/transaction';
 import { ProgramAccessService } from '../programs/program-access.service';
 import { Program, ProgramsService } from '../programs/programs.service';
 import { clabeProblem, maskClabe } from './clabe.rules';
@@ -72,7 +73,7 @@ export class BankAccountsService {
     if (problem) throw new ApiProblem(400, 'invalid_clabe', problem);
     const holderName = typeof input.holderName === 'string' ? input.holderName.trim() : '';
     if (!holderName || holderName.length > 120) throw problems.validation('holderName must be 1 to 120 characters');
-    const row = await this.db.transaction((m) => this.write(m, owner, { clabe: input.clabe, holderName }, actorOf(staff), 'staff'));
+    const row = await withTransaction(this.db, (m) => this.write(m, owner, { clabe: input.clabe, holderName }, actorOf(staff), 'staff'));
     return this.view(row, await this.visibility(staff, owner.program));
   }
 

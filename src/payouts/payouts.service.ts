@@ -10,6 +10,7 @@ import { formatMoney } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
 import { decodeCursor, pageOf } from '../common/pagination';
 import type { Queryable } from '../database/queryable';
+import { withTransaction } from '../database/transaction';
 import { LedgerService } from '../ledger/ledger.service';
 import { Program, ProgramsService } from '../programs/programs.service';
 import { BankAccountsService } from './bank-accounts.service';
@@ -175,7 +176,7 @@ export class PayoutsService {
     const reintegroCauses = DEACTIVATION_CAUSES.filter((c) => bajaPlan(program.rules, c).reintegratePayable);
     const id = randomUUID();
     try {
-      await this.db.transaction(async (m) => {
+      await withTransaction(this.db, async (m) => {
         await m.query(`SELECT pg_advisory_xact_lock(hashtext('payout-draft'), hashtext($1))`, [`${program.id}:${input.kind}`]);
         const open = await m.query(`SELECT id FROM payout_batches WHERE program_id = $1 AND kind = $2 AND status = 'draft'`, [program.id, input.kind]);
         if (open[0]) throw new ApiProblem(409, 'payout_batch_exists', `a draft ${input.kind} batch exists for ${program.code}: approve or cancel it first`, { batchId: open[0].id });
@@ -215,7 +216,7 @@ export class PayoutsService {
    * without its file, and a crash before the commit leaves the draft as it was.
    */
   async approve(id: string, staff: StaffPrincipal) {
-    await this.db.transaction(async (m) => {
+    await withTransaction(this.db, async (m) => {
       const b = await this.batch(id, m, true);
       if (b.status !== 'draft') throw new ApiProblem(409, 'invalid_payout_batch_state', `the batch is ${b.status}; only a draft can be approved`);
       if (b.preparedByUserId && b.preparedByUserId === staff.userId) {
@@ -248,7 +249,7 @@ export class PayoutsService {
 
   /** Cancel (draft only): the lines are released, nothing moved. A sent batch waits for the bank's answer. */
   async cancel(id: string, staff: StaffPrincipal) {
-    await this.db.transaction(async (m) => {
+    await withTransaction(this.db, async (m) => {
       const b = await this.batch(id, m, true);
       if (b.status !== 'draft') throw new ApiProblem(409, 'invalid_payout_batch_state', `the batch is ${b.status}; only a draft can be cancelled`);
       await m.query(`UPDATE payout_lines SET status = 'cancelled' WHERE batch_id = $1`, [id]);
@@ -276,7 +277,7 @@ export class PayoutsService {
   async importResults(id: string, lines: ResultLine[], source: { format: 'csv' | 'json'; sha256: string }, staff: StaffPrincipal) {
     assertDistinctLines(lines);
     const importId = randomUUID();
-    const result = await this.db.transaction(async (m) => {
+    const result = await withTransaction(this.db, async (m) => {
       const b = await this.batch(id, m, true);
       const now = this.clock.now();
       const [r] = await m.query(
