@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
+import { csvText } from '../common/csv';
 import { formatMoney, isPositiveMoneyString } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
 import type { ProgramRules } from '../programs/program-rules';
@@ -72,11 +72,6 @@ export interface BankFileLine {
 
 export const BANK_FILE_HEADER = ['line_id', 'clabe', 'holder', 'amount', 'reference'];
 
-/** A spreadsheet never runs a field as a formula: a leading = + - @ gets a ' (the project's CSV policy). */
-function defuse(value: string): string {
-  return /^[=+\-@]/.test(value) ? `'${value}` : value;
-}
-
 /** Reference the bank echoes back for one line: batch number and line number. */
 export function lineReference(batchNumber: string, lineNo: number): string {
   return `${batchNumber}-${String(lineNo).padStart(6, '0')}`;
@@ -89,12 +84,9 @@ export function lineReference(batchNumber: string, lineNo: number): string {
  * so the same batch always gives the same bytes.
  */
 export function renderBankFile(batchNumber: string, lines: BankFileLine[], total: string): Buffer {
-  const records = lines.map((l) => [l.lineId, l.clabe, defuse(l.holderName), formatMoney(l.amount), l.reference]);
-  const text = stringify([BANK_FILE_HEADER, ...records, ['TOTAL', '', String(lines.length), formatMoney(total), batchNumber]], {
-    record_delimiter: '\r\n',
-    quoted_match: /[",\r\n]/,
-  });
-  return Buffer.from(text, 'utf8');
+  // common/csv.ts: RFC 4180, CRLF, and a holder name starting with = + - @ gets a ' (the project's CSV policy).
+  const records = lines.map((l) => [l.lineId, l.clabe, l.holderName, formatMoney(l.amount), l.reference]);
+  return Buffer.from(csvText([BANK_FILE_HEADER, ...records, ['TOTAL', '', String(lines.length), formatMoney(total), batchNumber]]), 'utf8');
 }
 
 // ------------------------------------------------------------------ the bank's results
