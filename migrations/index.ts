@@ -15,6 +15,8 @@ import { LedgerPostingPrimitive1764600100000 } from './1764600100000-ledger-post
 import { ListIndexes1764601000000 } from './1764601000000-list-indexes';
 import { DropBusinessHolidays1764601000001 } from './1764601000001-drop-business-holidays';
 import { StaffTokenVersion1764602000000 } from './1764602000000-staff-token-version';
+import { Payouts1764605000000 } from './1764605000000-payouts';
+import { PayoutSendLocks1764605000100 } from './1764605000100-payout-send-locks';
 import { LedgerPrimitiveChecks1764606000000 } from './1764606000000-ledger-primitive-checks';
 import { CycleLinesReferenceChecks1764606100000 } from './1764606100000-cycle-lines-reference-checks';
 import { GrantRules1764608000000 } from './1764608000000-grant-rules';
@@ -42,6 +44,8 @@ export const MIGRATIONS = [
   ListIndexes1764601000000,
   DropBusinessHolidays1764601000001,
   StaffTokenVersion1764602000000,
+  Payouts1764605000000,
+  PayoutSendLocks1764605000100,
   LedgerPrimitiveChecks1764606000000,
   CycleLinesReferenceChecks1764606100000,
   GrantRules1764608000000,

@@ -24,16 +24,18 @@ import { MerchantsModule } from './merchants/merchants.module';
 import { ConsoleModule } from './console/console.module';
 import { TreasuryModule } from './treasury/treasury.module';
 import { TreasuryWorkerModule } from './treasury/treasury-worker.module';
+import { PayoutsModule } from './payouts/payouts.module';
 
 export type ProcessRole = 'all' | 'api' | 'worker';
 
 /** Feature modules (HTTP + services) and their background-job parts. */
-const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule, TreasuryModule];
+const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule, TreasuryModule, PayoutsModule];
 const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule, MerchantsWorkerModule, DisbursementsWorkerModule, AuditWorkerModule, TreasuryWorkerModule];
 
 /**
- * Never log credentials or personal data. Errors go through serializeErrorSafely (log-safety.ts);
- * these paths are the second line, for objects a log call might pass as they are.
+ * Never log credentials or personal data (CURPs, RFCs, card numbers, PINs, CLABEs). Errors go
+ * through serializeErrorSafely (log-safety.ts); these paths are the second line, for objects a log
+ * call might pass as they are.
  */
 export const REDACTED_PATHS = [
   'req.headers.authorization',

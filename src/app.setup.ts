@@ -14,6 +14,15 @@ import { mountQueueDashboard } from './ops/queue-dashboard';
 /** Largest request body accepted; larger ones get 413 payload_too_large. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/** The route of a bank's results file (docs/payouts.md): about 5 MB for a 100,000-line batch, JSON or CSV. */
+const PAYOUT_RESULTS_ROUTE = '/v1/payout-batches/:id/results';
+
+/** Routes that take bigger bodies than BODY_LIMIT_BYTES. */
+export const LARGE_BODY_ROUTES: Readonly<Record<string, number>> = { [PAYOUT_RESULTS_ROUTE]: 64 * 1024 * 1024 };
+
+/** Routes that take a text/csv body (as a string); every other route still answers 415. */
+const CSV_ROUTES: ReadonlySet<string> = new Set([PAYOUT_RESULTS_ROUTE]);
+
 export function createFastifyAdapter(): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -45,6 +54,16 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   const fastify = app.getHttpAdapter().getInstance();
+  // Before Nest registers its routes (at init): the few routes allowed a larger body get it.
+  fastify.addHook('onRoute', (route) => {
+    const limit = LARGE_BODY_ROUTES[route.url];
+    if (limit) route.bodyLimit = limit;
+  });
+  // CSV uploads (a bank's results file) arrive as a string; the route parses them.
+  fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (request, body, done) => {
+    if (CSV_ROUTES.has(request.routeOptions.url ?? '')) return done(null, body);
+    done(Object.assign(new Error('Unsupported Media Type'), { statusCode: 415 }), undefined);
+  });
   // Request ids and one completion line per request from Fastify hooks, on the root logger (level,
   // redaction, serializers of the LoggerModule). No pino-http: it builds a child logger per request
   // even when its lines are below the level, and no AsyncLocalStorage context per request (see the

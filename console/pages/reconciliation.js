@@ -4,7 +4,7 @@ import { hashQuery, loadPrograms, navigate, rememberedProgram, rememberProgram }
 import { isZero } from '../lib/money.js';
 import { CsvButton, html, Loading, Money, OkBadge, ProblemAlert, ProgramSelect, StatusBadge, Count, useApi, useSession } from '../lib/ui.js';
 
-const FIGURES = ['appropriated', 'available', 'committed', 'disbursed', 'budgetReintegrated', 'instrumentBalances', 'insurerPayable', 'inTransit', 'redeemed', 'reintegrated', 'paidOut', 'remitted', 'reintegroPending'];
+const FIGURES = ['appropriated', 'available', 'committed', 'disbursed', 'budgetReintegrated', 'instrumentBalances', 'insurerPayable', 'payables', 'inTransit', 'redeemed', 'reintegrated', 'paidOut', 'remitted', 'reintegroPending'];
 
 /** The program reconciliation: both equations to the cent, with any difference highlighted. */
 export function ReconciliationPage() {

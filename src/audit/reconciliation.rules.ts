@@ -7,15 +7,17 @@ import { formatMoney, money, ZERO } from '../common/money';
  *   commitment  cycle:<cycleId>:commitment of the program's cycles (budget reserved by an approved cycle)
  *               and grant:<id>:award of its grants (budget reserved by an award, not released yet)
  *   holding     instrument and grant accounts of the program (what beneficiaries hold)
- *   insurer     program:<id>:insurer (Seguro: the life-insurance premium of a split line)
- *   transit     any other account of the program (clearing); normally zero
+ *   insurer     program:<id>:insurer (Seguro's premium before payouts: a legacy account nobody pays)
+ *   payable     payee payables of the program (money owed to a payee, waiting for a payout batch)
+ *   transit     any other account of the program: the bank-in-transit account of payout batches
+ *               (sent to the bank, no answer yet), or clearing
  *   reintegro   program:<id>:reintegro and pending-reintegro accounts of the program
  *   treasury, merchant, bank, other   accounts outside the program
  */
-export type Zone = 'budget' | 'commitment' | 'holding' | 'insurer' | 'transit' | 'reintegro' | 'treasury' | 'merchant' | 'bank' | 'other';
+export type Zone = 'budget' | 'commitment' | 'holding' | 'insurer' | 'payable' | 'transit' | 'reintegro' | 'treasury' | 'merchant' | 'bank' | 'other';
 
 export const BUDGET_SIDE: Zone[] = ['budget', 'commitment'];
-export const DISBURSED_SIDE: Zone[] = ['holding', 'insurer', 'transit'];
+export const DISBURSED_SIDE: Zone[] = ['holding', 'insurer', 'payable', 'transit'];
 
 /** What a flow between two zones means for the equations; null when it is not explained. */
 export type FlowTerm = 'appropriated' | 'internal' | 'disbursed' | 'budgetReintegrated' | 'redeemed' | 'reintegrated' | 'paidOut' | 'remitted';
@@ -47,15 +49,18 @@ function termOf(from: Zone, to: Zone): FlowTerm | null {
   return null;
 }
 
+/** The zones of the program itself (the others are outside it). */
+export const PROGRAM_ZONES: Zone[] = ['budget', 'commitment', 'holding', 'insurer', 'payable', 'transit', 'reintegro'];
+
 /** A flow touches the program when either end is one of its zones. */
 export function touchesProgram(from: Zone, to: Zone): boolean {
-  const own: Zone[] = ['budget', 'commitment', 'holding', 'insurer', 'transit', 'reintegro'];
+  const own: Zone[] = PROGRAM_ZONES;
   return own.includes(from) || own.includes(to);
 }
 
 export interface ReconciliationInputs {
   flows: Array<{ from: Zone; to: Zone; amount: Decimal }>;
-  balances: { budgetPosted: Decimal; budgetPending: Decimal; commitment: Decimal; holding: Decimal; insurer: Decimal; transit: Decimal; reintegro: Decimal };
+  balances: { budgetPosted: Decimal; budgetPending: Decimal; commitment: Decimal; holding: Decimal; insurer: Decimal; payable: Decimal; transit: Decimal; reintegro: Decimal };
 }
 
 export function reconcile(input: ReconciliationInputs) {
@@ -70,7 +75,7 @@ export function reconcile(input: ReconciliationInputs) {
   const available = b.budgetPosted.minus(b.budgetPending);
   const committed = b.commitment.plus(b.budgetPending);
   const right1 = available.plus(committed).plus(t.disbursed).plus(t.budgetReintegrated);
-  const right2 = b.holding.plus(b.insurer).plus(b.transit).plus(t.redeemed).plus(t.reintegrated).plus(t.paidOut);
+  const right2 = b.holding.plus(b.insurer).plus(b.payable).plus(b.transit).plus(t.redeemed).plus(t.reintegrated).plus(t.paidOut);
   return {
     figures: {
       appropriated: formatMoney(t.appropriated),
@@ -80,6 +85,7 @@ export function reconcile(input: ReconciliationInputs) {
       budgetReintegrated: formatMoney(t.budgetReintegrated),
       instrumentBalances: formatMoney(b.holding),
       insurerPayable: formatMoney(b.insurer),
+      payables: formatMoney(b.payable),
       inTransit: formatMoney(b.transit),
       redeemed: formatMoney(t.redeemed),
       reintegrated: formatMoney(t.reintegrated),
@@ -89,7 +95,7 @@ export function reconcile(input: ReconciliationInputs) {
     },
     equations: [
       equation('appropriated = available + committed + disbursed + budgetReintegrated', t.appropriated, right1),
-      equation('disbursed = instrumentBalances + insurerPayable + inTransit + redeemed + reintegrated + paidOut', t.disbursed, right2),
+      equation('disbursed = instrumentBalances + insurerPayable + payables + inTransit + redeemed + reintegrated + paidOut', t.disbursed, right2),
     ],
   };
 }

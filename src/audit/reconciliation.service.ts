@@ -33,6 +33,7 @@ export class ReconciliationService {
            WHEN a.id IN (SELECT account_id FROM instruments WHERE program_id = $1) OR a.id IN (SELECT account_id FROM grants_of_program)
              OR (a.program_id = $1 AND a.category IN ('instrument', 'grant')) THEN 'holding'
            WHEN a.program_id = $1 AND a.category = 'insurer_payable' OR a.code = 'program:' || $1 || ':insurer' THEN 'insurer'
+           WHEN a.program_id = $1 AND a.category = 'payee_payable' THEN 'payable'
            WHEN a.program_id = $1 THEN 'transit'
            WHEN a.category = 'treasury' THEN 'treasury'
            WHEN a.category = 'merchant_payable' THEN 'merchant'
@@ -50,7 +51,7 @@ export class ReconciliationService {
         await m.query(
           `WITH ents AS (
              SELECT DISTINCT p.entry_id FROM postings p JOIN audit_zone z ON z.id = p.account_id
-              WHERE z.zone IN ('budget', 'commitment', 'holding', 'insurer', 'transit', 'reintegro')),
+              WHERE z.zone IN ('budget', 'commitment', 'holding', 'insurer', 'payable', 'transit', 'reintegro')),
            net AS (
              SELECT p.entry_id, z.zone, sum(CASE p.side WHEN 'credit' THEN p.amount ELSE -p.amount END) AS net
                FROM ents JOIN postings p ON p.entry_id = ents.entry_id JOIN audit_zone z ON z.id = p.account_id
@@ -79,18 +80,18 @@ export class ReconciliationService {
       const balances = await m.query(
         `SELECT z.zone, sum(b.posted)::text AS posted, sum(b.pending)::text AS pending, count(*)::int AS accounts
            FROM audit_zone z JOIN ledger_balances b ON b.account_id = z.id
-          WHERE z.zone IN ('budget', 'commitment', 'holding', 'insurer', 'transit', 'reintegro') GROUP BY z.zone`,
+          WHERE z.zone IN ('budget', 'commitment', 'holding', 'insurer', 'payable', 'transit', 'reintegro') GROUP BY z.zone`,
       );
       const bz = new Map<string, { posted: string; pending: string; accounts: number }>(balances.map((r: { zone: string; posted: string; pending: string; accounts: number }) => [r.zone, r]));
       const mismatches = await m.query(
         `WITH s AS (
            SELECT p.account_id, coalesce(sum(p.amount) FILTER (WHERE p.side = 'debit'), 0) AS d, coalesce(sum(p.amount) FILTER (WHERE p.side = 'credit'), 0) AS c
              FROM postings p JOIN audit_zone z ON z.id = p.account_id
-            WHERE z.zone IN ('budget', 'commitment', 'holding', 'insurer', 'transit', 'reintegro') GROUP BY p.account_id)
+            WHERE z.zone IN ('budget', 'commitment', 'holding', 'insurer', 'payable', 'transit', 'reintegro') GROUP BY p.account_id)
          SELECT b.account_id AS "accountId", b.code, z.zone, b.posted_debits::text AS "totalDebits", b.posted_credits::text AS "totalCredits",
                 coalesce(s.d, 0)::text AS "postingDebits", coalesce(s.c, 0)::text AS "postingCredits"
            FROM audit_zone z JOIN ledger_balances b ON b.account_id = z.id LEFT JOIN s ON s.account_id = z.id
-          WHERE z.zone IN ('budget', 'commitment', 'holding', 'insurer', 'transit', 'reintegro')
+          WHERE z.zone IN ('budget', 'commitment', 'holding', 'insurer', 'payable', 'transit', 'reintegro')
             AND (b.posted_debits <> coalesce(s.d, 0) OR b.posted_credits <> coalesce(s.c, 0))`,
       );
 
@@ -125,11 +126,13 @@ export class ReconciliationService {
           commitment: dec(bz.get('commitment')?.posted),
           holding: dec(bz.get('holding')?.posted),
           insurer: dec(bz.get('insurer')?.posted),
+          payable: dec(bz.get('payable')?.posted),
           transit: dec(bz.get('transit')?.posted),
           reintegro: dec(bz.get('reintegro')?.posted),
         },
       });
       const cycles = await this.cycles(m, programId, hasCycles, perCycle);
+      const payouts = await this.payoutBatches(m, programId);
       const ok = result.equations.every((e) => e.ok) && unexplained.length === 0 && mismatches.length === 0;
       return {
         programId,
@@ -140,6 +143,7 @@ export class ReconciliationService {
         accounts: {
           instruments: bz.get('holding')?.accounts ?? 0,
           commitments: bz.get('commitment')?.accounts ?? 0,
+          payables: bz.get('payable')?.accounts ?? 0,
           transit: bz.get('transit')?.accounts ?? 0,
         },
         equations: result.equations,
@@ -148,6 +152,8 @@ export class ReconciliationService {
         accountMismatches: mismatches,
         cyclesOk: cycles.every((c) => c.ok !== false),
         cycles,
+        payoutsOk: payouts.ok,
+        payoutBatches: payouts.batches,
       };
     });
   }
@@ -201,6 +207,60 @@ export class ReconciliationService {
       out.push({ cycleId, ledgerEntries: l.entries.size, ledgerDisbursed: formatMoney(l.disbursed), controlTotal: null, postedTotal: null, ok: hasCycles ? false : null });
     }
     return out;
+  }
+
+  /**
+   * Per payout batch: what the ledger moved (the batch's send entry, and the paid and returned
+   * entries its lines point to) against the batch's own totals, and the money each batch still
+   * has in transit; together they must be the program's bank-in-transit balance, to the centavo.
+   */
+  private async payoutBatches(m: EntityManager, programId: string) {
+    if (!(await this.tableExists(m, 'payout_batches'))) return { ok: true, batches: [] };
+    const [transit] = await m.query(`SELECT coalesce(sum(posted), 0)::text AS posted FROM ledger_balances WHERE program_id = $1 AND category = 'bank_in_transit'`, [programId]);
+    const rows: Array<Record<string, string>> = await m.query(
+      `SELECT b.id, b.number, b.kind, b.status, b.control_total::text AS "controlTotal", b.sent_total::text AS "sentTotal",
+              b.exception_total::text AS "exceptionTotal", b.paid_total::text AS "paidTotal", b.rejected_total::text AS "rejectedTotal",
+              b.reintegrated_total::text AS "reintegratedTotal",
+              (SELECT coalesce(sum(p.amount), 0) FROM postings p WHERE p.entry_id = b.send_entry_id AND p.account_id = b.transit_account_id AND p.side = 'credit')::text AS "ledgerSent",
+              (SELECT coalesce(sum(p.amount), 0) FROM postings p
+                WHERE p.entry_id IN (SELECT DISTINCT l.result_entry_id FROM payout_lines l WHERE l.batch_id = b.id AND l.status = 'paid')
+                  AND p.account_id = b.transit_account_id AND p.side = 'debit')::text AS "ledgerPaid",
+              (SELECT coalesce(sum(p.amount), 0) FROM postings p
+                WHERE p.entry_id IN (SELECT DISTINCT l.result_entry_id FROM payout_lines l WHERE l.batch_id = b.id AND l.status = 'rejected')
+                  AND p.account_id = b.transit_account_id AND p.side = 'debit')::text AS "ledgerReturned"
+         FROM payout_batches b WHERE b.program_id = $1 ORDER BY b.number`,
+      [programId],
+    );
+    let inTransit = ZERO;
+    const batches = rows.map((b) => {
+      const sent = money(b.sentTotal);
+      const left = sent.minus(money(b.paidTotal)).minus(money(b.rejectedTotal));
+      inTransit = inTransit.plus(left);
+      const released = b.status === 'sent' || b.status === 'completed';
+      const checks = {
+        ledgerEqualsSent: money(b.ledgerSent).eq(sent),
+        ledgerEqualsPaid: money(b.ledgerPaid).eq(money(b.paidTotal)),
+        ledgerEqualsRejected: money(b.ledgerReturned).eq(money(b.rejectedTotal)),
+        controlAccounted: !released || sent.plus(money(b.exceptionTotal)).eq(money(b.controlTotal)),
+        resultsWithinSent: left.gte(0) && (b.status !== 'completed' || left.isZero()),
+      };
+      return {
+        batchId: b.id,
+        number: b.number,
+        kind: b.kind,
+        status: b.status,
+        controlTotal: formatMoney(b.controlTotal),
+        sentTotal: formatMoney(b.sentTotal),
+        exceptionTotal: formatMoney(b.exceptionTotal),
+        paidTotal: formatMoney(b.paidTotal),
+        rejectedTotal: formatMoney(b.rejectedTotal),
+        reintegratedTotal: formatMoney(b.reintegratedTotal),
+        inTransit: formatMoney(left),
+        checks,
+        ok: Object.values(checks).every(Boolean),
+      };
+    });
+    return { ok: batches.every((b) => b.ok) && inTransit.eq(money(transit.posted)), inTransit: formatMoney(inTransit), batches };
   }
 
   private async tableExists(m: EntityManager, name: string): Promise<boolean> {

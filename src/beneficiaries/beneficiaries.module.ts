@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PayoutsModule } from '../payouts/payouts.module';
 import { InstrumentsModule } from '../instruments/instruments.module';
 import { ProgramsModule } from '../programs/programs.module';
 import { BeneficiariesController } from './beneficiaries.controller';
@@ -6,7 +7,7 @@ import { BeneficiariesService } from './beneficiaries.service';
 import { PadronImportService } from './padron-import.service';
 
 @Module({
-  imports: [ProgramsModule, InstrumentsModule],
+  imports: [ProgramsModule, InstrumentsModule, PayoutsModule],
   controllers: [BeneficiariesController],
   providers: [BeneficiariesService, PadronImportService],
   exports: [BeneficiariesService, PadronImportService],

@@ -1,3 +1,5 @@
+import type { ProgramRules } from '../programs/program-rules';
+
 /**
  * Who a beneficiary is: a person (CURP), or a collective grantee of a grant program (API.md
  * "Grants"): a legally constituted cooperative, civil organisation or firm (RFC), or a group not
@@ -37,11 +39,38 @@ export type DeactivationCause = (typeof DEACTIVATION_CAUSES)[number];
 export const NO_REENTRY_CAUSES: ReadonlySet<string> = new Set(['death']);
 
 /**
- * On baja the beneficiary's live instruments are blocked, except when the card was never
- * collected (P22: "cancelada la nueva tarjeta"), where they are cancelled for good.
+ * What a baja does with the money already paid to the beneficiary (API.md "Baja and balances"):
+ * `reintegro` moves the balance of their live instruments and of their payable (money credited to
+ * them and not yet sent to their bank) to the program's reintegro payable (P42, Pensión);
+ * `keep` leaves it with them (Desempleo after month 6, Seguro after month 12: term_completed).
+ * Design decision: a program whose rules say nothing keeps the behaviour every program had before
+ * rules.onBaja existed (reintegro), the conservative choice for public money.
  */
-export function instrumentStatusOnBaja(cause: DeactivationCause): 'blocked' | 'cancelled' {
-  return cause === 'card_not_collected' ? 'cancelled' : 'blocked';
+export function bajaEffect(rules: Pick<ProgramRules, 'onBaja'>, cause: DeactivationCause): 'reintegro' | 'keep' {
+  const onBaja = rules.onBaja ?? 'reintegro';
+  if (typeof onBaja === 'string') return onBaja;
+  return onBaja.causes[cause] ?? onBaja.default;
+}
+
+export interface BajaPlan {
+  /** What happens to the live instruments: blocked, cancelled for good, or left as they are. */
+  instruments: 'blocked' | 'cancelled' | 'unchanged';
+  reintegrateInstruments: boolean;
+  reintegratePayable: boolean;
+}
+
+/**
+ * The baja of one cause in one program. `reintegro`: live instruments blocked and emptied, the
+ * payable emptied. `keep`: the instruments stay usable (the beneficiary spends what was paid)
+ * and the payable is still paid out by the next beneficiaries batch; future cycles skip the
+ * inactive beneficiary either way. A card never collected (P22, "cancelada la nueva tarjeta") is
+ * cancelled and its balance reintegrated whatever onBaja says: nobody can ever spend it.
+ */
+export function bajaPlan(rules: Pick<ProgramRules, 'onBaja'>, cause: DeactivationCause): BajaPlan {
+  const effect = bajaEffect(rules, cause);
+  if (cause === 'card_not_collected') return { instruments: 'cancelled', reintegrateInstruments: true, reintegratePayable: effect === 'reintegro' };
+  if (effect === 'reintegro') return { instruments: 'blocked', reintegrateInstruments: true, reintegratePayable: true };
+  return { instruments: 'unchanged', reintegrateInstruments: false, reintegratePayable: false };
 }
 
 export type ReentryDecision = { allowed: true } | { allowed: false; code: 'reentry_limit_reached' | 'reentry_not_allowed'; detail: string };

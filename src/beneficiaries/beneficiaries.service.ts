@@ -12,9 +12,10 @@ import { formatMoney, money, sumMoney } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
 import type { Queryable } from '../database/queryable';
 import { LedgerService } from '../ledger/ledger.service';
+import { PayoutsService } from '../payouts/payouts.service';
 import { ProgramAccessService } from '../programs/program-access.service';
 import { Program, ProgramsService } from '../programs/programs.service';
-import { BeneficiaryKind, DeactivationCause, instrumentStatusOnBaja, isConstituted, reentryDecision } from './beneficiaries.rules';
+import { bajaPlan, BeneficiaryKind, DeactivationCause, isConstituted, reentryDecision } from './beneficiaries.rules';
 import { describeRfcProblem, rfcProblem } from './rfc.rules';
 import { returnedRows } from '../database/returning';
 import { curpBirthDate, curpProblem, curpSex, describeCurpProblem, isRealDate } from './curp.rules';
@@ -95,6 +96,7 @@ export class BeneficiariesService {
     private readonly ledger: LedgerService,
     private readonly programs: ProgramsService,
     private readonly access: ProgramAccessService,
+    private readonly payouts: PayoutsService,
     private readonly clock: Clock,
   ) {}
 
@@ -274,9 +276,13 @@ export class BeneficiariesService {
   }
 
   /**
-   * Baja: status inactive with cause and date; every live instrument blocked (cancelled when the
-   * card was never collected, P22); its authorized holds voided; the whole remaining balance of
-   * every instrument moved to program:<id>:reintegro in ONE journal entry 'baja_reintegro' (P42).
+   * Baja: status inactive with cause and date, then what the program's rules say about the money
+   * already paid (rules.onBaja, bajaPlan): `reintegro` (P42, Pensión) blocks every live instrument
+   * (cancelled when the card was never collected, P22), voids its authorized holds and moves the
+   * whole remaining balance of every instrument and of the beneficiary's payable to
+   * program:<id>:reintegro in ONE journal entry 'baja_reintegro'; `keep` (Desempleo, Seguro on
+   * term_completed) leaves instruments and payable as they are. Future cycles never pay an
+   * inactive beneficiary either way.
    */
   async deactivate(id: string, input: BajaInput, staff: StaffPrincipal) {
     if (!isRealDate(input.effectiveDate)) throw problems.validation('effectiveDate is not a real date');
@@ -304,12 +310,15 @@ export class BeneficiariesService {
     const historyId = await this.recordHistory(m, b.id, 'active', 'inactive', input.cause, input.effectiveDate, input.note ?? null, actor);
     await m.query(`UPDATE beneficiaries SET status = 'inactive', deactivation_cause = $2, deactivated_on = $3 WHERE id = $1`, [b.id, input.cause, input.effectiveDate]);
 
-    const instruments: Array<{ id: string; accountId: string; status: string }> = await m.query(
-      `SELECT id, account_id AS "accountId", status FROM instruments
-        WHERE beneficiary_id = $1 AND status IN ('issued', 'active', 'blocked') ORDER BY id FOR UPDATE`,
-      [b.id],
-    );
-    const newStatus = instrumentStatusOnBaja(input.cause);
+    const plan = bajaPlan(program.rules, input.cause);
+    const instruments: Array<{ id: string; accountId: string; status: string }> =
+      plan.instruments === 'unchanged'
+        ? []
+        : await m.query(
+            `SELECT id, account_id AS "accountId", status FROM instruments
+              WHERE beneficiary_id = $1 AND status IN ('issued', 'active', 'blocked') ORDER BY id FOR UPDATE`,
+            [b.id],
+          );
     if (instruments.length) {
       await m.query(
         `UPDATE instruments SET
@@ -317,10 +326,11 @@ export class BeneficiariesService {
            blocked_reason = CASE WHEN $2 = 'blocked' THEN 'baja' ELSE NULL END,
            status = $2
          WHERE id = ANY($1::uuid[])`,
-        [instruments.map((i) => i.id), newStatus],
+        [instruments.map((i) => i.id), plan.instruments],
       );
     }
-    const reintegro = await this.reintegrateBalances(m, program, instruments.map((i) => i.accountId), {
+    const payables = plan.reintegratePayable ? await this.payouts.beneficiaryPayableAccounts(program.id, b.id, m) : [];
+    const reintegro = await this.reintegrateBalances(m, program, [...(plan.reintegrateInstruments ? instruments.map((i) => i.accountId) : []), ...payables], {
       key: `baja:${b.id}:${historyId}`,
       metadata: { beneficiaryId: b.id, cause: input.cause, instrumentIds: instruments.map((i) => i.id), effectiveDate: input.effectiveDate },
       actor,
@@ -331,12 +341,13 @@ export class BeneficiariesService {
       status: 'inactive' as const,
       cause: input.cause,
       effectiveDate: input.effectiveDate,
+      onBaja: plan.reintegrateInstruments || plan.reintegratePayable ? 'reintegro' : 'keep',
       instrumentsBlocked: instruments.length,
       reintegro: { amount: formatMoney(reintegro.amount), journalEntryId: reintegro.entryId },
     };
   }
 
-  /** Voids authorized holds on the accounts, then posts instrument balances → reintegro payable in one entry. */
+  /** Voids authorized holds on the accounts, then posts their balances (instruments, payables) → reintegro payable in one entry. */
   private async reintegrateBalances(
     m: Queryable,
     program: Program,

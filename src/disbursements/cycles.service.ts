@@ -16,6 +16,8 @@ import type { Queryable } from '../database/queryable';
 import { QUEUES } from '../jobs/queues';
 import { LedgerService } from '../ledger/ledger.service';
 import { MetricsService } from '../ops/metrics.service';
+import { PayoutsService } from '../payouts/payouts.service';
+import { isBankPaid } from '../payouts/payouts.rules';
 import { ProgramRules } from '../programs/program-rules';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import {
@@ -113,6 +115,7 @@ export class CyclesService {
     private readonly clock: Clock,
     @InjectQueue(QUEUES.cycles) private readonly queue: Queue,
     @InjectFlowProducer(CYCLES_FLOW) private readonly flow: FlowProducer,
+    private readonly payouts: PayoutsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     // Absent in CLI contexts (no OpsModule): nothing is counted there.
     @Optional() private readonly metrics?: MetricsService,
@@ -178,20 +181,9 @@ export class CyclesService {
         const cutoff = incorporationCutoff(rules, input.period, payDate);
         const payInstant = startOfBusinessDate(payDate, program.timeZone);
 
-        let insurerAccountId: string | null = null;
-        if (amountRule.mode === 'fixed' && amountRule.insurerAmount.gt(0)) {
-          const insurer = await this.ledger.ensureAccount(
-            {
-              code: `program:${programId}:insurer`,
-              name: `${program.code} insurer payable`,
-              category: 'insurer_payable',
-              programId,
-              currency: program.currency,
-            },
-            tx,
-          );
-          insurerAccountId = insurer.id;
-        }
+        // The premium of a split line (Seguro: $37) waits on the insurer's payable for an insurer payout batch.
+        const insurerAccountId =
+          amountRule.mode === 'fixed' && amountRule.insurerAmount.gt(0) ? await this.payouts.payableAccount(programId, 'insurer', programId, tx) : null;
 
         const totals =
           input.kind === 'tranche'
@@ -272,22 +264,20 @@ export class CyclesService {
       if (loads) clauses.push(`WHEN coalesce(prior.n, 0) >= ${p(loads)}::int THEN 'loads_complete'`);
       limitCase = clauses.join('\n');
     }
+    const target = await this.lineTarget(tx, program);
     const rows = await tx.query(
       `WITH cand AS MATERIALIZED (
          SELECT b.id AS beneficiary_id, i.id AS instrument_id, i.account_id,
                 ${amount} AS amount, ${beneficiaryAmount} AS beneficiary_amount, ${insurerAmount} AS insurer_amount,
                 CASE
-                  WHEN i.id IS NULL THEN 'no_active_instrument'
+                  WHEN i.account_id IS NULL THEN ${target.missing}
                   WHEN b.incorporated_on > $3::date THEN 'not_yet_incorporated'
                   WHEN i.expires_at IS NOT NULL AND i.expires_at <= $4::timestamptz THEN 'instrument_expired'
                   WHEN ${amount} IS NULL OR ${amount} <= 0 THEN ${noAmount}
                   ${limitCase}
                 END AS reason
            FROM beneficiaries b
-           LEFT JOIN LATERAL (
-             SELECT i.id, i.account_id, i.expires_at FROM instruments i
-              WHERE i.beneficiary_id = b.id AND i.program_id = b.program_id AND i.status = 'active'
-              ORDER BY i.issued_at DESC, i.id LIMIT 1) i ON true
+           ${target.join}
            ${priorJoin}
           WHERE b.program_id = $2 AND b.status = 'active'),
        ins AS (
@@ -300,6 +290,23 @@ export class CyclesService {
       params,
     );
     return rows[0];
+  }
+
+  /**
+   * Where a deposit line goes and why a beneficiary has none, as SQL for the draft (a LEFT JOIN
+   * aliased `i` with `id`, `account_id`, `expires_at`): the latest active instrument of
+   * the program (else `no_active_instrument`), or, for programs paid through a bank, the
+   * beneficiary's payable (else `missing_bank_account`; docs/payouts.md).
+   */
+  private async lineTarget(tx: Queryable, program: ProgramRow): Promise<{ join: string; missing: string }> {
+    if (isBankPaid(program)) return this.payouts.depositTarget(tx, program);
+    return {
+      join: `LEFT JOIN LATERAL (
+               SELECT i.id, i.account_id, i.expires_at FROM instruments i
+                WHERE i.beneficiary_id = b.id AND i.program_id = b.program_id AND i.status = 'active'
+                ORDER BY i.issued_at DESC, i.id LIMIT 1) i ON true`,
+      missing: `'no_active_instrument'`,
+    };
   }
 
   /**

@@ -1,5 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
+import { PayoutsModule } from '../payouts/payouts.module';
 import { ProgramsModule } from '../programs/programs.module';
 import { CyclesController } from './cycles.controller';
 import { CYCLES_FLOW, CyclesService } from './cycles.service';
@@ -7,7 +8,7 @@ import { GrantsService } from './grants.service';
 
 /** Disbursement cycles (deposits, voucher loads, grant tranches), approval and grants (issue 4). */
 @Module({
-  imports: [BullModule.registerFlowProducer({ name: CYCLES_FLOW }), ProgramsModule],
+  imports: [BullModule.registerFlowProducer({ name: CYCLES_FLOW }), ProgramsModule, PayoutsModule],
   controllers: [CyclesController],
   providers: [CyclesService, GrantsService],
   exports: [CyclesService, GrantsService],

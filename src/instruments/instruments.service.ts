@@ -13,6 +13,7 @@ import { problems } from '../common/problem';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import type { Queryable } from '../database/queryable';
 import { LedgerService } from '../ledger/ledger.service';
+import { isBankPaid } from '../payouts/payouts.rules';
 import { ProgramAccessService } from '../programs/program-access.service';
 import { Program, ProgramsService } from '../programs/programs.service';
 import { generateInstrumentNumber, maskInstrumentNumber, PIN_PATTERN } from './instrument-number.rules';
@@ -46,9 +47,19 @@ const COLUMNS = `id, beneficiary_id AS "beneficiaryId", program_id AS "programId
   replaces_id AS "replacesId", issued_at AS "issuedAt", delivered_at AS "deliveredAt", blocked_reason AS "blockedReason",
   status_before_block AS "statusBeforeBlock"`;
 
-/** Vouchers for voucher programs, cards for everything else (bank cards included). */
+/** Vouchers for voucher programs, cards for the others (bank-paid programs get none: docs/payouts.md). */
 export function instrumentKindOf(program: Pick<Program, 'instrumentType'>): InstrumentKind {
   return program.instrumentType === 'voucher' ? 'voucher' : 'card';
+}
+
+/**
+ * A bank-paid program (Seguro: the woman's own bank account; Desempleo: a bank card) pays into the
+ * beneficiary's bank account (docs/payouts.md): no card or voucher of ours is issued for it.
+ */
+function assertIssuesInstruments(program: Pick<Program, 'code' | 'instrumentType' | 'rules'>): void {
+  if (isBankPaid(program)) {
+    throw problems.unprocessable('instrument_not_supported', `${program.code} pays through a bank: record the beneficiary's bank account (PUT /v1/beneficiaries/{id}/bank-account)`);
+  }
 }
 
 /** Cards and vouchers: issuance with a random Luhn number, delivery with a PIN, block, replacement. */
@@ -84,6 +95,7 @@ export class InstrumentsService {
       const program = await this.programs.getById(b.programId, m);
       await this.access.assertMayManage(staff, program, m);
       if (b.status !== 'active') throw problems.unprocessable('beneficiary_not_active', 'instruments are issued only to active beneficiaries');
+      assertIssuesInstruments(program);
       const live = await m.query(`SELECT id FROM instruments WHERE beneficiary_id = $1 AND status IN ('issued', 'active', 'blocked')`, [b.id]);
       if (live[0]) throw problems.conflict('instrument_exists', `the beneficiary already has a live instrument (${live[0].id}); replace it instead`);
       const expiresAt = this.voucherExpiry(program);
@@ -273,6 +285,7 @@ export class InstrumentsService {
   ): Promise<{ issued: number; delivered: number }> {
     if (opts.pin !== undefined && !PIN_PATTERN.test(opts.pin)) throw problems.validation('pin must be 4 to 6 digits');
     const program = await this.programs.getById(programId);
+    assertIssuesInstruments(program);
     const kind = instrumentKindOf(program);
     const expiresAt = this.voucherExpiry(program);
     const chunkSize = opts.chunkSize ?? 20000;

@@ -13,6 +13,8 @@ export type AccountCategory =
   | 'reintegro_payable'
   | 'pending_reintegro'
   | 'insurer_payable'
+  | 'payee_payable'
+  | 'bank_in_transit'
   | 'suspense'
   | 'cycle_commitment'
   /** A grant award's reserve: unreleased tranches (docs/grants.md). */

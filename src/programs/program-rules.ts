@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { DEACTIVATION_CAUSES } from '../beneficiaries/beneficiaries.rules';
 import { isMoneyString, isPositiveMoneyString } from '../common/money';
+import { isValidClabe } from '../payouts/clabe.rules';
 import { AwardCap, Envelope, grantRulesProblems, RecoveryRule, SupportHistoryRule, SupportShare } from './grant-rules';
 
 /**
@@ -84,6 +86,28 @@ export const TrancheRule = z
   .strict()
   .refine((t) => (t.share === undefined) !== (t.amount === undefined), 'a tranche has either a share or an amount');
 
+/**
+ * Programs paid through a bank (API.md "Payouts to banks"): `"bank"`, or the object form that
+ * also sets how many rejected transfers a payee's money survives before it goes to reintegro
+ * (`maxAttempts`, default 3). Programs with `instrumentType: "bank_account"` are bank-paid too.
+ */
+export const PayoutRule = z.union([
+  z.literal('bank'),
+  z.object({ method: z.literal('bank'), maxAttempts: z.number().int().min(1).max(12).optional() }).strict(),
+]);
+
+/** The insurer of a split premium (Seguro: $37 a month): who the insurer batches pay, and where. */
+export const InsurerRule = z
+  .object({ name: z.string().min(1).max(120), clabe: z.string().refine(isValidClabe, 'an 18-digit CLABE with a valid check digit') })
+  .strict();
+
+/** What a baja does with the money already paid (P42 for Pensión): move it to reintegro, or leave it with the beneficiary. */
+export const BajaEffect = z.enum(['reintegro', 'keep']);
+export const OnBajaRule = z.union([
+  BajaEffect,
+  z.object({ default: BajaEffect, causes: z.partialRecord(z.enum(DEACTIVATION_CAUSES), BajaEffect) }).strict(),
+]);
+
 export const ProgramRules = z
   .object({
     benefit: BenefitRule,
@@ -131,12 +155,21 @@ export const ProgramRules = z
     envelopes: z.array(Envelope).min(1).optional(),
     /** Grants: what happens to unproven money (letters, demand, payment term, legal referral, rescission). */
     recovery: RecoveryRule.optional(),
+    /** Paid through a bank (bank card, transfer): cycle lines wait on payables, grant tranches in the grant account, until a payout batch pays them. */
+    payout: PayoutRule.optional(),
+    /** The insurer paid the `insurer_payable` part of a split (Seguro S9); required when the split has one. */
+    insurer: InsurerRule.optional(),
+    /** Baja and balances (API.md "Baja and balances"): one effect for every cause, or a default with exceptions per cause. */
+    onBaja: OnBajaRule.optional(),
     /** Where a rule comes from: seed rule ids and design decisions, for people reading the data. */
     notes: z.array(z.string()).optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
     for (const issue of grantRulesProblems(r)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    if (r.split?.some((s) => s.to === 'insurer_payable') && r.insurer === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['insurer'], message: 'a split with an insurer_payable part needs rules.insurer ({ name, clabe }) to pay it to' });
+    }
   });
 
 export type ProgramRules = z.infer<typeof ProgramRules>;

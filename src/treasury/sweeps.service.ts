@@ -8,6 +8,7 @@ import { ApiProblem } from '../common/problem';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { BeneficiariesService } from '../beneficiaries/beneficiaries.service';
 import { LedgerService } from '../ledger/ledger.service';
+import { PayoutsService } from '../payouts/payouts.service';
 import { GrantRecoveryService } from './grant-recovery.service';
 import { cardCollectionDue, SweepKind } from './treasury.rules';
 import { TreasuryService } from './treasury.service';
@@ -36,6 +37,7 @@ export class SweepsService {
     private readonly ledger: LedgerService,
     private readonly beneficiaries: BeneficiariesService,
     private readonly treasury: TreasuryService,
+    private readonly payouts: PayoutsService,
     private readonly recovery: GrantRecoveryService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -233,6 +235,20 @@ export class SweepsService {
       });
       if (r) closed.push(r);
     }
-    return { kind: 'fiscal-close', asOf: now.toISOString(), programs: closed };
+    // Money of rejected bank transfers still waiting for corrected bank details at the close goes
+    // to reintegro too (cause payout_rejected; docs/payouts.md). Every ended year, every run: a
+    // rejection the bank reports after the close is taken by the next run.
+    const waiting: Array<{ id: string }> = await this.db.query(
+      `SELECT DISTINCT p.id FROM programs p JOIN payout_batches b ON b.program_id = p.id JOIN payout_lines l ON l.batch_id = b.id
+        WHERE ($1::uuid IS NULL OR p.id = $1) AND ((make_date(p.fiscal_year, 12, 31) + 1)::timestamp AT TIME ZONE p.time_zone) <= $2
+          AND l.status = 'rejected' AND l.followup IS NULL`,
+      [opts.programId ?? null, now],
+    );
+    const payoutRejected: Array<Record<string, unknown>> = [];
+    for (const p of waiting) {
+      const lines = await this.db.transaction((m) => this.payouts.reintegrateRejectedAtClose(p.id, now, SWEEPS_ACTOR, m));
+      payoutRejected.push(...lines.map((l) => ({ programId: p.id, ...l })));
+    }
+    return { kind: 'fiscal-close', asOf: now.toISOString(), programs: closed, payoutRejected };
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PayoutsModule } from '../payouts/payouts.module';
 import { BeneficiariesModule } from '../beneficiaries/beneficiaries.module';
 import { DisbursementsModule } from '../disbursements/disbursements.module';
 import { ProgramsModule } from '../programs/programs.module';
@@ -10,7 +11,7 @@ import { TreasuryService } from './treasury.service';
 
 /** Reintegros, remittances, card-collection records, the recovery of grant money and the treasury sweeps (docs/treasury.md, docs/grants.md). */
 @Module({
-  imports: [ProgramsModule, BeneficiariesModule, DisbursementsModule],
+  imports: [ProgramsModule, BeneficiariesModule, DisbursementsModule, PayoutsModule],
   controllers: [TreasuryController, GrantRecoveryController],
   providers: [TreasuryService, SweepsService, GrantRecoveryService],
   exports: [TreasuryService, SweepsService],

@@ -6,7 +6,7 @@ import { addBusinessDays } from '../common/calendar';
  * grant-recovery.rules.ts. Unit-tested in test/unit/treasury-rules.spec.ts.
  */
 
-export const REINTEGRO_CAUSES = ['baja', 'card_not_collected', 'voucher_expiry', 'unproven_tranche', 'fiscal_year_close'] as const;
+export const REINTEGRO_CAUSES = ['baja', 'card_not_collected', 'voucher_expiry', 'unproven_tranche', 'fiscal_year_close', 'payout_rejected'] as const;
 export type ReintegroCause = (typeof REINTEGRO_CAUSES)[number];
 export const REINTEGRO_STATUSES = ['pending', 'in_remittance', 'remitted'] as const;
 export const REMITTANCE_STATUSES = ['draft', 'approved', 'cancelled'] as const;

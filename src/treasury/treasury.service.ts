@@ -23,7 +23,7 @@ export interface ReintegroInput {
   cause: ReintegroCause;
   bajaCause?: string | null;
   amount: string;
-  source: 'instrument' | 'voucher' | 'grant' | 'program_budget';
+  source: 'instrument' | 'voucher' | 'grant' | 'program_budget' | 'payable';
   sourceAccountIds: string[];
   journalEntryId: string;
   beneficiaryId?: string | null;

@@ -149,13 +149,17 @@ describe('disbursement cycles: deposits and voucher loads', () => {
     expect(third.body.code).toBe('load_limit_reached');
   });
 
-  it('Seguro: a split line posts $1,500 to the beneficiary and $37 to the insurer payable in one entry', async () => {
+  it('S-bank, S9: a Seguro split line posts $1,500 to her payable and $37 to the insurer payable in one entry; no bank details, no line', async () => {
     const program = await createProgram(t.db, ledger, { rules: 'seguro', budget: '10000.00' });
-    const women = await addBeneficiaries(t.db, program.id, 2);
+    const women = await addBeneficiaries(t.db, program.id, 2, { instrument: 'none', bankAccount: true });
+    await addBeneficiaries(t.db, program.id, 1, { instrument: 'none' });
     const c = await runToEnd(program.id, { period: '2016-03', kind: 'deposit' });
-    expect(c).toMatchObject({ status: 'completed', controlTotal: '3074.00', postedTotal: '3074.00' });
-    for (const w of women) expect(await balanceOf(t.db, w.accountId!)).toBe('1500.00');
-    const insurer = await ledger.findAccountByCode(`program:${program.id}:insurer`);
+    expect(c).toMatchObject({ status: 'completed', controlTotal: '3074.00', postedTotal: '3074.00', exclusions: { missing_bank_account: 1 } });
+    for (const w of women) {
+      const payable = await ledger.findAccountByCode(`program:${program.id}:payable:beneficiary:${w.beneficiaryId}`);
+      expect(await balanceOf(t.db, payable!.id)).toBe('1500.00');
+    }
+    const insurer = await ledger.findAccountByCode(`program:${program.id}:payable:insurer:${program.id}`);
     expect(await balanceOf(t.db, insurer!.id)).toBe('74.00');
     const e = await t.db.query(
       `SELECT count(*)::int AS n, sum(CASE side WHEN 'debit' THEN amount ELSE -amount END)::text AS net FROM postings
@@ -167,14 +171,14 @@ describe('disbursement cycles: deposits and voucher loads', () => {
 
   it('maximum months: Desempleo 6; Seguro 12, or 18 only with an authorisation record', async () => {
     const desempleo = await createProgram(t.db, ledger, { rules: 'desempleo' });
-    await addBeneficiaries(t.db, desempleo.id, 1);
+    await addBeneficiaries(t.db, desempleo.id, 1, { instrument: 'none', bankAccount: true });
     for (let m = 1; m <= 6; m++) expect((await draft(desempleo.id, { period: `2016-0${m}`, kind: 'deposit' }).expect(201)).body.controlTotal).toBe('2150.40');
     const seventh = await draft(desempleo.id, { period: '2016-07', kind: 'deposit' }).expect(201);
     expect(seventh.body).toMatchObject({ controlCount: 0, exclusions: { max_months_reached: 1 } });
 
     const seguro = await createProgram(t.db, ledger, { rules: 'seguro' });
-    const [plain] = await addBeneficiaries(t.db, seguro.id, 1);
-    const [extended] = await addBeneficiaries(t.db, seguro.id, 1);
+    const [plain] = await addBeneficiaries(t.db, seguro.id, 1, { instrument: 'none', bankAccount: true });
+    const [extended] = await addBeneficiaries(t.db, seguro.id, 1, { instrument: 'none', bankAccount: true });
     const periods = Array.from({ length: 19 }, (_, i) => `${2016 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`);
     for (const p of periods.slice(0, 12)) expect((await draft(seguro.id, { period: p, kind: 'deposit' }).expect(201)).body.controlCount).toBe(2);
     const officer = await t.staff('program_officer');

@@ -26,6 +26,7 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
   let finance: { auth: { Authorization: string } };
   let cycleId: string;
   let statementAccountId: string;
+  let payoutBatchId: string;
   const saved = process.env.DATABASE_URL;
 
   beforeAll(async () => {
@@ -172,6 +173,27 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
          JOIN unnest($2::uuid[]) WITH ORDINALITY AS e(id, i) USING (i)`,
       [program.id, entryIds],
     );
+    // Payout batches of the program (numbers from the batch sequence), one of them with N lines and N exclusions.
+    await db.query(
+      `INSERT INTO payout_batches (id, number, program_id, kind, status, currency, control_count, control_total, max_attempts,
+                                   transit_account_id, bank_account_id, prepared_by, created_at)
+       SELECT gen_random_uuid(), 'PB-' || lpad(nextval('payout_batch_number_seq')::text, 8, '0'), $1, 'beneficiaries', 'cancelled', 'MXN', 1, 1, 3,
+              $2, $2, 'paging', ${tsUs} FROM generate_series(1, $3) i`,
+      [program.id, program.budgetAccountId, N],
+    );
+    [{ id: payoutBatchId }] = await db.query(`SELECT id FROM payout_batches WHERE program_id = $1 ORDER BY number LIMIT 1`, [program.id]);
+    await db.query(
+      `INSERT INTO payout_lines (id, batch_id, line_no, source_account_id, payee_kind, payee_id, bank_owner_kind, bank_owner_id, bank_version,
+                                 clabe, holder_name, amount, attempt, status)
+       SELECT gen_random_uuid(), $1, i, gen_random_uuid(), 'beneficiary', gen_random_uuid(), 'beneficiary', gen_random_uuid(), 1,
+              '032180000118359719', 'Ana Paginada', 1, 1, 'cancelled' FROM generate_series(1, $2) i`,
+      [payoutBatchId, N],
+    );
+    await db.query(
+      `INSERT INTO payout_exclusions (batch_id, source_account_id, payee_kind, payee_id, reason, amount)
+       SELECT $1, gen_random_uuid(), 'beneficiary', gen_random_uuid(), 'missing_bank_account', 1 FROM generate_series(1, $2) i`,
+      [payoutBatchId, N],
+    );
     await db.query('ANALYZE');
   }
 
@@ -295,6 +317,29 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
       auth: () => auditor.auth,
       expected: () => ids(`SELECT id FROM grant_receivables WHERE program_id = $1 ORDER BY due_on, id`, [program.id]),
       id: (r) => r.id,
+    },
+    {
+      route: '/v1/payout-batches',
+      path: () => '/v1/payout-batches',
+      query: { programId: '' },
+      auth: () => auditor.auth,
+      expected: () => ids(`SELECT number AS id FROM payout_batches WHERE program_id = $1 ORDER BY number`, [program.id]),
+      id: (r) => r.number,
+    },
+    {
+      route: '/v1/payout-batches/{id}',
+      path: () => `/v1/payout-batches/${payoutBatchId}`,
+      auth: () => auditor.auth,
+      expected: () => ids(`SELECT line_no AS id FROM payout_lines WHERE batch_id = $1 ORDER BY line_no`, [payoutBatchId]),
+      id: (r) => String(r.lineNo),
+      rows: 'lines',
+    },
+    {
+      route: '/v1/payout-batches/{id}/exclusions',
+      path: () => `/v1/payout-batches/${payoutBatchId}/exclusions`,
+      auth: () => auditor.auth,
+      expected: () => ids(`SELECT source_account_id AS id FROM payout_exclusions WHERE batch_id = $1 ORDER BY source_account_id`, [payoutBatchId]),
+      id: (r) => r.sourceAccountId,
     },
     {
       route: '/v1/accounts/{id}/statement',

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { money } from '../../src/common/money';
 import type { Queryable } from '../../src/database/queryable';
 import { LedgerService } from '../../src/ledger/ledger.service';
+import { readProgramFixtures } from '../../src/programs/program-fixtures';
 import { ProgramRules } from '../../src/programs/program-rules';
 
 /**
@@ -10,6 +11,13 @@ import { ProgramRules } from '../../src/programs/program-rules';
  * (independent of the padrón module): programs with their ledger accounts, an appropriation,
  * beneficiaries and instruments with their `instrument:<id>` accounts.
  */
+
+/** The rules of a seed program as shipped in fixtures/programs/. */
+export function fixtureRules(base: string): ProgramRules {
+  const fixture = readProgramFixtures().find((f) => f.base === base);
+  if (!fixture) throw new Error(`no fixture ${base}`);
+  return fixture.rules;
+}
 
 /** Rules of the cycle tests' programs (parsed with the shared schema); the seed programs' own rules are in fixtures/programs. */
 export const RULES = {
@@ -27,20 +35,9 @@ export const RULES = {
     schedule: { frequency: 'loads', count: 1 },
     voucherExpiresOn: '2016-12-31',
   },
-  seguro: {
-    benefit: { type: 'fixed', amount: '1537.00' },
-    split: [
-      { to: 'beneficiary', amount: '1500.00' },
-      { to: 'insurer_payable', amount: '37.00' },
-    ],
-    schedule: { frequency: 'monthly', dayOfMonth: 1 },
-    maxMonths: { default: 12, withAuthorization: 18 },
-  },
-  desempleo: {
-    benefit: { type: 'unidades_de_cuenta', unitValue: '71.68', factor: '30' },
-    schedule: { frequency: 'monthly', dayOfMonth: 1 },
-    maxMonths: { default: 6 },
-  },
+  /** Bank-paid programs: their rules from the fixture files (the seguro premium needs its insurer, payouts need onBaja). */
+  seguro: fixtureRules('SEGURO-VF'),
+  desempleo: fixtureRules('DESEMPLEO'),
   /** A generic grant in three tranches (not a seed program: the seed grant programs are in fixtures/programs). */
   threeTranches: {
     benefit: { type: 'per_award' },
@@ -66,7 +63,7 @@ export async function treasury(ledger: LedgerService, q?: Queryable) {
   return ledger.ensureAccount({ code: 'treasury:MXN', name: 'Tesorería', category: 'treasury', normalSide: 'debit' }, q);
 }
 
-/** A program with its budget and reintegro accounts (and insurer payable for a split), and optionally a budget. */
+/** A program with its budget and reintegro accounts, and optionally a budget. */
 export async function createProgram(
   db: DataSource,
   ledger: LedgerService,
@@ -80,7 +77,6 @@ export async function createProgram(
     (rules.benefit.type === 'per_award' ? 'grant' : rules.schedule?.frequency === 'loads' ? 'voucher' : rules.split ? 'bank_account' : 'card');
   const budget = await ledger.ensureAccount({ code: `program:${id}:budget`, name: `${code} budget`, category: 'program_budget', programId: id, noNegativeBalance: true });
   const reintegro = await ledger.ensureAccount({ code: `program:${id}:reintegro`, name: `${code} reintegro`, category: 'reintegro_payable', programId: id });
-  if (rules.split) await ledger.ensureAccount({ code: `program:${id}:insurer`, name: `${code} insurer`, category: 'insurer_payable', programId: id });
   await db.query(
     `INSERT INTO programs (id, code, name, fiscal_year, instrument_type, rules, budget_account_id, reintegro_account_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -116,6 +112,8 @@ export interface BeneficiaryOptions {
   instrument?: 'active' | 'blocked' | 'issued' | 'none';
   instrumentKind?: 'card' | 'voucher';
   expiresAt?: string | null;
+  /** Bank details (a valid CLABE made from the folio) for bank-paid programs. */
+  bankAccount?: boolean;
 }
 
 /**
@@ -153,11 +151,36 @@ export async function addBeneficiaries(
       [programId, batch, opts.instrumentKind ?? 'card', instrument, opts.expiresAt ?? null],
     );
   }
+  if (opts.bankAccount) await addBankAccounts(db, programId, `T-${batch}-%`);
   return db.query(
     `SELECT b.id AS "beneficiaryId", i.id AS "instrumentId", i.account_id AS "accountId"
        FROM beneficiaries b LEFT JOIN instruments i ON i.beneficiary_id = b.id
       WHERE b.program_id = $1 AND b.folio LIKE 'T-' || $2 || '-%' ORDER BY b.id`,
     [programId, batch],
+  );
+}
+
+/**
+ * Bank details for the beneficiaries of a program whose folio matches `folioLike`, set-based: a
+ * CLABE of 17 digits from a hash of the folio and its check digit (weights 3, 7, 1).
+ */
+export async function addBankAccounts(db: Queryable, programId: string, folioLike: string): Promise<void> {
+  await db.query(
+    `WITH d AS (SELECT b.id, b.program_id, lpad((('x' || substr(md5(b.folio), 1, 15))::bit(60)::bigint % 100000000000000000)::text, 17, '0') AS d17
+                  FROM beneficiaries b WHERE b.program_id = $1 AND b.folio LIKE $2)
+     INSERT INTO payee_bank_accounts (owner_kind, owner_id, program_id, clabe, holder_name, version, updated_by, updated_at)
+     SELECT 'beneficiary', d.id, d.program_id,
+            d.d17 || ((10 - (SELECT sum((substr(d.d17, i, 1)::int * (ARRAY[3, 7, 1])[(i - 1) % 3 + 1]) % 10) FROM generate_series(1, 17) i)::int % 10) % 10)::text,
+            'NOMBRE APELLIDO', 1, 'test:fixtures', now()
+       FROM d`,
+    [programId, folioLike],
+  );
+  await db.query(
+    `INSERT INTO payee_bank_account_history (owner_kind, owner_id, program_id, version, clabe, holder_name, source, changed_by, changed_at)
+     SELECT a.owner_kind, a.owner_id, a.program_id, a.version, a.clabe, a.holder_name, 'staff', a.updated_by, a.updated_at
+       FROM payee_bank_accounts a JOIN beneficiaries b ON b.id = a.owner_id
+      WHERE a.owner_kind = 'beneficiary' AND b.program_id = $1 AND b.folio LIKE $2`,
+    [programId, folioLike],
   );
 }
 

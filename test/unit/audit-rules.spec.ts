@@ -37,10 +37,32 @@ describe('audit rules', () => {
         { from: 'commitment', to: 'holding', amount: money('1500.00') },
         { from: 'commitment', to: 'insurer', amount: money('37.00') },
       ],
-      balances: { budgetPosted: money('8463.00'), budgetPending: money('0'), commitment: money('0'), holding: money('1500.00'), insurer: money('37.00'), transit: money('0'), reintegro: money('0') },
+      balances: { budgetPosted: money('8463.00'), budgetPending: money('0'), commitment: money('0'), holding: money('1500.00'), insurer: money('37.00'), payable: money('0'), transit: money('0'), reintegro: money('0') },
     });
     expect(r.equations.map((e) => e.ok)).toEqual([true, true]);
     expect(r.figures).toMatchObject({ disbursed: '1537.00', insurerPayable: '37.00', instrumentBalances: '1500.00' });
+  });
+
+  it('S-bank, W11: reconciles a bank-paid month: payables, money in transit, paid out, returned by the bank, reintegrated after rejections', () => {
+    const r = reconcile({
+      flows: [
+        { from: 'treasury', to: 'budget', amount: money('10000.00') },
+        { from: 'budget', to: 'commitment', amount: money('3074.00') },
+        { from: 'commitment', to: 'payable', amount: money('3074.00') },
+        { from: 'payable', to: 'transit', amount: money('3037.00') },
+        { from: 'transit', to: 'bank', amount: money('1537.00') },
+        { from: 'transit', to: 'payable', amount: money('1500.00') },
+        { from: 'payable', to: 'reintegro', amount: money('1500.00') },
+      ],
+      balances: { budgetPosted: money('6926.00'), budgetPending: money('0'), commitment: money('0'), holding: money('0'), insurer: money('0'), payable: money('37.00'), transit: money('0'), reintegro: money('1500.00') },
+    });
+    expect(r.equations.map((e) => e.ok)).toEqual([true, true]);
+    expect(r.figures).toMatchObject({ disbursed: '3074.00', payables: '37.00', inTransit: '0.00', paidOut: '1537.00', reintegrated: '1500.00' });
+    // A payable that lost its money without a flow (e.g. a missing entry) shows as a difference.
+    const broken = reconcile({ flows: [], balances: { budgetPosted: money('0'), budgetPending: money('0'), commitment: money('0'), holding: money('0'), insurer: money('0'), payable: money('1.00'), transit: money('0'), reintegro: money('0') } });
+    expect(broken.equations[1]).toMatchObject({ ok: false, difference: '-1.00' });
+    expect(classifyFlow('payable', 'transit')).toEqual({ term: 'internal', sign: 1 });
+    expect(classifyFlow('transit', 'bank')).toEqual({ term: 'paidOut', sign: 1 });
   });
 
   it('turns bounds into exact instants (a date in the service zone, an inclusive instant), computes percentages and ageing', () => {

@@ -1,4 +1,4 @@
-import { reentryDecision, instrumentStatusOnBaja } from '../../src/beneficiaries/beneficiaries.rules';
+import { bajaEffect, bajaPlan, DEACTIVATION_CAUSES, reentryDecision } from '../../src/beneficiaries/beneficiaries.rules';
 import { buildCurp, curpBirthDate, curpCheckDigit, curpProblem, isRealDate, maskCurp } from '../../src/beneficiaries/curp.rules';
 import { evaluateEligibility, wholeYearsBetween } from '../../src/beneficiaries/eligibility.rules';
 import { padronLines } from '../../src/beneficiaries/padron-generator';
@@ -134,9 +134,29 @@ describe('baja and reingreso rules', () => {
     expect(reentryDecision(0, 3, 'death')).toMatchObject({ allowed: false, code: 'reentry_not_allowed' });
   });
 
-  it('cancels an uncollected card and blocks the others (P22)', () => {
-    expect(instrumentStatusOnBaja('card_not_collected')).toBe('cancelled');
-    expect(instrumentStatusOnBaja('death')).toBe('blocked');
+  it('P22: an uncollected card is cancelled and its balance reintegrated whatever onBaja says; a reintegro baja blocks the others', () => {
+    expect(bajaPlan(fixture('PENSION-AM').rules, 'card_not_collected')).toEqual({ instruments: 'cancelled', reintegrateInstruments: true, reintegratePayable: true });
+    expect(bajaPlan(fixture('PENSION-AM').rules, 'death')).toEqual({ instruments: 'blocked', reintegrateInstruments: true, reintegratePayable: true });
+    expect(bajaPlan(fixture('SEGURO-VF').rules, 'card_not_collected')).toMatchObject({ instruments: 'cancelled', reintegrateInstruments: true, reintegratePayable: false });
+  });
+
+  it('P42: the whole-balance reintegro is the Pensión rule for every cause; Desempleo (SD-2) and Seguro keep what was paid on term_completed', () => {
+    for (const cause of DEACTIVATION_CAUSES) expect(bajaEffect(fixture('PENSION-AM').rules, cause)).toBe('reintegro');
+    expect(bajaPlan(fixture('DESEMPLEO').rules, 'term_completed')).toEqual({ instruments: 'unchanged', reintegrateInstruments: false, reintegratePayable: false });
+    expect(bajaPlan(fixture('SEGURO-VF').rules, 'term_completed')).toEqual({ instruments: 'unchanged', reintegrateInstruments: false, reintegratePayable: false });
+  });
+
+  it('onBaja of every fixture, cause by cause (design decisions where the seed is silent)', () => {
+    const reintegroCauses = (base: string) => DEACTIVATION_CAUSES.filter((c) => bajaEffect(fixture(base).rules, c) === 'reintegro');
+    expect(reintegroCauses('PENSION-AM')).toEqual([...DEACTIVATION_CAUSES]);
+    expect(reintegroCauses('UNIFORMES')).toEqual([...DEACTIVATION_CAUSES]);
+    expect(reintegroCauses('UTILES')).toEqual([...DEACTIVATION_CAUSES]);
+    // SD-14 (false information suspends the transfer), duplicates, SD-13 (card not collected: the trámite is cancelled).
+    expect(reintegroCauses('DESEMPLEO')).toEqual(['duplicate_registration', 'false_information', 'card_not_collected']);
+    // S6: false information and applications in two or more units.
+    expect(reintegroCauses('SEGURO-VF')).toEqual(['duplicate_registration', 'false_information']);
+    // A program that says nothing keeps the old behaviour: reintegro.
+    expect(bajaEffect({}, 'term_completed')).toBe('reintegro');
   });
 });
 

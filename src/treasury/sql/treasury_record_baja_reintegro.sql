@@ -2,6 +2,8 @@
 -- and by the backfill below). Idempotent on the entry. Design decision (docs/treasury.md): for a
 -- baja for death, the deposits posted for periods whose payment date is after the date of death
 -- (effectiveDate) are part of the reintegro; they are itemised in details.depositsAfterDeath.
+-- Source 'payable' when the baja emptied only payee payables (a bank-paid program: money credited
+-- to the beneficiary and not sent to their bank yet), else 'instrument'.
 CREATE OR REPLACE FUNCTION treasury_record_baja_reintegro(p_entry uuid) RETURNS uuid LANGUAGE plpgsql AS $$
 DECLARE
   e journal_entries;
@@ -39,7 +41,10 @@ BEGIN
                           beneficiary_id, instrument_ids, details, created_at)
   VALUES (v_program,
           CASE WHEN v_cause = 'card_not_collected' THEN 'card_not_collected' ELSE 'baja' END,
-          v_cause, v_amount, 'instrument', v_sources, p_entry,
+          v_cause, v_amount,
+          CASE WHEN EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.id = ANY (v_sources) AND a.category <> 'payee_payable')
+               THEN 'instrument' ELSE 'payable' END,
+          v_sources, p_entry,
           (e.metadata->>'beneficiaryId')::uuid,
           CASE WHEN jsonb_typeof(e.metadata->'instrumentIds') = 'array'
                THEN ARRAY(SELECT jsonb_array_elements_text(e.metadata->'instrumentIds')::uuid) END,
