@@ -24,6 +24,7 @@ import { GrantTrancheChunks1764608000100 } from './1764608000100-grant-tranche-c
 import { CycleLinesSourceReference1764609500000 } from './1764609500000-cycle-lines-source-reference';
 import { LedgerStageGuard1764609500100 } from './1764609500100-ledger-stage-guard';
 import { LedgerPostSet1764609500200 } from './1764609500200-ledger-post-set';
+import { ParallelVoucherSweep1764609500300 } from './1764609500300-parallel-voucher-sweep';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -53,4 +54,5 @@ export const MIGRATIONS = [
   CycleLinesSourceReference1764609500000,
   LedgerStageGuard1764609500100,
   LedgerPostSet1764609500200,
+  ParallelVoucherSweep1764609500300,
 ];

@@ -50,6 +50,8 @@ const schema = z.object({
   CYCLE_DRAFT_LEAD_DAYS: z.coerce.number().int().min(0).max(60).default(5),
   /** Vouchers per chunk (one transaction) of the voucher-expiry sweep. */
   SWEEP_CHUNK_SIZE: z.coerce.number().int().min(100).max(200_000).default(20_000),
+  /** Disjoint id ranges of a program's vouchers swept at once (one connection each). */
+  SWEEP_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   DEFAULT_TIME_ZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as America/Mexico_City').default('America/Mexico_City'),
   /** Where the staff console's static files are read from (default: the repository's console/). */
   CONSOLE_DIR: z.string().min(1).optional(),

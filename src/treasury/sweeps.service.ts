@@ -10,10 +10,8 @@ import { BeneficiariesService } from '../beneficiaries/beneficiaries.service';
 import { LedgerService } from '../ledger/ledger.service';
 import { PayoutsService } from '../payouts/payouts.service';
 import { GrantRecoveryService } from './grant-recovery.service';
-import { cardCollectionDue, SweepKind } from './treasury.rules';
+import { cardCollectionDue, SweepKind, uuidRanges } from './treasury.rules';
 import { TreasuryService } from './treasury.service';
-
-/** Vouchers per chunk of the voucher-expiry sweep (one journal entry and one transaction each). */
 
 /** Who the sweeps' own changes are recorded as (e.g. the P22 baja in the padrón history). */
 export const SWEEPS_ACTOR = 'system:sweeps';
@@ -72,8 +70,9 @@ export class SweepsService {
   /**
    * Voucher expiry: after the end of the expiry date (program time zone) every remaining voucher
    * balance moves to the program's reintegro payable, chunk by chunk (treasury_sweep_vouchers:
-   * one transaction, one journal entry and one reintegro per chunk). Vouchers already swept are
-   * skipped, so a re-run, or a second worker after a crash, posts nothing twice.
+   * one transaction, one journal entry and one reintegro per chunk), SWEEP_CONCURRENCY disjoint
+   * id ranges at once. Vouchers already swept are skipped, so a re-run, or a second worker after a
+   * crash, posts nothing twice.
    */
   async voucherExpiry(opts: SweepOptions = {}) {
     const now = await this.asOf(opts.date);
@@ -87,35 +86,42 @@ export class SweepsService {
     const out = { kind: 'voucher-expiry', asOf: now.toISOString(), programs: [] as Array<Record<string, unknown>>, vouchers: 0, total: '0.00', entries: 0 };
     let grand = money('0');
     for (const p of programs) {
-      // Nothing left to sweep (a re-run): one anti-join instead of walking every chunk.
+      // What is left to sweep (none on a re-run): one anti-join instead of walking every chunk.
       const [left] = await this.db.query(
-        `SELECT EXISTS (
+        `SELECT count(*)::int AS "left" FROM (
            SELECT 1 FROM instruments i JOIN programs pr ON pr.id = i.program_id
             WHERE i.program_id = $1 AND i.kind = 'voucher'
               AND ((i.expires_at IS NOT NULL AND i.expires_at <= $2)
                    OR (pr.rules ? 'voucherExpiresOn' AND (((pr.rules->>'voucherExpiresOn')::date + 1)::timestamp AT TIME ZONE pr.time_zone) <= $2))
-              AND NOT EXISTS (SELECT 1 FROM treasury_voucher_sweeps s WHERE s.instrument_id = i.id)) AS "left"`,
+              AND NOT EXISTS (SELECT 1 FROM treasury_voucher_sweeps s WHERE s.instrument_id = i.id)) v`,
         [p.id, now],
       );
       if (!left.left) continue;
-      let after: string | null = null;
+      // More than a chunk's worth: disjoint id ranges, each walked chunk by chunk on a connection
+      // of its own. A chunk's worth or less stays one range: one entry, one reintegro.
+      const ranges = Math.min(this.config.SWEEP_CONCURRENCY, Math.ceil(left.left / this.config.SWEEP_CHUNK_SIZE));
       let vouchers = 0;
       let entries = 0;
       let total = money('0');
-      for (;;) {
-        const [r]: Array<{ scanned: number; swept: number; total: string; entry: string | null; last: string | null }> = await this.db.query(
-          `SELECT r_scanned AS scanned, r_swept AS swept, r_total::text AS total, r_entry AS entry, r_last AS last
-             FROM treasury_sweep_vouchers($1, $2, $3, $4)`,
-          [p.id, now, after, this.config.SWEEP_CHUNK_SIZE],
-        );
-        if (!r.scanned) break;
-        vouchers += r.swept;
-        total = total.plus(money(r.total));
-        if (r.entry) entries++;
-        after = r.last;
-        await opts.onProgress?.(vouchers);
-        if (r.scanned < this.config.SWEEP_CHUNK_SIZE) break;
-      }
+      await Promise.all(
+        uuidRanges(ranges).map(async ({ after: from, until }) => {
+          let after = from;
+          for (;;) {
+            const [r]: Array<{ scanned: number; swept: number; total: string; entry: string | null; last: string | null }> = await this.db.query(
+              `SELECT r_scanned AS scanned, r_swept AS swept, r_total::text AS total, r_entry AS entry, r_last AS last
+                 FROM treasury_sweep_vouchers($1, $2, $3, $4, $5)`,
+              [p.id, now, after, this.config.SWEEP_CHUNK_SIZE, until],
+            );
+            if (!r.scanned) break;
+            vouchers += r.swept;
+            total = total.plus(money(r.total));
+            if (r.entry) entries++;
+            after = r.last;
+            await opts.onProgress?.(vouchers);
+            if (r.scanned < this.config.SWEEP_CHUNK_SIZE) break;
+          }
+        }),
+      );
       if (vouchers || entries) out.programs.push({ programId: p.id, code: p.code, vouchers, total: formatMoney(total), entries });
       out.vouchers += vouchers;
       out.entries += entries;

@@ -32,3 +32,17 @@ export function cardCollectionDue(
   const deadline = cardCollectionDeadline(input.arrivedOn, rule.businessDays);
   return { due: input.today > deadline && input.visitDays >= rule.visits, deadline };
 }
+
+/**
+ * n disjoint ranges covering every uuid, for chunks run in parallel: range k holds the ids with
+ * after < id <= until (null: unbounded). Instrument ids are random (v4), so equal slices of the
+ * uuid space hold about equal numbers of vouchers.
+ */
+export function uuidRanges(n: number): Array<{ after: string | null; until: string | null }> {
+  const span = 1n << 128n;
+  const bound = (k: number) => {
+    const hex = ((span * BigInt(k)) / BigInt(n) - 1n).toString(16).padStart(32, '0');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  };
+  return Array.from({ length: n }, (_, k) => ({ after: k === 0 ? null : bound(k), until: k === n - 1 ? null : bound(k + 1) }));
+}

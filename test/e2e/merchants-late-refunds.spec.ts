@@ -36,7 +36,8 @@ describe('merchants: late refunds', () => {
   beforeAll(async () => {
     // The integrity check reads the whole ledger: a database of its own keeps other files out.
     process.env.DATABASE_URL = await isolatedDatabase(siblingTestDatabase('laterefunds'));
-    t = await createTestApp({ now: BEFORE_EXPIRY });
+    // Sweep chunks of 4 vouchers, 3 id ranges at once: the race test below crosses chunks and ranges.
+    t = await createTestApp({ now: BEFORE_EXPIRY, config: { SWEEP_CHUNK_SIZE: 4, SWEEP_CONCURRENCY: 3 } });
     ledger = t.app.get(LedgerService);
     sweeps = t.app.get(SweepsService);
     officer = await t.staff('program_officer');
@@ -192,6 +193,37 @@ describe('merchants: late refunds', () => {
     const list = await reintegrosOf(program.id);
     expect(list.map((r) => [r.cause, r.amount, r.source, r.details.lateRefund ?? false])).toEqual([['voucher_expiry', '42.34', 'voucher', false]]);
     expect(await reconciliation(program.id)).toMatchObject({ disbursed: '80.00', redeemed: '37.66', reintegrated: '42.34', instrumentBalances: '0.00' });
+  });
+
+  it('refunds racing a parallel voucher sweep: each lands before its chunk reads the voucher or after it, as a late reintegro; nothing stranded', async () => {
+    // 24 vouchers over the whole id space (3 ranges swept at once, chunks of 4), half spent to zero.
+    const program = await createProgram(t.db, ledger, { rules: RULES.uniformes, instrumentType: 'voucher', budget: '10000.00' });
+    t.clock.set(BEFORE_EXPIRY);
+    const items: Array<{ voucher: FixtureInstrument; redemption: string }> = [];
+    for (let k = 0; k < 24; k++) {
+      const voucher = await createInstrument(t.db, ledger, program, { kind: 'voucher', balance: '100.00', expiresAt: EXPIRY });
+      items.push({ voucher, redemption: await redeem(voucher, k % 2 ? '100.00' : '60.00') });
+    }
+    t.clock.set(AFTER_EXPIRY);
+    const reintegroAccount = await reintegroAccountOf(program.id);
+
+    const refunds = items.map(({ redemption }) =>
+      t.http.post(`/v1/redemptions/${redemption}/refunds`).set(shop.headers).set(idem()).send({ amount: '15.00' }).expect(201),
+    );
+    const [sweep] = await Promise.all([sweeps.voucherExpiry({ programId: program.id }), ...refunds]);
+    expect(sweep.entries).toBeGreaterThanOrEqual(3);
+    // A refund that came after its voucher's chunk stays on the reintegro payable; one before it was swept with it.
+    const late = (await reintegrosOf(program.id)).filter((r) => r.details.lateRefund);
+    expect(money(sweep.total).plus(money('15.00').times(late.length)).toFixed(2)).toBe('840.00');
+    expect(await sweeps.voucherExpiry({ programId: program.id })).toMatchObject({ vouchers: 0, entries: 0 });
+
+    const [left] = await t.db.query(
+      `SELECT count(*)::int AS n FROM instruments i JOIN ledger_accounts a ON a.id = i.account_id WHERE i.program_id = $1 AND a.posted_credits <> a.posted_debits`,
+      [program.id],
+    );
+    expect(left.n).toBe(0);
+    expect(await balanceOf(t.db, reintegroAccount)).toBe('840.00');
+    expect(await reconciliation(program.id)).toMatchObject({ disbursed: '2400.00', redeemed: '1560.00', reintegrated: '840.00', instrumentBalances: '0.00' });
   });
 
   it('a refund to a replaced card lands on the newest card of the chain; a card blocked by hand keeps it', async () => {

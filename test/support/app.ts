@@ -9,6 +9,7 @@ import { configureHttpApp, createFastifyAdapter } from '../../src/app.setup';
 import { Clock, SettableClock } from '../../src/common/clock';
 import type { Role } from '../../src/common/auth/principal';
 import { StaffUsersService } from '../../src/auth/staff-users.service';
+import { APP_CONFIG, AppConfig, loadConfig } from '../../src/config/config';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -20,12 +21,17 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real application (real PostgreSQL and Redis) with a settable clock. `api` role by default: no workers. */
-export async function createTestApp(options: { role?: ProcessRole; now?: Date; imports?: any[] } = {}): Promise<TestApp> {
+/**
+ * The real application (real PostgreSQL and Redis) with a settable clock. `api` role by default: no
+ * workers. `config` overrides settings past their bounds (e.g. sweep chunks of a few vouchers).
+ */
+export async function createTestApp(options: { role?: ProcessRole; now?: Date; imports?: any[]; config?: Partial<AppConfig> } = {}): Promise<TestApp> {
   const clock = new SettableClock(options.now ?? new Date());
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRole(options.role ?? 'api'), ...(options.imports ?? [])] })
     .overrideProvider(Clock)
     .useValue(clock)
+    .overrideProvider(APP_CONFIG)
+    .useFactory({ factory: () => ({ ...loadConfig(), ...options.config }) })
     .compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), { logger: false });
   await configureHttpApp(app);

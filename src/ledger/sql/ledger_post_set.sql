@@ -20,16 +20,16 @@
 --     the accounts' currencies: every entry's accounts must share one (MN006).
 -- Locks are taken late (step 3) so that a hot guarded row, such as a cycle's commitment debited
 -- by every chunk, stays locked only from there to commit. Rows of the big tables are reached
--- through id arrays (= ANY: an index lookup each), never by a join, and the planner is told that
--- those pages are cached (random_page_cost 1.1, for this function and the triggers it fires): a
--- set of 10,000 ids out of millions of accounts must never be planned as a scan of them all.
+-- through id arrays (= ANY: an index lookup each), never by a join, and never by a scan of the
+-- table (enable_seqscan off, for this function and the triggers it fires): whatever the planner
+-- estimates, 10,000 ids out of millions of accounts are looked up, not found by reading them all.
 -- Any refusal raises, and the caller's transaction writes nothing.
 -- Returns a row for each entry or new hold not applied because its key was already taken:
 -- (kind 'entry' | 'hold', the given id, the existing id). Normally none.
 CREATE OR REPLACE FUNCTION ledger_post_set(
   p_entries ledger_entry_in[], p_postings ledger_posting_in[], p_holds ledger_hold_in[] DEFAULT '{}')
 RETURNS TABLE (o_kind text, o_staged uuid, o_existing uuid)
-LANGUAGE plpgsql SET random_page_cost = 1.1 AS $$
+LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
   v_entries integer := coalesce(cardinality(p_entries), 0);
   v_postings ledger_posting_in[] := coalesce(p_postings, '{}');

@@ -7,9 +7,10 @@
 -- the same transaction: to the card that replaced it (followed to the newest); for a swept voucher,
 -- a card cancelled by baja card_not_collected or blocked by a baja, posted to the instrument and
 -- moved on to the program's reintegro payable in a second entry, recorded as a pending reintegro.
--- Locks, in order: the redemption row; for a voucher, the shared form of the voucher sweep's
--- per-program advisory lock; the instrument's account, before its status is read (a replacement
--- and a baja change the status and move the balance while holding it); the reintegro payable last.
+-- Locks, in order: the redemption row; the instrument's account, before its status is read (a
+-- replacement, a baja and a voucher-expiry sweep change the status or move the balance while
+-- holding it, so the status and the swept mark read after it are the ones the money meets); the
+-- reintegro payable last.
 CREATE OR REPLACE FUNCTION merchant_refund(
   p_merchant uuid, p_terminal uuid, p_redemption uuid, p_amount numeric, p_reference text, p_now timestamptz,
   OUT o_outcome text, OUT o_facts jsonb)
@@ -33,10 +34,6 @@ BEGIN
   ELSE
     SELECT payable_account_id INTO v_payable FROM merchants WHERE id = p_merchant;
     SELECT * INTO i FROM instruments WHERE id = r.instrument_id;
-    IF i.kind = 'voucher' THEN
-      -- Same key as treasury_sweep_vouchers: waits for a chunk in progress; a new chunk waits for us.
-      PERFORM pg_advisory_xact_lock_shared(hashtext('treasury-voucher-sweep'), hashtext(i.program_id::text));
-    END IF;
     LOOP
       PERFORM 1 FROM ledger_accounts WHERE id = i.account_id FOR UPDATE;
       SELECT * INTO i FROM instruments WHERE id = i.id;  -- re-read under the account lock

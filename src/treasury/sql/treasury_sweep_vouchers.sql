@@ -1,13 +1,15 @@
 -- One chunk of the voucher-expiry sweep of a program: the next p_limit expired vouchers (by id,
--- after p_after) not swept yet. Their accounts are locked in id order and their balances read
--- under the lock; every remaining balance moves to program:<id>:reintegro in ONE journal entry
--- (one debit per voucher, one credit), and their authorized holds are released as expired (a
--- hold never outlives its voucher), both through the ledger's primitive (ledger_post_set);
--- the chunk is recorded as one reintegro. The treasury_voucher_sweeps rows are inserted in the
--- same transaction, so a re-run (or a second worker after a crash) finds nothing left and posts
--- nothing. An advisory lock per program serialises two sweeps of the same program, and late
--- refunds to vouchers take its shared form (merchant_refund), so no refund lands mid-chunk.
-CREATE OR REPLACE FUNCTION treasury_sweep_vouchers(p_program uuid, p_now timestamptz, p_after uuid, p_limit integer,
+-- after p_after and up to p_until) not swept yet. Every voucher's account is locked in id order
+-- and its balance read under the lock; every remaining balance moves to program:<id>:reintegro in
+-- ONE journal entry (one debit per voucher, one credit), and their authorized holds are released
+-- as expired (a hold never outlives its voucher), both through the ledger's primitive
+-- (ledger_post_set); the chunk is recorded as one reintegro. The treasury_voucher_sweeps rows are
+-- inserted in the same transaction, so a re-run (or a second worker after a crash) finds nothing
+-- left and posts nothing; chunks of disjoint id ranges run in parallel (SweepsService), and a
+-- chunk that overlaps one in progress waits for its rows and then fails on the swept rows' key,
+-- to be run again. A late refund locks its voucher's account too (merchant_refund), so it lands
+-- either before the chunk reads that balance, or after, forwarded to the reintegro.
+CREATE OR REPLACE FUNCTION treasury_sweep_vouchers(p_program uuid, p_now timestamptz, p_after uuid, p_limit integer, p_until uuid DEFAULT NULL,
   OUT r_scanned integer, OUT r_swept integer, OUT r_total numeric, OUT r_entry uuid, OUT r_reintegro uuid, OUT r_last uuid)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -16,7 +18,6 @@ DECLARE
   v_first uuid;
 BEGIN
   r_scanned := 0; r_swept := 0; r_total := 0;
-  PERFORM pg_advisory_xact_lock(hashtext('treasury-voucher-sweep'), hashtext(p_program::text));
   SELECT * INTO pr FROM programs WHERE id = p_program;
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = 'MN006', MESSAGE = 'no such program';
@@ -31,7 +32,7 @@ BEGIN
   CREATE TEMP TABLE treasury_sweep_ids ON COMMIT DROP AS
   SELECT i.id AS instrument_id, i.account_id
     FROM instruments i
-   WHERE i.program_id = p_program AND i.kind = 'voucher' AND (p_after IS NULL OR i.id > p_after)
+   WHERE i.program_id = p_program AND i.kind = 'voucher' AND (p_after IS NULL OR i.id > p_after) AND (p_until IS NULL OR i.id <= p_until)
      AND ((i.expires_at IS NOT NULL AND i.expires_at <= p_now) OR (v_cutoff IS NOT NULL AND v_cutoff <= p_now))
    ORDER BY i.id LIMIT p_limit;
   ANALYZE treasury_sweep_ids;  -- planner statistics: a few thousand rows joined to millions of accounts
@@ -59,8 +60,8 @@ BEGIN
     r_reintegro := gen_random_uuid();
   END IF;
   -- One entry (a debit per voucher, one credit), and the vouchers' holds released as expired (they
-  -- have expired with their voucher), in one posting. The advisory lock and the swept-voucher
-  -- filter leave nothing posted before: a replay is a bug.
+  -- have expired with their voucher), in one posting. The swept-voucher filter leaves nothing
+  -- posted before (an overlapping chunk finds the balances it waited for at zero): a replay is a bug.
   IF EXISTS (SELECT 1 FROM ledger_post_set(
                CASE WHEN r_total > 0 THEN
                  ARRAY[ROW(r_entry, 'voucher_expiry', 'voucher-expiry:' || p_program::text || ':' || v_first::text, p_now,
