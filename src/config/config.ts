@@ -48,6 +48,8 @@ const schema = z.object({
   SWEEPS_LOCK_MS: z.coerce.number().int().min(500).default(60_000),
   /** Days before a monthly program's payment date on which the scheduler makes its draft cycle. */
   CYCLE_DRAFT_LEAD_DAYS: z.coerce.number().int().min(0).max(60).default(5),
+  /** How often final journal entries are sealed and folded into the daily totals. */
+  SEAL_EVERY_MS: z.coerce.number().int().min(200).max(600_000).default(1_000),
   /** Vouchers per chunk (one transaction) of the voucher-expiry sweep. */
   SWEEP_CHUNK_SIZE: z.coerce.number().int().min(100).max(200_000).default(20_000),
   /** Disjoint id ranges of a program's vouchers swept at once (one connection each). */

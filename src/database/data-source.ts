@@ -17,6 +17,9 @@ export function dataSourceOptions(config: Pick<AppConfig, 'DATABASE_URL' | 'DB_P
     extra: {
       statement_timeout: config.DB_STATEMENT_TIMEOUT_MS,
       connectionTimeoutMillis: 5000,
+      // Idle connections stay open (pg closes them after 10 s by default): a new backend plans
+      // every SQL function again, and the first second after a quiet spell paid for it at the till.
+      idleTimeoutMillis: 0,
       application_name: 'monedero',
     },
   };
