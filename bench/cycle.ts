@@ -7,7 +7,8 @@ import { clearQueuePrefix } from '../src/jobs/redis';
  * A Pensión-like monthly cycle over N active cards (default 1,000,000), run by the real BullMQ
  * worker (FlowProducer parent + chunk children, set-based chunk posting). Reports the time from
  * approval to `completed`, postings per second, and the time to replay the completed cycle
- * (every chunk again: must post nothing). Args: [--cards N] [--chunk N] [--concurrency N]
+ * (every chunk again: must post nothing), the WAL written per line by the draft and by the
+ * posting, and the bytes on disk per posting, journal entry and cycle line. Args: [--cards N] [--chunk N] [--concurrency N]
  */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const cards = Number(option(args, 'cards') ?? 1_000_000);
@@ -47,11 +48,17 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       const { SealsProcessor } = await import('../src/audit/seals.processor');
       await app.get(SealsProcessor).worker.pause();
     }
+    const walAt = async (): Promise<string> => (await pool.query(`SELECT pg_current_wal_lsn()::text AS lsn`)).rows[0].lsn;
+    const walSince = async (from: string): Promise<number> =>
+      Number((await pool.query(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::bigint AS bytes`, [from])).rows[0].bytes);
+    let wal = await walAt();
     t0 = Date.now();
     const draft = await cycles.createDraft(program, { period: '2016-03', kind: 'deposit' }, { userId: null, name: 'bench:operator' });
     const draftSeconds = (Date.now() - t0) / 1000;
     progress(`draft: ${draft.controlCount} lines, ${draft.controlTotal} in ${draftSeconds.toFixed(1)} s`);
+    const draftWalBytes = await walSince(wal);
 
+    wal = await walAt();
     t0 = Date.now();
     await cycles.approve(draft.id, { userId: null, name: 'bench:approver' });
     let last = -1;
@@ -66,6 +73,23 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       await new Promise((r) => setTimeout(r, 250));
     }
     const runSeconds = (Date.now() - t0) / 1000;
+    const postingWalBytes = await walSince(wal);
+    // On-disk size (heap, TOAST and indexes; every partition of a partitioned table) per row.
+    const { rows: sizes } = await pool.query(
+      `SELECT t.name, coalesce((SELECT sum(pg_total_relation_size(p.relid)) FROM pg_partition_tree(t.name::regclass) p),
+                              pg_total_relation_size(t.name::regclass))::bigint AS bytes
+         FROM unnest(ARRAY['postings', 'journal_entries', 'cycle_lines']) AS t(name)`,
+    );
+    const bytesPerRow = async (table: string): Promise<number> => {
+      const [{ n }] = (await pool.query(`SELECT count(*)::bigint AS n FROM ${table}`)).rows;
+      const size = sizes.find((r) => r.name === table);
+      return Math.round(Number(size.bytes) / Number(n));
+    };
+    const storage = {
+      postingBytes: await bytesPerRow('postings'),
+      journalEntryBytes: await bytesPerRow('journal_entries'),
+      cycleLineBytes: await bytesPerRow('cycle_lines'),
+    };
     const { rows: done } = await pool.query(
       `SELECT c.status, c.control_count, c.control_total::text, c.posted_count, c.posted_total::text, c.exception_count,
               (SELECT count(*) FROM postings p JOIN journal_entries e ON e.id = p.entry_id WHERE e.kind = 'cycle_deposit')::int AS postings
@@ -95,7 +119,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       workerConcurrency: concurrency,
       seedSeconds,
       draftSeconds,
+      draftWalBytesPerLine: Math.round(draftWalBytes / cards),
       approvalToCompletedSeconds: runSeconds,
+      postingWalBytesPerLine: Math.round(postingWalBytes / cards),
+      bytesOnDiskPerRow: storage,
       linesPerSecond: Math.round(d.posted_count / runSeconds),
       postings: d.postings,
       postingsPerSecond: Math.round(d.postings / runSeconds),
