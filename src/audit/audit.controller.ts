@@ -5,10 +5,9 @@ import { Roles } from '../common/auth/principal';
 import { Clock } from '../common/clock';
 import { csvStream, CsvRow } from '../common/csv';
 import { ListQuery } from '../common/pagination';
-import { CsvFormatQuery } from '../common/query-params';
 import { ReadDatabase, readSourceHeaders } from '../database/read-database';
 import { AuditLogService } from './audit-log.service';
-import { AuditEventsQuery, BalanceAsOfQuery, StatementQuery, TrialBalanceQuery } from './audit.dto';
+import { AuditEventsQuery, BalanceAsOfQuery, IndicatorsQuery, StatementQuery, TrialBalanceQuery } from './audit.dto';
 import { wantsCsv } from './audit.rules';
 import { BalancesService } from './balances.service';
 import { IndicatorsService } from './indicators.service';
@@ -130,10 +129,10 @@ export class AuditController {
   async programIndicators(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Res({ passthrough: true }) reply: FastifyReply,
-    @Query() query: CsvFormatQuery,
+    @Query() query: IndicatorsQuery,
     @Headers('accept') accept?: string,
   ) {
-    const r = await this.indicators.program(id, this.clock.now());
+    const r = await this.indicators.program(id, this.clock.now(), { asOf: query.asOf, quarter: query.quarter });
     if (!wantsCsv(accept, query.format)) return r;
     return csvResponse(reply, `indicators-${r.code}.csv`, IndicatorsService.csvRows(r));
   }
