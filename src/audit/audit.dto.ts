@@ -2,6 +2,7 @@ import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, Matches } from 'class-validator';
 import { emptyAsAbsent, ListQuery } from '../common/pagination';
+import { EXECUTION_DIMENSIONS, ExecutionDimension } from './execution.rules';
 import { CsvFormatQuery, OptionalDate, OptionalEnum, OptionalText, OptionalTimeBound, OptionalUuid } from '../common/query-params';
 
 export class TrialBalanceQuery extends CsvFormatQuery {
@@ -62,4 +63,15 @@ export class IndicatorsQuery extends CsvFormatQuery {
   @Transform(emptyAsAbsent)
   @Matches(/^\d{4}-Q[1-4]$/, { message: 'quarter must be YYYY-Qn' })
   quarter?: string;
+}
+
+export class ExecutionQuery extends CsvFormatQuery {
+  @OptionalDate('first day (default 1 January of the year of `to`)')
+  from?: string;
+
+  @OptionalDate('last day, included (default today)')
+  to?: string;
+
+  @OptionalEnum(EXECUTION_DIMENSIONS, 'rows by month (default), component (stage, envelope, insurer) or zone (alcaldía, or comuna in Cali)')
+  by?: ExecutionDimension;
 }

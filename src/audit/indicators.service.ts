@@ -6,9 +6,7 @@ import { problems } from '../common/problem';
 import { businessDate } from '../common/clock';
 import { endOfBusinessDate, startOfBusinessDate } from '../common/calendar';
 import { deliveryBusinessDays, indicatorPeriod, indicatorsOf, indicatorValue, isMeasure, IndicatorPeriod, Measure, UNRECORDED } from './indicators.rules';
-
-/** Journal entry kinds of cycle lines (disbursements/cycles.rules.ts entryKind). */
-const CYCLE_KINDS = ['cycle_deposit', 'cycle_voucher_load', 'cycle_tranche'];
+import { CYCLE_KINDS, executedFromBudget } from './execution.service';
 
 /** Ageing buckets of tranches awaiting proof, in days since release. */
 export const AGEING_BUCKETS = [
@@ -196,7 +194,7 @@ export class IndicatorsService {
         [p.budgetAccountId, to],
       )).toFixed(2));
     if (wanted.has('executed'))
-      out.set('executed', new Money(await this.executed(m, p.id, from, to)).toFixed(2));
+      out.set('executed', new Money(await executedFromBudget(m, p.id, from, to)).toFixed(2));
     if (wanted.has('grantsAwarded'))
       out.set('grantsAwarded', await one(`SELECT count(*) AS n FROM grants WHERE program_id = $1 AND created_at < $2`, [p.id, to]));
     if (wanted.has('grantsFinished'))
@@ -214,22 +212,6 @@ export class IndicatorsService {
         [p.id, to, period.to],
       ));
     return out;
-  }
-
-  /**
-   * Money executed: what cycle entries (deposits, voucher loads, tranches) took out of the
-   * program's budget, commitment and award accounts in [from, to), net of reversals in the range.
-   */
-  async executed(m: EntityManager | DataSource, programId: string, from: Date, to: Date): Promise<string> {
-    const [r] = await m.query(
-      `SELECT coalesce(sum(CASE WHEN x.side = 'debit' THEN x.amount ELSE -x.amount END), 0)::text AS n
-         FROM journal_entries e LEFT JOIN journal_entries o ON o.id = e.reverses_entry_id
-         JOIN postings x ON x.entry_id = e.id
-         JOIN ledger_accounts a ON a.id = x.account_id AND a.program_id = $1 AND a.category IN ('program_budget', 'cycle_commitment', 'grant_award')
-        WHERE coalesce(o.kind, e.kind) = ANY($2) AND e.effective_at >= $3 AND e.effective_at < $4`,
-      [programId, CYCLE_KINDS, from, to],
-    );
-    return r.n;
   }
 
   /** Tranches released and not proven (grant_tranches when present, else tranche entries of the ledger). */
