@@ -21,6 +21,16 @@ import {
 
 /** Journal entry kinds of cycle lines (disbursements/cycles.rules.ts entryKind): what executes the budget. */
 export const CYCLE_KINDS = ['cycle_deposit', 'cycle_voucher_load', 'cycle_tranche'];
+/**
+ * The cycle entries effective in [$3, $4) of kinds $2, and the reversals of such entries effective
+ * then, each with the metadata of the original (its beneficiary, its component): two index scans
+ * (journal_entries_kind, and the unique index of reverses_entry_id), never all entries.
+ */
+const CYCLE_ENTRIES = `e AS (
+  SELECT e.id, e.effective_at, e.metadata FROM journal_entries e WHERE e.kind = ANY($2) AND e.effective_at >= $3 AND e.effective_at < $4
+  UNION ALL
+  SELECT r.id, r.effective_at, o.metadata FROM journal_entries r JOIN journal_entries o ON o.id = r.reverses_entry_id
+   WHERE r.reverses_entry_id IS NOT NULL AND o.kind = ANY($2) AND r.effective_at >= $3 AND r.effective_at < $4)`;
 /** Where the money of a program waits before it is executed. */
 const BUDGET_SIDE = ['program_budget', 'cycle_commitment', 'grant_award'];
 
@@ -30,11 +40,10 @@ const BUDGET_SIDE = ['program_budget', 'cycle_commitment', 'grant_award'];
  */
 export async function executedFromBudget(m: EntityManager | DataSource, programId: string, from: Date, to: Date): Promise<string> {
   const [r] = await m.query(
-    `SELECT coalesce(sum(CASE WHEN x.side = 'debit' THEN x.amount ELSE -x.amount END), 0)::text AS n
-       FROM journal_entries e LEFT JOIN journal_entries o ON o.id = e.reverses_entry_id
-       JOIN postings x ON x.entry_id = e.id
-       JOIN ledger_accounts a ON a.id = x.account_id AND a.program_id = $1 AND a.category = ANY($5)
-      WHERE coalesce(o.kind, e.kind) = ANY($2) AND e.effective_at >= $3 AND e.effective_at < $4`,
+    `WITH ${CYCLE_ENTRIES}
+     SELECT coalesce(sum(CASE WHEN x.side = 'debit' THEN x.amount ELSE -x.amount END), 0)::text AS n
+       FROM e JOIN postings x ON x.entry_id = e.id
+       JOIN ledger_accounts a ON a.id = x.account_id AND a.program_id = $1 AND a.category = ANY($5)`,
     [programId, CYCLE_KINDS, from, to, BUDGET_SIDE],
   );
   return r.n;
@@ -161,16 +170,15 @@ export class ExecutionService {
       by === 'month'
         ? month('e.effective_at')
         : by === 'component'
-          ? `CASE WHEN a.category = 'insurer_payable' THEN 'insurer' ELSE coalesce(coalesce(o.metadata, e.metadata)->>'component', 'benefit') END`
+          ? `CASE WHEN a.category = 'insurer_payable' THEN 'insurer' ELSE coalesce(e.metadata->>'component', 'benefit') END`
           : ADDRESS_ZONE;
     const executed: Part[] = (
       await m.query(
-        `SELECT ${executedKey} AS key, sum(CASE WHEN x.side = 'credit' THEN x.amount ELSE -x.amount END)::text AS amount
-           FROM journal_entries e LEFT JOIN journal_entries o ON o.id = e.reverses_entry_id
-           JOIN postings x ON x.entry_id = e.id
+        `WITH ${CYCLE_ENTRIES}
+         SELECT ${executedKey} AS key, sum(CASE WHEN x.side = 'credit' THEN x.amount ELSE -x.amount END)::text AS amount
+           FROM e JOIN postings x ON x.entry_id = e.id
            JOIN ledger_accounts a ON a.id = x.account_id AND a.program_id = $1 AND NOT (a.category = ANY($5))
-           ${by === 'zone' ? `LEFT JOIN beneficiaries b ON b.id = (coalesce(o.metadata, e.metadata)->>'beneficiaryId')::uuid` : ''}
-          WHERE coalesce(o.kind, e.kind) = ANY($2) AND e.effective_at >= $3 AND e.effective_at < $4
+           ${by === 'zone' ? `LEFT JOIN beneficiaries b ON b.id = (e.metadata->>'beneficiaryId')::uuid` : ''}
           GROUP BY 1`,
         [p.id, CYCLE_KINDS, from, to, BUDGET_SIDE],
       )

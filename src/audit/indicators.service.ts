@@ -34,7 +34,8 @@ export class IndicatorsService {
     return this.db.transaction('REPEATABLE READ', async (m) => {
       const p = (await m.query(
         `SELECT id, code, time_zone AS "timeZone", reintegro_account_id AS "reintegroAccountId", budget_account_id AS "budgetAccountId",
-                (rules->>'targetBeneficiaries')::bigint::text AS target
+                (rules->>'targetBeneficiaries')::bigint::text AS target,
+                CASE WHEN rules->'benefit'->>'type' = 'by_attribute' THEN rules->'benefit'->>'attribute' END AS "byAttribute"
            FROM programs WHERE id = $1`,
         [programId],
       ))[0];
@@ -93,15 +94,16 @@ export class IndicatorsService {
           GROUP BY 1 ORDER BY 1`,
         [programId, p.timeZone, now],
       );
-      const byLevel = await m.query(
-        `SELECT coalesce(b.attributes->>'schoolLevel', '(none)') AS level, count(DISTINCT i.beneficiary_id)::int AS beneficiaries,
+      // Útiles pays by school level (rules.benefit by_attribute): its disbursements by level.
+      const byLevel = p.byAttribute === null ? [] : await m.query(
+        `SELECT coalesce(b.attributes->>$3, '(none)') AS level, count(DISTINCT i.beneficiary_id)::int AS beneficiaries,
                 sum(x.amount)::text AS disbursed
            FROM instruments i JOIN beneficiaries b ON b.id = i.beneficiary_id
            JOIN postings x ON x.account_id = i.account_id AND x.side = 'credit'
            JOIN journal_entries e ON e.id = x.entry_id AND e.kind = ANY($2)
           WHERE i.program_id = $1 AND NOT EXISTS (SELECT 1 FROM journal_entries r WHERE r.reverses_entry_id = e.id)
           GROUP BY 1 ORDER BY 1`,
-        [programId, CYCLE_KINDS],
+        [programId, CYCLE_KINDS, p.byAttribute],
       );
       return {
         programId,

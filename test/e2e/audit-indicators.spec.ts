@@ -121,6 +121,27 @@ describe('audit: indicators of the rules of operation', () => {
     expect(after.byId['U20.2']).toMatchObject({ numerator: '2', denominator: '3' });
   });
 
+  it('T11, W8: Útiles vouchers dispersed and the money disbursed by school level come from the real load cycle', async () => {
+    t.clock.set('2016-07-20T18:00:00Z');
+    const program = await programFromFixture(t, 'UTILES', { budget: '10000.00' });
+    await addBeneficiaries(t.db, program.id, 3, {
+      instrumentKind: 'voucher',
+      incorporatedOn: '2016-07-01',
+      expiresAt: '2017-01-01T06:00:00Z',
+      attributesSql: `jsonb_build_object('schoolLevel', (ARRAY['preescolar','primaria','secundaria'])[g])`,
+    });
+    t.clock.set('2016-08-01T18:00:00Z');
+    expect(await runCycle(t, program.id, '2016-08', operator, approver)).toMatchObject({ status: 'completed', postedTotal: '320.00' });
+    t.clock.set('2016-09-01T18:00:00Z');
+    const r = await indicators(program.id);
+    expect(r.byId.T11).toMatchObject({ numerator: '3', denominator: '3', value: '100.00' });
+    expect(r.body.disbursedByLevel).toEqual([
+      { level: 'preescolar', beneficiaries: 1, disbursed: '60.00' },
+      { level: 'primaria', beneficiaries: 1, disbursed: '110.00' },
+      { level: 'secundaria', beneficiaries: 1, disbursed: '150.00' },
+    ]);
+  });
+
   it('SD-17.2: presupuesto ejercido / presupuesto total from the appropriation and the real cycle; SD-17.1 says what it cannot know', async () => {
     t.clock.set('2016-08-20T18:00:00Z');
     const program = await programFromFixture(t, 'DESEMPLEO', { budget: '100000.00' });
