@@ -17,7 +17,8 @@ const ALCALDIAS = [
  * commitment, as cycles post them (metadata.beneficiaryId), in 2016; seeded set-based in its own
  * database monedero_bench_reports. Then times, R times each (default 3), through the services the
  * routes call: the indicators as of the year end and for Q2 (P56, P57, P58), the execution report
- * by month, zone (16 alcaldías) and component, and the whole public padrón streamed as CSV.
+ * by month, zone (16 alcaldías) and component, and the whole public padrón streamed as CSV; and, as
+ * the reference of the same run, a plain count(*) of every posting.
  */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const opt = (name: string, dflt: number) => {
@@ -59,6 +60,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       ms.sort((a, b) => a - b);
       return { result: last as T, medianMs: Math.round(ms[Math.floor(ms.length / 2)]), minMs: Math.round(ms[0]), maxMs: Math.round(ms[ms.length - 1]) };
     };
+    // Reference from the same run: one plain scan of every posting (how loaded the machine is).
+    const reference = await time(async () => (await pool.query(`SELECT count(*) FROM postings`)).rows[0].count as string);
     const year = await time(() => indicators.program(programId, now, { asOf: '2016-12-31' }));
     const q2 = await time(() => indicators.program(programId, now, { quarter: '2016-Q2' }));
     const byMonth = await time(() => execution.program(programId, now, { from: '2016-01-01', to: '2016-12-31', by: 'month' }));
@@ -78,6 +81,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       postings: Number(postings),
       runsEach: runs,
       seedSeconds,
+      referenceCountPostings: strip(reference),
       indicatorsYear: { ...strip(year), indicators: ind(year.result) },
       indicatorsQ2: { ...strip(q2), indicators: ind(q2.result) },
       executionByMonth: { ...strip(byMonth), totals: byMonth.result.totals, differences: byMonth.result.differences.length },
