@@ -5,10 +5,11 @@ import { Roles } from '../common/auth/principal';
 import { Clock } from '../common/clock';
 import { csvStream, CsvRow } from '../common/csv';
 import { ListQuery } from '../common/pagination';
-import { CsvFormatQuery } from '../common/query-params';
 import { ReadDatabase, readSourceHeaders } from '../database/read-database';
 import { AuditLogService } from './audit-log.service';
-import { AuditEventsQuery, BalanceAsOfQuery, StatementQuery, TrialBalanceQuery } from './audit.dto';
+import { AuditEventsQuery, BalanceAsOfQuery, ExecutionQuery, IndicatorsQuery, StatementQuery, TrialBalanceQuery } from './audit.dto';
+import { EXECUTION_COLUMNS } from './execution.rules';
+import { ExecutionService } from './execution.service';
 import { wantsCsv } from './audit.rules';
 import { BalancesService } from './balances.service';
 import { IndicatorsService } from './indicators.service';
@@ -40,6 +41,7 @@ export class AuditController {
     private readonly events: AuditLogService,
     private readonly reconciliation: ReconciliationService,
     private readonly indicators: IndicatorsService,
+    private readonly execution: ExecutionService,
     private readonly reads: ReadDatabase,
     private readonly clock: Clock,
   ) {}
@@ -130,12 +132,31 @@ export class AuditController {
   async programIndicators(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Res({ passthrough: true }) reply: FastifyReply,
-    @Query() query: CsvFormatQuery,
+    @Query() query: IndicatorsQuery,
     @Headers('accept') accept?: string,
   ) {
-    const r = await this.indicators.program(id, this.clock.now());
+    const r = await this.indicators.program(id, this.clock.now(), { asOf: query.asOf, quarter: query.quarter });
     if (!wantsCsv(accept, query.format)) return r;
     return csvResponse(reply, `indicators-${r.code}.csv`, IndicatorsService.csvRows(r));
   }
-}
 
+  /** Budget execution by month, component or zone; every total against the sum of its parts (JSON or CSV). */
+  @Get('audit/programs/:id/execution')
+  @Roles('auditor', 'finance_operator', 'finance_approver')
+  @ApiProduces('application/json', 'text/csv')
+  async programExecution(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Query() query: ExecutionQuery,
+    @Headers('accept') accept?: string,
+  ) {
+    const r = await this.execution.program(id, this.clock.now(), { from: query.from, to: query.to, by: query.by });
+    if (!wantsCsv(accept, query.format)) return r;
+    const rows: CsvRow[] = [['section', 'key', ...EXECUTION_COLUMNS, 'planned']];
+    for (const row of r.rows) rows.push(['row', row.key, ...EXECUTION_COLUMNS.map((c) => row[c]), 'planned' in row ? row.planned : '']);
+    rows.push(['total', 'total', ...EXECUTION_COLUMNS.map((c) => r.totals[c]), '']);
+    rows.push(['check', 'what', 'total', 'sum_of_parts', 'difference', '', '', '']);
+    for (const c of r.checks) rows.push(['check', c.what, c.total, c.sumOfParts, c.difference, '', '', '']);
+    return csvResponse(reply, `execution-${r.code}-${r.by}.csv`, rows);
+  }
+}

@@ -2,7 +2,8 @@ import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, Matches } from 'class-validator';
 import { emptyAsAbsent, ListQuery } from '../common/pagination';
-import { CsvFormatQuery, OptionalEnum, OptionalText, OptionalTimeBound, OptionalUuid } from '../common/query-params';
+import { EXECUTION_DIMENSIONS, ExecutionDimension } from './execution.rules';
+import { CsvFormatQuery, OptionalDate, OptionalEnum, OptionalText, OptionalTimeBound, OptionalUuid } from '../common/query-params';
 
 export class TrialBalanceQuery extends CsvFormatQuery {
   @OptionalTimeBound('YYYY-MM-DD (end of that day, service time zone) or an ISO 8601 instant; default now')
@@ -51,4 +52,26 @@ export class AuditEventsQuery extends ListQuery {
   @Transform(emptyAsAbsent)
   @Matches(/^(success|failure|[1-5]\d\d)$/, { message: 'outcome must be success, failure or an HTTP status' })
   outcome?: string;
+}
+
+export class IndicatorsQuery extends CsvFormatQuery {
+  @OptionalDate('business date the indicators are as of, cumulative from 1 January of its year; default today')
+  asOf?: string;
+
+  @ApiPropertyOptional({ example: '2016-Q2', description: 'cumulative from 1 January to the end of this quarter (P60); not with asOf' })
+  @IsOptional()
+  @Transform(emptyAsAbsent)
+  @Matches(/^\d{4}-Q[1-4]$/, { message: 'quarter must be YYYY-Qn' })
+  quarter?: string;
+}
+
+export class ExecutionQuery extends CsvFormatQuery {
+  @OptionalDate('first day (default 1 January of the year of `to`)')
+  from?: string;
+
+  @OptionalDate('last day, included (default today)')
+  to?: string;
+
+  @OptionalEnum(EXECUTION_DIMENSIONS, 'rows by month (default), component (stage, envelope, insurer) or zone (alcaldía, or comuna in Cali)')
+  by?: ExecutionDimension;
 }

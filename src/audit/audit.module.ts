@@ -6,6 +6,7 @@ import { installAuditHook } from './audit-log.hook';
 import { AuditLogService } from './audit-log.service';
 import { AuditController } from './audit.controller';
 import { BalancesService } from './balances.service';
+import { ExecutionService } from './execution.service';
 import { IndicatorsService } from './indicators.service';
 import { IntegrityService } from './integrity.service';
 import { ReconciliationService } from './reconciliation.service';
@@ -18,6 +19,7 @@ import { SealsService } from './seals.service';
     AuditLogService,
     BalancesService,
     IndicatorsService,
+    ExecutionService,
     IntegrityService,
     ReconciliationService,
     SealsService,

@@ -4,12 +4,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Money } from '../common/money';
 import { problems } from '../common/problem';
 import { businessDate } from '../common/clock';
-
-/** value / base × 100 with two decimals (null when there is no base). */
-export function percent(value: number, base: number | null | undefined): string | null {
-  if (!base) return null;
-  return new Money(value).times(100).dividedBy(base).toFixed(2);
-}
+import { endOfBusinessDate, startOfBusinessDate } from '../common/calendar';
+import { deliveryBusinessDays, indicatorPeriod, indicatorsOf, indicatorValue, isMeasure, IndicatorPeriod, Measure, UNRECORDED } from './indicators.rules';
+import { CYCLE_KINDS, executedFromBudget } from './execution.service';
 
 /** Ageing buckets of tranches awaiting proof, in days since release. */
 export const AGEING_BUCKETS = [
@@ -24,48 +21,55 @@ export function bucketOf(days: number): string {
 }
 
 /**
- * The indicators of the rules of operation (DOMAIN.md "Reports"): coverage vs meta física (P56),
- * vouchers dispersed vs eligible (U20), average card delivery days (P57, reported in days),
- * reintegros by cause, tranches awaiting proof and their ageing, balances expiring, and
- * disbursements by school level (Útiles).
+ * The indicators of the rules of operation of each program (indicators.rules.ts, docs/audit.md
+ * "Indicators") as of a date or cumulative to the end of a quarter (P60), read from journal
+ * entries and the padrón; then reintegros by cause, tranches awaiting proof and their ageing,
+ * balances expiring and disbursements by school level (Útiles), which are as of now.
  */
 @Injectable()
 export class IndicatorsService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async program(programId: string, now: Date) {
+  async program(programId: string, now: Date, query: { asOf?: string; quarter?: string } = {}) {
     return this.db.transaction('REPEATABLE READ', async (m) => {
       const p = (await m.query(
         `SELECT id, code, time_zone AS "timeZone", reintegro_account_id AS "reintegroAccountId", budget_account_id AS "budgetAccountId",
-                (rules->>'targetBeneficiaries')::bigint AS target
+                (rules->>'targetBeneficiaries')::bigint::text AS target,
+                CASE WHEN rules->'benefit'->>'type' = 'by_attribute' THEN rules->'benefit'->>'attribute' END AS "byAttribute"
            FROM programs WHERE id = $1`,
         [programId],
       ))[0];
       if (!p) throw problems.notFound('program');
       const today = businessDate(now, p.timeZone);
-      const [pad] = await m.query(
-        `SELECT count(*) FILTER (WHERE status = 'active')::int AS active, count(*)::int AS registered FROM beneficiaries WHERE program_id = $1`,
-        [programId],
-      );
-      const target = p.target === null ? null : Number(p.target);
-      const [vouchers] = await m.query(
-        `SELECT count(*)::int AS issued,
-                count(*) FILTER (WHERE EXISTS (
-                  SELECT 1 FROM postings x JOIN journal_entries e ON e.id = x.entry_id
-                   WHERE x.account_id = i.account_id AND x.side = 'credit' AND e.kind IN ('voucher_load', 'deposit')))::int AS dispersed
-           FROM instruments i WHERE i.program_id = $1 AND i.kind = 'voucher'`,
-        [programId],
-      );
-      const [cards] = await m.query(
-        `SELECT count(*)::int AS issued, count(delivered_at)::int AS delivered,
-                round(avg(extract(epoch FROM delivered_at - issued_at) / 86400)::numeric, 2)::text AS "averageDays",
-                max(extract(epoch FROM delivered_at - issued_at) / 86400)::numeric(12,2)::text AS "maxDays"
-           FROM instruments WHERE program_id = $1 AND kind = 'card'`,
-        [programId],
-      );
-      // Treasury (issue 6): reintegros are read from the reintegros table (cause, or the baja cause
-      // for bajas); credits to the reintegro account without a reintegros row (posted outside the
-      // treasury service) are still counted from the ledger as before.
+      const period = indicatorPeriod(query, today);
+      const { base, definitions } = indicatorsOf(p.code);
+      const wanted = new Set<Measure>();
+      for (const d of definitions) for (const k of [d.numerator, d.denominator]) if (isMeasure(k)) wanted.add(k);
+      const measures = await this.measures(m, p, period, wanted);
+      const indicators = definitions.map((d) => {
+        const num = isMeasure(d.numerator) ? measures.get(d.numerator) ?? null : null;
+        const den = isMeasure(d.denominator) ? measures.get(d.denominator) ?? null : null;
+        const unrecorded = [d.numerator, d.denominator].filter((k) => !isMeasure(k)).map((k) => UNRECORDED[k as keyof typeof UNRECORDED]);
+        return {
+          id: d.id,
+          name: d.name,
+          formula: d.formula,
+          seedOffset: d.seedOffset,
+          unit: d.unit,
+          numerator: num,
+          denominator: den,
+          value: indicatorValue(d.unit, num, den),
+          ...(unrecorded.length ? { unrecorded } : {}),
+        };
+      });
+      const [{ undated }] = wanted.has('cardsDelivered')
+        ? await m.query(
+            `SELECT count(*)::int AS undated FROM instruments i
+              WHERE i.program_id = $1 AND i.kind = 'card' AND i.delivered_at >= $2 AND i.delivered_at < $3
+                AND NOT EXISTS (SELECT 1 FROM instrument_card_arrivals a WHERE a.instrument_id = i.id)`,
+            [p.id, startOfBusinessDate(period.from, p.timeZone), endOfBusinessDate(period.to, p.timeZone)],
+          )
+        : [{ undated: null }];
       const reintegros = await m.query(
         `SELECT cause, "hasCause", sum(count)::int AS count, sum(amount)::text AS amount, min(source) AS source FROM (
            SELECT coalesce(r.baja_cause, r.cause) AS cause, true AS "hasCause", count(*) AS count, sum(r.amount) AS amount, 'reintegros' AS source
@@ -90,22 +94,25 @@ export class IndicatorsService {
           GROUP BY 1 ORDER BY 1`,
         [programId, p.timeZone, now],
       );
-      const byLevel = await m.query(
-        `SELECT coalesce(b.attributes->>'schoolLevel', '(none)') AS level, count(DISTINCT i.beneficiary_id)::int AS beneficiaries,
+      // Útiles pays by school level (rules.benefit by_attribute): its disbursements by level.
+      const byLevel = p.byAttribute === null ? [] : await m.query(
+        `SELECT coalesce(b.attributes->>$3, '(none)') AS level, count(DISTINCT i.beneficiary_id)::int AS beneficiaries,
                 sum(x.amount)::text AS disbursed
            FROM instruments i JOIN beneficiaries b ON b.id = i.beneficiary_id
            JOIN postings x ON x.account_id = i.account_id AND x.side = 'credit'
-           JOIN journal_entries e ON e.id = x.entry_id AND e.kind IN ('deposit', 'voucher_load')
-          WHERE i.program_id = $1 GROUP BY 1 ORDER BY 1`,
-        [programId],
+           JOIN journal_entries e ON e.id = x.entry_id AND e.kind = ANY($2)
+          WHERE i.program_id = $1 AND NOT EXISTS (SELECT 1 FROM journal_entries r WHERE r.reverses_entry_id = e.id)
+          GROUP BY 1 ORDER BY 1`,
+        [programId, CYCLE_KINDS, p.byAttribute],
       );
       return {
         programId,
         code: p.code,
-        asOf: today,
-        coverage: { beneficiaries: pad.active, registered: pad.registered, target, percent: percent(pad.active, target) },
-        vouchersDispersed: { dispersed: vouchers.dispersed, issued: vouchers.issued, eligible: pad.active, percent: percent(vouchers.dispersed, pad.active) },
-        cardDelivery: { issued: cards.issued, delivered: cards.delivered, averageDays: cards.averageDays, maxDays: cards.maxDays },
+        base,
+        asOf: period.to,
+        period,
+        indicators,
+        ...(undated === null ? {} : { cardsDeliveredWithoutArrival: undated }),
         reintegrosByCause: reintegros.map((r: { cause: string; hasCause: boolean; count: number; amount: string; source: string | null }) => ({
           cause: r.cause,
           source: r.source ?? (r.hasCause ? 'metadata.cause' : 'entry kind'),
@@ -117,6 +124,96 @@ export class IndicatorsService {
         disbursedByLevel: byLevel.map((r: { level: string; beneficiaries: number; disbursed: string }) => ({ ...r, disbursed: new Money(r.disbursed).toFixed(2) })),
       };
     });
+  }
+
+  /**
+   * The measures the program's indicators read, as of the end of `period.to` (program time zone);
+   * flows (payments, deliveries, bajas) count from the start of `period.from`. Counts and money as strings.
+   */
+  private async measures(
+    m: EntityManager,
+    p: { id: string; timeZone: string; target: string | null; budgetAccountId: string },
+    period: IndicatorPeriod,
+    wanted: Set<Measure>,
+  ): Promise<Map<Measure, string | null>> {
+    const out = new Map<Measure, string | null>();
+    const from = startOfBusinessDate(period.from, p.timeZone);
+    const to = endOfBusinessDate(period.to, p.timeZone);
+    const one = async (sql: string, params: unknown[]) => String((await m.query(sql, params))[0].n);
+    if (wanted.has('target')) out.set('target', p.target);
+    if (wanted.has('activeBeneficiaries'))
+      out.set('activeBeneficiaries', await one(
+        `SELECT count(*) AS n FROM beneficiaries
+          WHERE program_id = $1 AND incorporated_on <= $2 AND (status = 'active' OR deactivated_on > $2)`,
+        [p.id, period.to],
+      ));
+    if (wanted.has('registered'))
+      out.set('registered', await one(`SELECT count(*) AS n FROM beneficiaries WHERE program_id = $1 AND application_date <= $2`, [p.id, period.to]));
+    if (wanted.has('completedTerm'))
+      out.set('completedTerm', await one(
+        `SELECT count(*) AS n FROM beneficiaries
+          WHERE program_id = $1 AND deactivation_cause = 'term_completed' AND deactivated_on BETWEEN $2 AND $3`,
+        [p.id, period.from, period.to],
+      ));
+    // Accounts credited by cycle entries of the period that no reversal of the period undoes.
+    const credited = (kinds: string[], select: string) =>
+      one(
+        `WITH c AS (
+           SELECT DISTINCT x.account_id FROM journal_entries e
+             JOIN postings x ON x.entry_id = e.id AND x.side = 'credit'
+             JOIN ledger_accounts a ON a.id = x.account_id AND a.program_id = $1
+                                   AND (a.category = 'instrument' OR a.owner_type = 'payee:beneficiary')
+            WHERE e.kind = ANY($2) AND e.effective_at >= $3 AND e.effective_at < $4
+              AND NOT EXISTS (SELECT 1 FROM journal_entries r WHERE r.reverses_entry_id = e.id AND r.effective_at < $4))
+         ${select}`,
+        [p.id, kinds, from, to],
+      );
+    if (wanted.has('paidBeneficiaries'))
+      out.set('paidBeneficiaries', await credited(CYCLE_KINDS,
+        `SELECT count(DISTINCT coalesce(i.beneficiary_id, a.owner_id)) AS n
+           FROM c JOIN ledger_accounts a ON a.id = c.account_id LEFT JOIN instruments i ON i.account_id = c.account_id`));
+    if (wanted.has('vouchersDispersed'))
+      out.set('vouchersDispersed', await credited(['cycle_voucher_load'],
+        `SELECT count(*) AS n FROM c JOIN instruments i ON i.account_id = c.account_id AND i.kind = 'voucher'`));
+    if (wanted.has('cardsDelivered') || wanted.has('deliveryBusinessDays')) {
+      const groups = await m.query(
+        `SELECT to_char(a.arrived_on, 'YYYY-MM-DD') AS "arrivedOn", to_char((i.delivered_at AT TIME ZONE $4)::date, 'YYYY-MM-DD') AS "deliveredOn",
+                count(*)::int AS cards
+           FROM instruments i JOIN instrument_card_arrivals a ON a.instrument_id = i.id
+          WHERE i.program_id = $1 AND i.kind = 'card' AND i.delivered_at >= $2 AND i.delivered_at < $3
+          GROUP BY 1, 2`,
+        [p.id, from, to, p.timeZone],
+      );
+      const d = deliveryBusinessDays(groups);
+      out.set('cardsDelivered', String(d.cards));
+      out.set('deliveryBusinessDays', String(d.businessDays));
+    }
+    if (wanted.has('appropriated'))
+      out.set('appropriated', new Money(await one(
+        `SELECT coalesce(sum(CASE WHEN x.side = 'credit' THEN x.amount ELSE -x.amount END), 0) AS n
+           FROM postings x JOIN journal_entries e ON e.id = x.entry_id LEFT JOIN journal_entries o ON o.id = e.reverses_entry_id
+          WHERE x.account_id = $1 AND coalesce(o.kind, e.kind) = 'appropriation' AND x.effective_at < $2`,
+        [p.budgetAccountId, to],
+      )).toFixed(2));
+    if (wanted.has('executed'))
+      out.set('executed', new Money(await executedFromBudget(m, p.id, from, to)).toFixed(2));
+    if (wanted.has('grantsAwarded'))
+      out.set('grantsAwarded', await one(`SELECT count(*) AS n FROM grants WHERE program_id = $1 AND created_at < $2`, [p.id, to]));
+    if (wanted.has('grantsFinished'))
+      out.set('grantsFinished', await one(
+        `SELECT count(*) AS n FROM grants g WHERE g.program_id = $1 AND g.created_at < $2
+            AND jsonb_array_length(g.plan) = (SELECT count(*) FROM grant_tranches t WHERE t.grant_id = g.id AND t.status = 'proven' AND t.proven_at < $2)`,
+        [p.id, to],
+      ));
+    if (wanted.has('grantsProven'))
+      out.set('grantsProven', await one(
+        `SELECT count(*) AS n FROM grants g WHERE g.program_id = $1 AND g.created_at < $2
+            AND EXISTS (SELECT 1 FROM grant_tranches t WHERE t.grant_id = g.id AND t.released_on <= $3)
+            AND NOT EXISTS (SELECT 1 FROM grant_tranches t WHERE t.grant_id = g.id AND t.released_on <= $3
+                              AND (t.status <> 'proven' OR t.proven_at >= $2))`,
+        [p.id, to, period.to],
+      ));
+    return out;
   }
 
   /** Tranches released and not proven (grant_tranches when present, else tranche entries of the ledger). */
@@ -159,9 +256,7 @@ export class IndicatorsService {
   /** The indicators flattened to CSV rows. */
   static csvRows(r: Awaited<ReturnType<IndicatorsService['program']>>): unknown[][] {
     const rows: unknown[][] = [['program', 'indicator', 'dimension', 'value', 'numerator', 'denominator']];
-    rows.push([r.code, 'coverage_percent', 'meta_fisica', r.coverage.percent ?? '', r.coverage.beneficiaries, r.coverage.target ?? '']);
-    rows.push([r.code, 'vouchers_dispersed_percent', 'eligible', r.vouchersDispersed.percent ?? '', r.vouchersDispersed.dispersed, r.vouchersDispersed.eligible]);
-    rows.push([r.code, 'card_delivery_average_days', 'delivered', r.cardDelivery.averageDays ?? '', r.cardDelivery.delivered, r.cardDelivery.issued]);
+    for (const i of r.indicators) rows.push([r.code, i.id, i.unit, i.value ?? '', i.numerator ?? '', i.denominator ?? '']);
     for (const x of r.reintegrosByCause) rows.push([r.code, 'reintegro_amount', x.cause, x.amount, x.count, '']);
     rows.push([r.code, 'tranches_awaiting_proof', 'total', r.tranchesAwaitingProof.count, r.tranchesAwaitingProof.overdue, '']);
     for (const b of r.tranchesAwaitingProof.ageing) rows.push([r.code, 'tranches_awaiting_proof_amount', `age_${b.bucket}`, b.amount, b.count, '']);

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { Public, Roles, StaffPrincipal } from '../common/auth/principal';
@@ -25,17 +25,32 @@ export class BeneficiariesController {
     return this.beneficiaries.list(programId, staff, query);
   }
 
-  /** The public padrón (P47, U18): published without CURP, birth date or address; no names for confidential programs. */
+  /**
+   * The public padrón (X2, U18, P47–P48), streamed: folio, names, sex, municipality, state, status,
+   * incorporation date; never CURP, birth date or address. A confidential program's is not published (403).
+   */
   @Public()
   @Get('programs/:id/padron.csv')
+  @ApiProduces('text/csv')
   async publicPadron(@Param('id', new ParseUUIDPipe()) programId: string) {
-    const lines = this.beneficiaries.publicExport(programId);
-    const first = await lines.next(); // 404 before any byte is sent
+    return this.stream(this.beneficiaries.publicExport(programId), 'text/csv; charset=utf-8', 'padron.csv');
+  }
+
+  /** The same public padrón as one JSON array of `{ folio, givenNames, surnames, sex, municipality, state, status, incorporatedOn }`. */
+  @Public()
+  @Get('programs/:id/padron.json')
+  @ApiProduces('application/json')
+  async publicPadronJson(@Param('id', new ParseUUIDPipe()) programId: string) {
+    return this.stream(this.beneficiaries.publicExportJson(programId), 'application/json; charset=utf-8', 'padron.json');
+  }
+
+  private async stream(chunks: AsyncGenerator<string>, type: string, filename: string) {
+    const first = await chunks.next(); // 403/404 before any byte is sent
     async function* all() {
       if (!first.done) yield first.value;
-      yield* lines;
+      yield* chunks;
     }
-    return new StreamableFile(Readable.from(all()), { type: 'text/csv; charset=utf-8', disposition: 'attachment; filename="padron.csv"' });
+    return new StreamableFile(Readable.from(all()), { type, disposition: `attachment; filename="${filename}"` });
   }
 
   @Get('beneficiaries/:id')

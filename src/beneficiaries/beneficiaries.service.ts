@@ -21,6 +21,17 @@ import { returnedRows } from '../database/returning';
 import { curpBirthDate, curpProblem, curpSex, describeCurpProblem, isRealDate } from './curp.rules';
 import { evaluateEligibility } from './eligibility.rules';
 
+export interface PublicPadronRow {
+  folio: string;
+  givenNames: string;
+  surnames: string;
+  sex: string;
+  municipality: string;
+  state: string;
+  status: string;
+  incorporatedOn: string;
+}
+
 export interface Address {
   street?: string;
   colonia?: string;
@@ -417,35 +428,61 @@ export class BeneficiariesService {
   }
 
   /**
-   * The public padrón (P47–P48, U18): no CURP, birth date or address (the state and municipality
-   * only); for a confidential program not even names (S11). Streams CSV lines.
+   * The public padrón (X2, U18, P47–P48), page by page in folio order: folio, names, sex (from the
+   * CURP), municipality (alcaldía) and state, status and incorporation date. Never the CURP, the
+   * birth date or the street address. A confidential program's padrón is not published (403), and
+   * an unknown program is 404, both before the first page.
    */
-  async *publicExport(programId: string): AsyncGenerator<string> {
+  async *publicPages(programId: string): AsyncGenerator<PublicPadronRow[]> {
     const program = await this.programs.getById(programId);
-    const header = program.confidential
-      ? ['folio', 'status', 'incorporated_on']
-      : ['folio', 'given_names', 'surnames', 'sex', 'municipality', 'state', 'status', 'incorporated_on'];
-    yield csvText([header]);
+    if (program.confidential) throw problems.forbidden(`the padrón of ${program.code} is confidential and is not published`);
     let cursor = '';
     for (;;) {
       // A collective is published under its legal name (no members, no RFC).
-      const rows: Array<{ folio: string; givenNames: string; surnames: string; curp: string | null; address: Address; status: string; incorporatedOn: string }> =
+      const rows: Array<{ folio: string; givenNames: string; surnames: string; curp: string | null; municipality: string | null; state: string | null; status: string; incorporatedOn: string }> =
         await this.db.query(
-          `SELECT folio, coalesce(given_names, legal_name) AS "givenNames", coalesce(surnames, '') AS surnames, curp, address, status,
+          `SELECT folio, coalesce(given_names, legal_name) AS "givenNames", coalesce(surnames, '') AS surnames, curp,
+                  address->>'municipality' AS municipality, address->>'state' AS state, status,
                   to_char(incorporated_on, 'YYYY-MM-DD') AS "incorporatedOn"
              FROM beneficiaries WHERE program_id = $1 AND folio > $2 ORDER BY folio LIMIT 5000`,
           [program.id, cursor],
         );
       if (!rows.length) return;
-      yield csvText(
-        rows.map((r) =>
-          program.confidential
-            ? [r.folio, r.status, r.incorporatedOn]
-            : [r.folio, r.givenNames, r.surnames, r.curp ? curpSex(r.curp) : '', r.address.municipality ?? '', r.address.state, r.status, r.incorporatedOn],
-        ),
-      );
+      yield rows.map((r) => ({
+        folio: r.folio,
+        givenNames: r.givenNames,
+        surnames: r.surnames,
+        sex: r.curp ? curpSex(r.curp) : '',
+        municipality: r.municipality ?? '',
+        state: r.state ?? '',
+        status: r.status,
+        incorporatedOn: r.incorporatedOn,
+      }));
       cursor = rows[rows.length - 1].folio;
     }
+  }
+
+  /** The public padrón as CSV text chunks (common/csv.ts). */
+  async *publicExport(programId: string): AsyncGenerator<string> {
+    const pages = this.publicPages(programId);
+    const first = await pages.next(); // 403/404 before the header
+    yield csvText([['folio', 'given_names', 'surnames', 'sex', 'municipality', 'state', 'status', 'incorporated_on']]);
+    if (first.done) return;
+    const csv = (rows: PublicPadronRow[]) => csvText(rows.map((r) => [r.folio, r.givenNames, r.surnames, r.sex, r.municipality, r.state, r.status, r.incorporatedOn]));
+    yield csv(first.value);
+    for await (const rows of pages) yield csv(rows);
+  }
+
+  /** The public padrón as one JSON array, streamed in chunks. */
+  async *publicExportJson(programId: string): AsyncGenerator<string> {
+    const pages = this.publicPages(programId);
+    const first = await pages.next();
+    yield '[';
+    if (!first.done) {
+      yield first.value.map((r) => JSON.stringify(r)).join(',');
+      for await (const rows of pages) yield ',' + rows.map((r) => JSON.stringify(r)).join(',');
+    }
+    yield ']';
   }
 
   private view(r: BeneficiaryRow, identity: boolean, members: Array<{ position: number; curp: string; givenNames: string; surnames: string }> | null) {

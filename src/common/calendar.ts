@@ -133,6 +133,16 @@ export function addBusinessDays(date: string, n: number): string {
   return d;
 }
 
+/**
+ * Business days from `from` to `to`: the n with addBusinessDays(from, n) = to when `to` is a
+ * business day (the day of `from` does not count, the day of `to` does); 0 when `to` is not after `from`.
+ */
+export function businessDaysBetween(from: string, to: string): number {
+  let n = 0;
+  for (let d = addDays(from, 1); d <= to; d = addDays(d, 1)) if (isBusinessDay(d)) n++;
+  return n;
+}
+
 // ---------------------------------------------------------------- time zones
 
 /** An IANA time zone this runtime knows (e.g. America/Mexico_City). */

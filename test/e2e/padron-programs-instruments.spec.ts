@@ -404,9 +404,9 @@ describe('programs, padrón and instruments (API.md)', () => {
       expect(audited.body.curp).toHaveLength(18);
       await t.http.get(`/v1/beneficiaries/${b.body.id}`).set(finance).expect(403);
 
-      const csv = await t.http.get(`/v1/programs/${p.id}/padron.csv`).expect(200);
-      expect(csv.text.split('\r\n')[0]).toBe('folio,status,incorporated_on');
-      expect(csv.text).not.toMatch(/Rosa/);
+      // X2/S11: a confidential program's padrón is not published at all.
+      expect((await t.http.get(`/v1/programs/${p.id}/padron.csv`).expect(403)).body.code).toBe('forbidden');
+      await t.http.get(`/v1/programs/${p.id}/padron.json`).expect(403);
     });
 
     it('the public padrón export has no CURP, birth date or address', async () => {
@@ -420,7 +420,15 @@ describe('programs, padrón and instruments (API.md)', () => {
       expect(csv.text).not.toContain(full.birthDate);
       expect(csv.text).not.toContain('Dr. Lavista');
       expect(csv.text).not.toContain('06720');
+      const json = await t.http.get(`/v1/programs/${pension.id}/padron.json`).expect(200);
+      expect(json.headers['content-type']).toMatch(/^application\/json/);
+      const row = JSON.parse(json.text).find((r: { folio: string }) => r.folio === full.folio);
+      expect(Object.keys(row)).toEqual(['folio', 'givenNames', 'surnames', 'sex', 'municipality', 'state', 'status', 'incorporatedOn']);
+      expect(json.text).not.toContain(full.curp);
+      expect(json.text).not.toContain(full.birthDate);
+      expect(json.text).not.toContain('Dr. Lavista');
       await t.http.get(`/v1/programs/${randomUUID()}/padron.csv`).expect(404);
+      await t.http.get(`/v1/programs/${randomUUID()}/padron.json`).expect(404);
     });
   });
 

@@ -1,0 +1,253 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { endOfBusinessDate, startOfBusinessDate } from '../common/calendar';
+import { businessDate } from '../common/clock';
+import { Money } from '../common/money';
+import { problems } from '../common/problem';
+import {
+  assembleRows,
+  check,
+  Check,
+  ExecutionColumn,
+  ExecutionDimension,
+  executionPeriod,
+  monthsOf,
+  PROGRAM_KEY,
+  spendingCalendarOf,
+  totalsChecks,
+  zoneOf,
+} from './execution.rules';
+
+/** Journal entry kinds of cycle lines (disbursements/cycles.rules.ts entryKind): what executes the budget. */
+export const CYCLE_KINDS = ['cycle_deposit', 'cycle_voucher_load', 'cycle_tranche'];
+/**
+ * The cycle entries effective in [$3, $4) of kinds $2, and the reversals of such entries effective
+ * then, each with the metadata of the original (its beneficiary, its component): two index scans
+ * (journal_entries_kind, and the unique index of reverses_entry_id), never all entries.
+ */
+const CYCLE_ENTRIES = `e AS (
+  SELECT e.id, e.effective_at, e.metadata FROM journal_entries e WHERE e.kind = ANY($2) AND e.effective_at >= $3 AND e.effective_at < $4
+  UNION ALL
+  SELECT r.id, r.effective_at, o.metadata FROM journal_entries r JOIN journal_entries o ON o.id = r.reverses_entry_id
+   WHERE r.reverses_entry_id IS NOT NULL AND o.kind = ANY($2) AND r.effective_at >= $3 AND r.effective_at < $4)`;
+/** Where the money of a program waits before it is executed. */
+const BUDGET_SIDE = ['program_budget', 'cycle_commitment', 'grant_award'];
+
+/**
+ * Money executed seen from the budget side: what cycle entries (deposits, voucher loads, tranches)
+ * took out of the program's budget, commitment and award accounts in [from, to), net of reversals.
+ */
+export async function executedFromBudget(m: EntityManager | DataSource, programId: string, from: Date, to: Date): Promise<string> {
+  const [r] = await m.query(
+    `WITH ${CYCLE_ENTRIES}
+     SELECT coalesce(sum(CASE WHEN x.side = 'debit' THEN x.amount ELSE -x.amount END), 0)::text AS n
+       FROM e JOIN postings x ON x.entry_id = e.id
+       JOIN ledger_accounts a ON a.id = x.account_id AND a.program_id = $1 AND a.category = ANY($5)`,
+    [programId, CYCLE_KINDS, from, to, BUDGET_SIDE],
+  );
+  return r.n;
+}
+
+type Part = { key: string; column: ExecutionColumn; amount: string };
+type ZoneFields = { comuna?: string; municipality?: string } | null;
+/** The address fields a zone is made of (execution.rules zoneOf decides). */
+const ADDRESS_ZONE = `jsonb_build_object('comuna', b.address->>'comuna', 'municipality', b.address->>'municipality')`;
+
+/**
+ * Budget execution of a program (API.md "Auditors: execution, complaints"; docs/audit.md): totals
+ * computed from one side of the entries, the rows by month, component or zone from the other,
+ * so that a wrong or unclassified posting shows as a difference in `checks`.
+ */
+@Injectable()
+export class ExecutionService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async program(programId: string, now: Date, query: { from?: string; to?: string; by?: ExecutionDimension }) {
+    const by = query.by ?? 'month';
+    return this.db.transaction('REPEATABLE READ', async (m) => {
+      const [p] = await m.query(
+        `SELECT id, code, time_zone AS "timeZone", budget_account_id AS "budgetAccountId", reintegro_account_id AS "reintegroAccountId",
+                rules->>'authorizedBudget' AS "authorizedBudget"
+           FROM programs WHERE id = $1`,
+        [programId],
+      );
+      if (!p) throw problems.notFound('program');
+      const period = executionPeriod(query, businessDate(now, p.timeZone));
+      const from = startOfBusinessDate(period.from, p.timeZone);
+      const to = endOfBusinessDate(period.to, p.timeZone);
+      const tz = p.timeZone as string;
+
+      const totals = await this.totals(m, p, from, to);
+      const parts = await this.parts(m, p, by, from, to, tz);
+      const rows = assembleRows(parts, by === 'month' ? monthsOf(period.from, period.to) : []);
+      const checks: Check[] = totalsChecks(by, totals, rows);
+      // Since the start, as of `to`: what the budget holds is what was appropriated less what is committed and executed.
+      const sinceStart = new Date(0);
+      const appropriatedAll = await this.appropriated(m, p.budgetAccountId, sinceStart, to);
+      const executedAll = await executedFromBudget(m, p.id, sinceStart, to);
+      checks.push(check('available vs appropriated − committed − executed (since the start)', totals.available, [
+        appropriatedAll,
+        new Money(totals.committed).negated(),
+        new Money(executedAll).negated(),
+      ]));
+
+      const calendar = spendingCalendarOf(p.code);
+      let planned: Record<string, string> | null = null;
+      if (calendar) {
+        const year = period.to.slice(0, 4);
+        planned = Object.fromEntries(Object.entries(calendar.months).map(([mm, amount]) => [`${year}-${mm}`, amount]));
+        if (p.authorizedBudget !== null) checks.push(check(`spending calendar (seed @${calendar.seedOffset}) vs rules.authorizedBudget`, p.authorizedBudget, Object.values(calendar.months)));
+      }
+      const out = rows.map((r) =>
+        planned && by === 'month'
+          ? { ...r, planned: planned[r.key] ?? '0.00', executedVsPlanned: new Money(r.executed).minus(planned[r.key] ?? '0').toFixed(2) }
+          : r,
+      );
+      return {
+        programId: p.id,
+        code: p.code,
+        by,
+        from: period.from,
+        to: period.to,
+        totals,
+        rows: out,
+        checks,
+        differences: checks.filter((c) => c.difference !== '0.00'),
+        ...(calendar ? { spendingCalendar: { seedOffset: calendar.seedOffset } } : {}),
+      };
+    });
+  }
+
+  private async appropriated(m: EntityManager, budgetAccountId: string, from: Date, to: Date): Promise<string> {
+    const [r] = await m.query(
+      `SELECT coalesce(sum(CASE WHEN x.side = 'credit' THEN x.amount ELSE -x.amount END), 0)::text AS n
+         FROM postings x JOIN journal_entries e ON e.id = x.entry_id LEFT JOIN journal_entries o ON o.id = e.reverses_entry_id
+        WHERE x.account_id = $1 AND coalesce(o.kind, e.kind) = 'appropriation' AND x.effective_at >= $2 AND x.effective_at < $3`,
+      [budgetAccountId, from, to],
+    );
+    return r.n;
+  }
+
+  /** Balance of a program's accounts of some categories as of `to` (credit-normal). */
+  private async stock(m: EntityManager, programId: string, categories: string[], to: Date): Promise<string> {
+    const [r] = await m.query(
+      `SELECT coalesce(sum(CASE WHEN x.side = 'credit' THEN x.amount ELSE -x.amount END), 0)::text AS n
+         FROM ledger_accounts a JOIN postings x ON x.account_id = a.id AND x.effective_at < $3
+        WHERE a.program_id = $1 AND a.category = ANY($2)`,
+      [programId, categories, to],
+    );
+    return r.n;
+  }
+
+  /** Net credits to the reintegro account in [from, to), remittances to the Tesorería excluded. */
+  private reintegroSql(keyExpr: string, joins = '') {
+    return `SELECT ${keyExpr} AS key, coalesce(sum(CASE WHEN x.side = 'credit' THEN x.amount ELSE -x.amount END), 0)::text AS amount
+              FROM postings x JOIN journal_entries e ON e.id = x.entry_id LEFT JOIN journal_entries o ON o.id = e.reverses_entry_id ${joins}
+             WHERE x.account_id = $1 AND coalesce(o.kind, e.kind) <> 'remittance' AND x.effective_at >= $2 AND x.effective_at < $3
+             GROUP BY 1`;
+  }
+
+  private async totals(m: EntityManager, p: { id: string; budgetAccountId: string; reintegroAccountId: string }, from: Date, to: Date): Promise<Record<ExecutionColumn, string>> {
+    // One after another: they share the transaction's connection.
+    const appropriated = await this.appropriated(m, p.budgetAccountId, from, to);
+    const executed = await executedFromBudget(m, p.id, from, to);
+    const committed = await this.stock(m, p.id, ['cycle_commitment', 'grant_award'], to);
+    const available = await this.stock(m, p.id, ['program_budget'], to);
+    const reintegrated: string = (await m.query(this.reintegroSql(`'total'`), [p.reintegroAccountId, from, to]))[0]?.amount ?? '0';
+    const f = (v: string) => new Money(v).toFixed(2);
+    return { appropriated: f(appropriated), committed: f(committed), executed: f(executed), reintegrated: f(reintegrated), available: f(available) };
+  }
+
+  /**
+   * The parts by dimension. Executed is read from the receiving side of the cycle entries (cards,
+   * vouchers, payables, grants, the insurer), its zone from the entry's beneficiary and its
+   * component from the entry (a grant's stage), else `insurer` or `benefit`.
+   */
+  private async parts(m: EntityManager, p: { id: string; budgetAccountId: string; reintegroAccountId: string }, by: ExecutionDimension, from: Date, to: Date, tz: string): Promise<Part[]> {
+    const month = (col: string) => `to_char(${col} AT TIME ZONE '${tz.replace(/'/g, "''")}', 'YYYY-MM')`;
+    const executedKey =
+      by === 'month'
+        ? month('e.effective_at')
+        : by === 'component'
+          ? `CASE WHEN a.category = 'insurer_payable' THEN 'insurer' ELSE coalesce(e.metadata->>'component', 'benefit') END`
+          : ADDRESS_ZONE;
+    const executed: Part[] = (
+      await m.query(
+        `WITH ${CYCLE_ENTRIES}
+         SELECT ${executedKey} AS key, sum(CASE WHEN x.side = 'credit' THEN x.amount ELSE -x.amount END)::text AS amount
+           FROM e JOIN postings x ON x.entry_id = e.id
+           JOIN ledger_accounts a ON a.id = x.account_id AND a.program_id = $1 AND NOT (a.category = ANY($5))
+           ${by === 'zone' ? `LEFT JOIN beneficiaries b ON b.id = (e.metadata->>'beneficiaryId')::uuid` : ''}
+          GROUP BY 1`,
+        [p.id, CYCLE_KINDS, from, to, BUDGET_SIDE],
+      )
+    ).map((r: { key: string | ZoneFields; amount: string }) => ({ key: by === 'zone' ? zoneOf(r.key as ZoneFields) : (r.key as string), amount: r.amount, column: 'executed' as const }));
+
+    const appropriatedRows: Array<{ key: string; amount: string }> = await m.query(
+      `SELECT ${by === 'month' ? month('x.effective_at') : `'${PROGRAM_KEY}'`} AS key,
+              sum(CASE WHEN x.side = 'credit' THEN x.amount ELSE -x.amount END)::text AS amount
+         FROM postings x JOIN journal_entries e ON e.id = x.entry_id LEFT JOIN journal_entries o ON o.id = e.reverses_entry_id
+        WHERE x.account_id = $1 AND coalesce(o.kind, e.kind) = 'appropriation' AND x.effective_at >= $2 AND x.effective_at < $3
+        GROUP BY 1`,
+      [p.budgetAccountId, from, to],
+    );
+    const reintegroRows: Array<{ key: string | ZoneFields | null; amount: string }> = await m.query(
+      by === 'month'
+        ? this.reintegroSql(month('x.effective_at'))
+        : by === 'zone'
+          ? this.reintegroSql(
+              `CASE WHEN b.id IS NULL THEN NULL ELSE ${ADDRESS_ZONE} END`,
+              `LEFT JOIN reintegros r ON r.journal_entry_id = coalesce(o.id, e.id) LEFT JOIN beneficiaries b ON b.id = r.beneficiary_id`,
+            )
+          : this.reintegroSql(`'${PROGRAM_KEY}'`),
+      [p.reintegroAccountId, from, to],
+    );
+    const parts: Part[] = [
+      ...executed,
+      ...appropriatedRows.map((r) => ({ ...r, column: 'appropriated' as const })),
+      ...reintegroRows.map((r) => ({
+        key: by !== 'zone' ? (r.key as string) : r.key === null ? PROGRAM_KEY : zoneOf(r.key as ZoneFields),
+        amount: r.amount,
+        column: 'reintegrated' as const,
+      })),
+    ];
+
+    if (by === 'month') {
+      // End-of-month balances: the opening balance before `from` plus each month's net change.
+      for (const [column, categories] of [['committed', ['cycle_commitment', 'grant_award']], ['available', ['program_budget']]] as const) {
+        const opening = await this.stock(m, p.id, [...categories], from);
+        const changes: Array<{ key: string; amount: string }> = await m.query(
+          `SELECT ${month('x.effective_at')} AS key, sum(CASE WHEN x.side = 'credit' THEN x.amount ELSE -x.amount END)::text AS amount
+             FROM ledger_accounts a JOIN postings x ON x.account_id = a.id AND x.effective_at >= $3 AND x.effective_at < $4
+            WHERE a.program_id = $1 AND a.category = ANY($2) GROUP BY 1 ORDER BY 1`,
+          [p.id, categories, from, to],
+        );
+        const byMonth = new Map(changes.map((c) => [c.key, c.amount]));
+        let running = new Money(opening);
+        for (const mm of monthsOf(businessDate(from, tz), businessDate(new Date(to.getTime() - 1), tz))) {
+          running = running.plus(byMonth.get(mm) ?? '0');
+          parts.push({ key: mm, column, amount: running.toFixed(2) });
+        }
+      }
+    } else {
+      // Stocks as of `to`: available per budget account (the program's, or an envelope), committed per cycle or award component.
+      const stocks: Array<{ key: string; column: ExecutionColumn; amount: string }> = await m.query(
+        `SELECT CASE WHEN a.category = 'program_budget' THEN
+                       CASE WHEN $4 = 'component' AND a.code LIKE 'program:%:envelope:%' THEN 'envelope:' || split_part(a.code, ':envelope:', 2) ELSE '${PROGRAM_KEY}' END
+                     WHEN $4 = 'zone' THEN '${PROGRAM_KEY}'
+                     WHEN a.category = 'grant_award' THEN coalesce(g.component, 'awards')
+                     ELSE 'benefit' END AS key,
+                CASE WHEN a.category = 'program_budget' THEN 'available' ELSE 'committed' END AS column,
+                coalesce(sum(CASE WHEN x.side = 'credit' THEN x.amount ELSE -x.amount END), 0)::text AS amount
+           FROM ledger_accounts a JOIN postings x ON x.account_id = a.id AND x.effective_at < $3
+           LEFT JOIN grants g ON g.award_account_id = a.id
+          WHERE a.program_id = $1 AND a.category = ANY($2)
+          GROUP BY 1, 2`,
+        [p.id, BUDGET_SIDE, to, by],
+      );
+      parts.push(...stocks);
+    }
+    return parts;
+  }
+}

@@ -1,0 +1,64 @@
+import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentStaff } from '../common/auth/current-principal';
+import { Roles, StaffPrincipal } from '../common/auth/principal';
+import { AnswerComplaintRequest, ComplaintsQuery, ComplaintsReportQuery, CreateComplaintRequest, EscalateComplaintRequest } from './complaints.dto';
+import type { Outcome } from './complaints.rules';
+import { ComplaintsService } from './complaints.service';
+
+/**
+ * Complaints (API.md "Auditors: execution, complaints"; docs/complaints.md). Program officers
+ * handle them (the assigned ones for a confidential program); auditors read and change nothing.
+ */
+@ApiTags('complaints')
+@ApiBearerAuth()
+@Controller('v1')
+export class ComplaintsController {
+  constructor(private readonly complaints: ComplaintsService) {}
+
+  @Post('complaints')
+  @Roles('program_officer')
+  create(@Body() body: CreateComplaintRequest, @CurrentStaff() staff: StaffPrincipal) {
+    return this.complaints.create(body, staff);
+  }
+
+  @Get('complaints')
+  @Roles('program_officer', 'auditor')
+  list(@Query() query: ComplaintsQuery, @CurrentStaff() staff: StaffPrincipal) {
+    return this.complaints.list(query, staff);
+  }
+
+  /** Overdue complaints, the share by area and the open commitments, as of today. */
+  @Get('complaints/report')
+  @Roles('program_officer', 'auditor')
+  report(@Query() query: ComplaintsReportQuery) {
+    return this.complaints.report(query.programId);
+  }
+
+  @Get('complaints/:id')
+  @Roles('program_officer', 'auditor')
+  get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentStaff() staff: StaffPrincipal) {
+    return this.complaints.get(id, staff);
+  }
+
+  @Post('complaints/:id/answer')
+  @HttpCode(200)
+  @Roles('program_officer')
+  answer(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: AnswerComplaintRequest, @CurrentStaff() staff: StaffPrincipal) {
+    return this.complaints.answer(id, { answer: body.answer, outcome: body.outcome as Outcome, commitments: body.commitments }, staff);
+  }
+
+  @Post('complaints/:id/escalate')
+  @HttpCode(200)
+  @Roles('program_officer')
+  escalate(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: EscalateComplaintRequest, @CurrentStaff() staff: StaffPrincipal) {
+    return this.complaints.escalate(id, body.to, staff);
+  }
+
+  @Post('complaints/:id/commitments/:no/fulfil')
+  @HttpCode(200)
+  @Roles('program_officer')
+  fulfil(@Param('id', new ParseUUIDPipe()) id: string, @Param('no', new ParseIntPipe()) no: number, @CurrentStaff() staff: StaffPrincipal) {
+    return this.complaints.fulfil(id, no, staff);
+  }
+}

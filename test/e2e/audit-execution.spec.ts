@@ -1,0 +1,97 @@
+// Own BullMQ prefix (under the run's prefix, so global setup clears it) for this file's workers.
+process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:audit-execution`;
+
+import { parse } from 'csv-parse/sync';
+import { createTestApp, TestApp } from '../support/app';
+import { addBeneficiaries } from '../support/cycle-fixtures';
+import { key, programFromFixture, runCycle, seedFixture } from '../support/payout-fixtures';
+
+type Staff = Awaited<ReturnType<TestApp['staff']>>;
+type Row = { key: string; appropriated: string; committed: string; executed: string; reintegrated: string; available: string; planned?: string; executedVsPlanned?: string };
+
+/**
+ * Budget execution (M11) of Desempleo, appropriated and paid through the API by real cycles:
+ * by month against its spending calendar (002 part B @837641), by zone (alcaldía; comuna in Cali)
+ * and by component, every total checked against the sum of its parts.
+ */
+describe('audit: budget execution by month, zone and component', () => {
+  let t: TestApp;
+  let operator: Staff;
+  let approver: Staff;
+  let officer: Staff;
+  let auditor: Staff;
+  let programId: string;
+
+  beforeAll(async () => {
+    t = await createTestApp({ role: 'all', now: new Date('2016-08-20T18:00:00Z') });
+    operator = await t.staff('finance_operator');
+    approver = await t.staff('finance_approver');
+    officer = await t.staff('program_officer');
+    auditor = await t.staff('auditor');
+    const program = await programFromFixture(t, 'DESEMPLEO');
+    programId = program.id;
+    await t.http.post(`/v1/programs/${programId}/appropriations`).set(operator.auth).set('Idempotency-Key', key()).send({ amount: '100000.00', reference: 'SEFIN-2016-08' }).expect(201);
+    const people = await addBeneficiaries(t.db, programId, 3, { instrument: 'none', incorporatedOn: '2016-08-01', bankAccount: true });
+    const addresses = [{ state: 'DF', municipality: 'Tlalpan' }, { state: 'DF', municipality: 'Coyoacán' }, { state: 'VC', municipality: 'Santiago de Cali', comuna: 'Comuna 3' }];
+    for (const [i, p] of people.entries()) await t.db.query(`UPDATE beneficiaries SET address = $2 WHERE id = $1`, [p.beneficiaryId, JSON.stringify(addresses[i])]);
+    t.clock.set('2016-09-01T18:00:00Z');
+    expect(await runCycle(t, programId, '2016-09', operator, approver)).toMatchObject({ status: 'completed', postedTotal: '6451.20' });
+    t.clock.set('2016-10-03T18:00:00Z');
+    expect(await runCycle(t, programId, '2016-10', operator, approver)).toMatchObject({ status: 'completed', postedTotal: '6451.20' });
+    // False information: what was not transferred yet goes back (rules.onBaja) — a reintegro in Tlalpan.
+    t.clock.set('2016-10-10T18:00:00Z');
+    const baja = await t.http.post(`/v1/beneficiaries/${people[0].beneficiaryId}/deactivate`).set(officer.auth).send({ cause: 'false_information', effectiveDate: '2016-10-10' }).expect(200);
+    expect(baja.body.reintegro.amount).toBe('4300.80');
+    t.clock.set('2016-11-02T18:00:00Z');
+  });
+  afterAll(() => t.close());
+
+  const execution = async (query: string) => (await t.http.get(`/v1/audit/programs/${programId}/execution${query}`).set(auditor.auth).expect(200)).body;
+
+  it('M11, SD spending calendar: by month, appropriated, executed, reintegrated and end-of-month balances, against the calendar; every check at 0.00', async () => {
+    const r = await execution('?by=month&to=2016-10-31');
+    expect(r.totals).toEqual({ appropriated: '100000.00', committed: '0.00', executed: '12902.40', reintegrated: '4300.80', available: '87097.60' });
+    const rows: Record<string, Row> = Object.fromEntries(r.rows.map((x: Row) => [x.key, x]));
+    expect(r.rows.map((x: Row) => x.key)).toEqual(['2016-01', '2016-02', '2016-03', '2016-04', '2016-05', '2016-06', '2016-07', '2016-08', '2016-09', '2016-10']);
+    expect(rows['2016-08']).toMatchObject({ appropriated: '100000.00', executed: '0.00', available: '100000.00' });
+    expect(rows['2016-09']).toMatchObject({ executed: '6451.20', available: '93548.80', committed: '0.00', planned: '55500000.00', executedVsPlanned: '-55493548.80' });
+    expect(rows['2016-10']).toMatchObject({ executed: '6451.20', reintegrated: '4300.80', available: '87097.60', planned: '48000000.00' });
+    expect(r.checks.length).toBeGreaterThanOrEqual(7);
+    expect(r.differences).toEqual([]);
+    expect(r.checks.find((c: { what: string }) => c.what.startsWith('spending calendar'))).toMatchObject({ total: seedFixture('DESEMPLEO').rules.authorizedBudget, difference: '0.00' });
+
+    const csv = await t.http.get(`/v1/audit/programs/${programId}/execution?by=month&to=2016-10-31&format=csv`).set(auditor.auth).expect(200);
+    const lines: string[][] = parse(csv.text, { relax_column_count: true });
+    expect(lines[0]).toEqual(['section', 'key', 'appropriated', 'committed', 'executed', 'reintegrated', 'available', 'planned']);
+    expect(lines).toContainEqual(['row', '2016-09', '0.00', '0.00', '6451.20', '0.00', '93548.80', '55500000.00']);
+    expect(lines).toContainEqual(['total', 'total', '100000.00', '0.00', '12902.40', '4300.80', '87097.60', '']);
+  });
+
+  it('M11, R001 §4.3: by zone (alcaldía, or comuna in Cali) and by component; each total equals the sum of its rows', async () => {
+    const zone = await execution('?by=zone');
+    expect(zone.rows).toEqual([
+      { key: 'Comuna 3', appropriated: '0.00', committed: '0.00', executed: '4300.80', reintegrated: '0.00', available: '0.00' },
+      { key: 'Coyoacán', appropriated: '0.00', committed: '0.00', executed: '4300.80', reintegrated: '0.00', available: '0.00' },
+      { key: 'Tlalpan', appropriated: '0.00', committed: '0.00', executed: '4300.80', reintegrated: '4300.80', available: '0.00' },
+      { key: '(program)', appropriated: '100000.00', committed: '0.00', executed: '0.00', reintegrated: '0.00', available: '87097.60' },
+    ]);
+    expect(zone.differences).toEqual([]);
+    const component = await execution('?by=component');
+    expect(component.rows.map((x: Row) => [x.key, x.executed, x.available])).toEqual([['benefit', '12902.40', '0.00'], ['(program)', '0.00', '87097.60']]);
+    expect(component.differences).toEqual([]);
+  });
+
+  it('R001 §4.3 (seed 001 totals that do not add up): a spending calendar that does not add up to the authorized budget is listed as a difference', async () => {
+    // The rules as typed with a wrong authorized budget, as seed 001's own report has.
+    const wrong = await programFromFixture(t, 'DESEMPLEO', { rules: (r) => ({ ...r, authorizedBudget: '509575587.00' }) });
+    const r = (await t.http.get(`/v1/audit/programs/${wrong.id}/execution`).set(auditor.auth).expect(200)).body;
+    expect(r.differences).toEqual([{ what: expect.stringContaining('spending calendar'), total: '509575587.00', sumOfParts: '509375587.00', difference: '200000.00' }]);
+  });
+
+  it('validates its query and refuses other roles', async () => {
+    await t.http.get(`/v1/audit/programs/${programId}/execution?by=colonia`).set(auditor.auth).expect(400);
+    await t.http.get(`/v1/audit/programs/${programId}/execution?from=2016-10-01&to=2016-09-01`).set(auditor.auth).expect(400);
+    await t.http.get(`/v1/audit/programs/${programId}/execution?to=2016-12-01`).set(auditor.auth).expect(400);
+    await t.http.get(`/v1/audit/programs/${programId}/execution`).set(officer.auth).expect(403);
+  });
+});
