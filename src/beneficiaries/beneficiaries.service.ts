@@ -51,7 +51,7 @@ export interface BajaInput {
   note?: string;
 }
 
-interface BeneficiaryRow {
+export interface BeneficiaryRow {
   id: string;
   programId: string;
   folio: string;

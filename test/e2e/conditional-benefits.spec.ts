@@ -1,0 +1,225 @@
+// Own BullMQ prefix (under the run's prefix, so global setup clears it) for this file's workers.
+process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:conditional`;
+
+import { buildCurp } from '../../src/beneficiaries/curp.rules';
+import { createTestApp, TestApp } from '../support/app';
+import { balanceOf } from '../support/cycle-fixtures';
+import { approveBatch, batchLines, clabe, draftBatch, key, postResults, programFromFixture, runCycle } from '../support/payout-fixtures';
+
+/**
+ * Conditional and variable benefits end to end on their fixture files (fixtures/programs/11–13):
+ * enrol → record attendance, events or obligations → cycle → the amounts the seed computes →
+ * reconciliation. docs/conditional.md.
+ */
+type Staff = Awaited<ReturnType<TestApp['staff']>>;
+
+let born = 0;
+/** An enrolment body for a person born in `year` (a fresh birth date each time, so a fresh CURP). */
+function person(year: number, attributes: Record<string, unknown>, applicationDate: string) {
+  born++;
+  const birthDate = `${year}-${String((born % 12) + 1).padStart(2, '0')}-${String((born % 27) + 1).padStart(2, '0')}`;
+  const curp = buildCurp({ givenNames: 'Rosa', firstSurname: 'Pérez', secondSurname: 'Ruiz', birthDate, sex: 'M', state: 'DF', homoclave: year < 2000 ? String(born % 10) : 'ABCDEFGHIJ'[born % 10] });
+  return { curp, givenNames: 'Rosa', surnames: 'Pérez Ruiz', birthDate, address: { state: 'DF' }, applicationDate, attributes };
+}
+
+describe('conditional and variable benefits', () => {
+  let t: TestApp;
+  let operator: Staff;
+  let approver: Staff;
+  let officer: Staff;
+  let auditor: Staff;
+
+  beforeAll(async () => {
+    t = await createTestApp({ role: 'all', now: new Date('2016-02-01T18:00:00Z') });
+    operator = await t.staff('finance_operator');
+    approver = await t.staff('finance_approver');
+    officer = await t.staff('program_officer');
+    auditor = await t.staff('auditor');
+  });
+  afterAll(() => t.close());
+
+  const at = (date: string) => t.clock.set(`${date}T18:00:00Z`);
+  async function enrol(programId: string, body: object): Promise<string> {
+    const res = await t.http.post(`/v1/programs/${programId}/beneficiaries`).set(officer.auth).send(body);
+    expect(res.status).toBe(201);
+    return res.body.id;
+  }
+  async function card(beneficiaryId: string): Promise<string> {
+    const issued = await t.http.post(`/v1/beneficiaries/${beneficiaryId}/instruments`).set(officer.auth).expect(201);
+    const delivered = await t.http.post(`/v1/instruments/${issued.body.id}/deliver`).set(officer.auth).send({ pin: '4321' }).expect(200);
+    const [row] = await t.db.query(`SELECT account_id FROM instruments WHERE id = $1`, [delivered.body.id]);
+    return row.account_id;
+  }
+  const post = (path: string, body: object) => t.http.post(path).set(officer.auth).send(body);
+  async function reconciled(programId: string) {
+    const rec = await t.http.get(`/v1/audit/programs/${programId}/reconciliation`).set(auditor.auth).expect(200);
+    expect(rec.body.ok).toBe(true);
+    return rec.body;
+  }
+
+  it('TD-SCAPAT @1019682 @1019966 @1024418: Trabajo Digno pays 1, 1.5 or 2 UC a day attended plus $20 transport, the month after; a late record is paid by the next cycle; a cancelled draft frees its records', async () => {
+    at('2016-02-01');
+    const program = await programFromFixture(t, 'TRABAJO-DIGNO-SCAPAT', { budget: '100000.00' });
+    const ana = await enrol(program.id, person(1990, { schooling: 'bachillerato', transportJustified: true }, '2016-02-01'));
+    const beto = await enrol(program.id, person(1985, { schooling: 'licenciatura_80', transportJustified: false }, '2016-02-01'));
+    const caro = await enrol(program.id, person(1970, { schooling: 'bachillerato_trunco' }, '2016-02-01'));
+    // Rule 1: 16 or older.
+    await t.http.post(`/v1/programs/${program.id}/beneficiaries`).set(officer.auth).send(person(2002, { schooling: 'bachillerato' }, '2016-02-01')).expect(422);
+    const [anaCard, betoCard, caroCard] = [await card(ana), await card(beto), await card(caro)];
+
+    at('2016-03-31');
+    const a = await post(`/v1/beneficiaries/${ana}/attendance`, { period: '2016-03', days: 20 }).expect(201);
+    expect(a.body).toMatchObject({ period: '2016-03', days: 20, amount: '2550.40', paidByCycleOf: '2016-04', recordedBy: `user:${officer.username}` });
+    expect((await post(`/v1/beneficiaries/${beto}/attendance`, { period: '2016-03', days: 18 }).expect(201)).body.amount).toBe('2580.48');
+    expect((await post(`/v1/beneficiaries/${ana}/attendance`, { period: '2016-03', days: 21 }).expect(409)).body.code).toBe('record_exists');
+    expect((await post(`/v1/beneficiaries/${ana}/attendance`, { period: '2016-04', days: 1 }).expect(422)).body.code).toBe('record_not_allowed');
+    expect((await post(`/v1/beneficiaries/${beto}/attendance`, { period: '2016-02', days: 30 }).expect(400)).body.code).toBe('validation_failed');
+    expect((await post(`/v1/beneficiaries/${beto}/events`, { kind: 'hiring', occurredOn: '2016-03-01', evidenceRef: 'x' }).expect(422)).body.code).toBe('record_not_supported');
+
+    // April's cycle pays March: 20 × (107.52 + 20) and 18 × 143.36; Caro recorded nothing.
+    at('2016-04-05');
+    const april = await runCycle(t, program.id, '2016-04', operator, approver);
+    expect(april).toMatchObject({ status: 'completed', controlCount: 2, controlTotal: '5130.88', postedTotal: '5130.88', exclusions: { nothing_recorded: 1 } });
+    expect([await balanceOf(t.db, anaCard), await balanceOf(t.db, betoCard), await balanceOf(t.db, caroCard)]).toEqual(['2550.40', '2580.48', '0.00']);
+
+    // Caro's March is recorded late: the May cycle pays it with Ana's April (19 × 127.52).
+    at('2016-04-29');
+    expect((await post(`/v1/beneficiaries/${caro}/attendance`, { period: '2016-03', days: 10 }).expect(201)).body.amount).toBe('716.80');
+    await post(`/v1/beneficiaries/${ana}/attendance`, { period: '2016-04', days: 19 }).expect(201);
+    at('2016-05-02');
+    const draft = await t.http.post(`/v1/programs/${program.id}/cycles`).set(operator.auth).set('Idempotency-Key', key()).send({ period: '2016-05', kind: 'deposit' }).expect(201);
+    expect(draft.body).toMatchObject({ controlCount: 2, controlTotal: '3139.68' });
+    await t.http.post(`/v1/cycles/${draft.body.id}/cancel`).set(operator.auth).expect(200);
+    const may = await runCycle(t, program.id, '2016-05', operator, approver);
+    expect(may).toMatchObject({ status: 'completed', controlCount: 2, controlTotal: '3139.68', exclusions: { nothing_recorded: 1 } });
+    expect([await balanceOf(t.db, anaCard), await balanceOf(t.db, caroCard)]).toEqual(['4973.28', '716.80']);
+    // Each record is paid once, by the cycle that claimed it.
+    const claimed = await t.db.query(`SELECT a.period, a.amount::text, c.period AS "cyclePeriod" FROM beneficiary_attendance a JOIN disbursement_cycles c ON c.id = a.cycle_id WHERE a.program_id = $1 ORDER BY a.amount`, [program.id]);
+    expect(claimed).toEqual([
+      { period: '2016-03', amount: '716.80', cyclePeriod: '2016-05' },
+      { period: '2016-04', amount: '2422.88', cyclePeriod: '2016-05' },
+      { period: '2016-03', amount: '2550.40', cyclePeriod: '2016-04' },
+      { period: '2016-03', amount: '2580.48', cyclePeriod: '2016-04' },
+    ]);
+    const rec = await reconciled(program.id);
+    expect(rec.disbursed).toBe('8270.56');
+  });
+
+  it('MPT-3, MPT-SAPLA, MPT-SAEP: Mi Primer Trabajo pays $1,000 on hiring and $2,000 still employed at 3 months, $3,000/$3,500 a SAPLA month, $4,000 a SAEP month; parallel reports never pass the 3-month cap', async () => {
+    at('2016-03-01');
+    const program = await programFromFixture(t, 'MI-PRIMER-TRABAJO', { budget: '100000.00' });
+    const diego = await enrol(program.id, person(1994, { subprogram: 'SAEV' }, '2016-03-01'));
+    const eva = await enrol(program.id, person(1995, { subprogram: 'SAPLA', jobLevel: 'basic' }, '2016-03-01'));
+    const fer = await enrol(program.id, person(1993, { subprogram: 'SAPLA', jobLevel: 'technical' }, '2016-03-01'));
+    const gabi = await enrol(program.id, person(1992, { subprogram: 'SAEP' }, '2016-03-01'));
+    // Rule 2: 16 to 29.
+    await t.http.post(`/v1/programs/${program.id}/beneficiaries`).set(officer.auth).send(person(1980, { subprogram: 'SAEV' }, '2016-03-01')).expect(422);
+    const cards = { diego: await card(diego), eva: await card(eva), fer: await card(fer), gabi: await card(gabi) };
+
+    at('2016-03-09');
+    const ev = (who: string, kind: string, occurredOn: string) => post(`/v1/beneficiaries/${who}/events`, { kind, occurredOn, evidenceRef: `REPORTE-${kind}` });
+    expect((await ev(diego, 'hiring', '2016-03-07').expect(201)).body).toMatchObject({ kind: 'hiring', amount: '1000.00', evidenceRef: 'REPORTE-hiring' });
+    expect((await ev(diego, 'still_employed', '2016-03-08').expect(422)).body).toMatchObject({ code: 'record_not_allowed', detail: expect.stringMatching(/only from 2016-06-07/) });
+    expect((await ev(diego, 'hiring', '2016-03-08').expect(422)).body.detail).toMatch(/at most 1 time/);
+    expect((await ev(eva, 'practice_month', '2016-03-08').expect(201)).body.amount).toBe('3000.00');
+    expect((await ev(fer, 'practice_month', '2016-03-08').expect(201)).body.amount).toBe('3500.00');
+    expect((await ev(gabi, 'internship_month', '2016-03-08').expect(201)).body.amount).toBe('4000.00');
+    expect((await ev(gabi, 'hiring', '2016-03-08').expect(422)).body.detail).toMatch(/subprogram is SAEV/);
+    expect((await ev(gabi, 'internship_month', '2016-03-10').expect(422)).body.detail).toMatch(/future/);
+    expect((await post(`/v1/beneficiaries/${gabi}/attendance`, { period: '2016-03', days: 3 }).expect(422)).body.code).toBe('record_not_supported');
+
+    at('2016-03-10');
+    const march = await runCycle(t, program.id, '2016-03', operator, approver);
+    expect(march).toMatchObject({ status: 'completed', controlCount: 4, controlTotal: '11500.00' });
+
+    // Six reports of Eva's practice months at once: she already has one, so exactly two more pass (SAPLA: three months at most).
+    at('2016-04-08');
+    const parallel = await Promise.all(Array.from({ length: 6 }, () => ev(eva, 'practice_month', '2016-04-08')));
+    expect(parallel.map((r) => r.status).sort()).toEqual([201, 201, 422, 422, 422, 422]);
+    at('2016-04-10');
+    const april = await runCycle(t, program.id, '2016-04', operator, approver);
+    expect(april).toMatchObject({ controlCount: 1, controlTotal: '6000.00', exclusions: { nothing_recorded: 3 } });
+
+    // Still employed three months after the hiring: the second part.
+    at('2016-06-09');
+    expect((await ev(diego, 'still_employed', '2016-06-07').expect(201)).body.amount).toBe('2000.00');
+    at('2016-06-10');
+    const june = await runCycle(t, program.id, '2016-06', operator, approver);
+    expect(june).toMatchObject({ controlCount: 1, controlTotal: '2000.00' });
+    expect(await Promise.all([cards.diego, cards.eva, cards.fer, cards.gabi].map((c) => balanceOf(t.db, c)))).toEqual(['3000.00', '9000.00', '3500.00', '4000.00']);
+    expect((await reconciled(program.id)).disbursed).toBe('19500.00');
+  });
+
+  it('R7, R8: Reinserción pays $1,000 rent a month to her bank account; an unsigned month suspends the next payment (never paid back); two in a row end the support (baja breach_of_commitment)', async () => {
+    at('2016-01-01');
+    const program = await programFromFixture(t, 'REINSERCION', { budget: '50000.00' });
+    await t.db.query(`INSERT INTO staff_program_access (user_id, program_id) VALUES ($1, $2)`, [officer.id, program.id]);
+    const [hilda, ines, juana] = [
+      await enrol(program.id, person(1980, {}, '2016-01-01')),
+      await enrol(program.id, person(1982, {}, '2016-01-01')),
+      await enrol(program.id, person(1984, {}, '2016-01-01')),
+    ];
+    for (const [i, id] of [hilda, ines, juana].entries()) {
+      await t.http.put(`/v1/beneficiaries/${id}/bank-account`).set(officer.auth).send({ clabe: clabe(500 + i), holderName: `TITULAR ${i}` }).expect(200);
+    }
+    const sign = (who: string, period: string, metOn: string) => post(`/v1/beneficiaries/${who}/obligations`, { kind: 'monthly_signature', period, metOn });
+    const standing = async (who: string) => (await t.http.get(`/v1/beneficiaries/${who}/obligations`).set(officer.auth).expect(200)).body;
+
+    const jan = await runCycle(t, program.id, '2016-01', operator, approver);
+    expect(jan).toMatchObject({ controlCount: 3, controlTotal: '3000.00' });
+
+    at('2016-01-20');
+    expect((await sign(hilda, '2016-01', '2016-01-20').expect(201)).body.status).toBe('active');
+    await sign(juana, '2016-01', '2016-01-20').expect(201);
+    expect((await sign(juana, '2016-01', '2016-01-19').expect(409)).body.code).toBe('record_exists');
+    expect((await sign(juana, '2016-02', '2016-01-20').expect(422)).body.code).toBe('record_not_allowed');
+    expect((await sign(juana, '2016-01', '2016-01-25').expect(422)).body.detail).toMatch(/future/);
+    expect((await post(`/v1/beneficiaries/${juana}/obligations`, { kind: 'cartilla', period: '2016-01', metOn: '2016-01-20' }).expect(422)).body.code).toBe('record_not_supported');
+
+    // February: Inés did not sign January's list.
+    at('2016-02-01');
+    const feb = await runCycle(t, program.id, '2016-02', operator, approver);
+    expect(feb).toMatchObject({ controlCount: 2, controlTotal: '2000.00', exclusions: { suspended: 1 } });
+    expect(await standing(ines)).toMatchObject({ status: 'suspended', obligations: [{ kind: 'monthly_signature', missedInRow: 1, periods: [{ period: '2016-01', verdict: 'missed' }] }] });
+
+    at('2016-02-15');
+    await sign(hilda, '2016-02', '2016-02-15').expect(201);
+    expect((await sign(ines, '2016-02', '2016-02-15').expect(201)).body.status).toBe('suspended');
+
+    // March: Inés signed February and is paid again (January is not paid back); Juana did not sign February.
+    at('2016-03-01');
+    expect((await standing(ines)).status).toBe('active');
+    const mar = await runCycle(t, program.id, '2016-03', operator, approver);
+    expect(mar).toMatchObject({ controlCount: 2, controlTotal: '2000.00', exclusions: { suspended: 1 } });
+    const paid = await t.db.query(
+      `SELECT l.beneficiary_id AS id, count(*)::int AS n FROM cycle_lines l JOIN disbursement_cycles c ON c.id = l.cycle_id WHERE c.program_id = $1 GROUP BY 1`,
+      [program.id],
+    );
+    expect(Object.fromEntries(paid.map((r: { id: string; n: number }) => [r.id, r.n]))).toEqual({ [hilda]: 3, [ines]: 2, [juana]: 2 });
+
+    at('2016-03-15');
+    await sign(hilda, '2016-03', '2016-03-15').expect(201);
+    await sign(ines, '2016-03', '2016-03-15').expect(201);
+
+    // April: Juana missed February and March → baja before the draft, dated the day after March's deadline.
+    at('2016-04-01');
+    expect((await standing(juana)).pendingBaja).toEqual({ cause: 'breach_of_commitment', on: '2016-04-01', kind: 'monthly_signature' });
+    const apr = await runCycle(t, program.id, '2016-04', operator, approver);
+    expect(apr).toMatchObject({ controlCount: 2, controlTotal: '2000.00', exclusions: {} });
+    const gone = await t.http.get(`/v1/beneficiaries/${juana}`).set(officer.auth).expect(200);
+    expect(gone.body).toMatchObject({ status: 'inactive', deactivationCause: 'breach_of_commitment', deactivatedOn: '2016-04-01' });
+    const history = await t.http.get(`/v1/beneficiaries/${juana}/history`).set(officer.auth).expect(200);
+    expect(history.body.data.at(-1)).toMatchObject({ toStatus: 'inactive', cause: 'breach_of_commitment', actor: 'system:obligations' });
+    expect((await standing(juana)).status).toBe('inactive');
+    expect((await sign(juana, '2016-03', '2016-03-31').expect(409)).body.code).toBe('invalid_status_transition');
+
+    // The rent reaches the banks; what Juana was paid stays hers (onBaja keep).
+    const batch = await draftBatch(t, program.id, 'beneficiaries', operator).expect(201);
+    expect(batch.body).toMatchObject({ controlCount: 3, controlTotal: '9000.00' });
+    await approveBatch(t, batch.body.id, approver).expect(200);
+    const lines = await batchLines(t, batch.body.id, operator);
+    await postResults(t, batch.body.id, operator, lines.map((l) => ({ lineId: l.id, status: 'paid' }))).expect(200);
+    const rec = await reconciled(program.id);
+    expect(rec).toMatchObject({ disbursed: '9000.00', paidOut: '9000.00', payables: '0.00', inTransit: '0.00' });
+  });
+});
