@@ -132,10 +132,11 @@ describe('conditional and variable benefits', () => {
     const march = await runCycle(t, program.id, '2016-03', operator, approver);
     expect(march).toMatchObject({ status: 'completed', controlCount: 4, controlTotal: '11500.00' });
 
-    // Six reports of Eva's practice months at once: she already has one, so exactly two more pass (SAPLA: three months at most).
+    // Twenty reports of Eva's practice months at once: she already has one, so exactly two more pass (SAPLA: three months at most).
     at('2016-04-08');
-    const parallel = await Promise.all(Array.from({ length: 6 }, () => ev(eva, 'practice_month', '2016-04-08')));
-    expect(parallel.map((r) => r.status).sort()).toEqual([201, 201, 422, 422, 422, 422]);
+    const parallel = await Promise.all(Array.from({ length: 20 }, () => ev(eva, 'practice_month', '2016-04-08')));
+    expect(parallel.filter((r) => r.status === 201)).toHaveLength(2);
+    expect(parallel.filter((r) => r.status === 422)).toHaveLength(18);
     at('2016-04-10');
     const april = await runCycle(t, program.id, '2016-04', operator, approver);
     expect(april).toMatchObject({ controlCount: 1, controlTotal: '6000.00', exclusions: { nothing_recorded: 3 } });
