@@ -25,11 +25,12 @@ import { ConsoleModule } from './console/console.module';
 import { TreasuryModule } from './treasury/treasury.module';
 import { TreasuryWorkerModule } from './treasury/treasury-worker.module';
 import { PayoutsModule } from './payouts/payouts.module';
+import { TrainingModule } from './training/training.module';
 
 export type ProcessRole = 'all' | 'api' | 'worker';
 
 /** Feature modules (HTTP + services) and their background-job parts. */
-const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule, TreasuryModule, PayoutsModule];
+const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule, TreasuryModule, PayoutsModule, TrainingModule];
 const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule, MerchantsWorkerModule, DisbursementsWorkerModule, AuditWorkerModule, TreasuryWorkerModule];
 
 /**

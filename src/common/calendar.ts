@@ -143,6 +143,13 @@ export function addBusinessDays(date: string, n: number): string {
   return d;
 }
 
+/** Business days after `from` up to and including `to` (0 when `to` is not after `from`). */
+export function businessDaysBetween(from: string, to: string): number {
+  let n = 0;
+  for (let d = addDays(from, 1); d <= to; d = addDays(d, 1)) if (isBusinessDay(d)) n++;
+  return n;
+}
+
 // ---------------------------------------------------------------- time zones
 
 /** An IANA time zone this runtime knows (e.g. America/Mexico_City). */

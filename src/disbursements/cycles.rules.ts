@@ -72,6 +72,7 @@ export function lineAmountRule(rules: ProgramRules): LineAmountRule {
   let amount: Decimal;
   switch (b.type) {
     case 'per_award':
+    case 'per_hour':
       return { mode: 'per_award' };
     case 'per_attendance':
     case 'event':

@@ -24,6 +24,7 @@ export function benefitAmount(rules: ProgramRules, attributes: Record<string, un
     case 'per_award':
     case 'per_attendance':
     case 'event':
+    case 'per_hour':
       return null;
   }
 }

@@ -85,6 +85,26 @@ export const ObligationRule = z
   })
   .strict();
 
+/**
+ * Paid per training hour to a supplier (the Oferente de Capacitación), the firm co-paying the
+ * rest (PACTyFP: the program pays 80 % for a micro firm, 70 % for a small one, of the hourly price
+ * capped at $600 with IVA; at most 50 hours and $30,000, exceptionally 70 hours and $42,000;
+ * paid within 45 business days of the invoice, after at least 80 % attendance).
+ */
+export const PerHourBenefit = z
+  .object({
+    type: z.literal('per_hour'),
+    maxPricePerHour: positiveMoney,
+    /** The program's share of the capped price, by the firm's size. */
+    shares: z.record(z.string(), decimalFactor),
+    cap: z.object({ hours: z.number().int().min(1), amount: positiveMoney }).strict(),
+    exceptionalCap: z.object({ hours: z.number().int().min(1), amount: positiveMoney }).strict().optional(),
+    minAttendancePercent: z.number().int().min(0).max(100),
+    paymentDueBusinessDays: z.number().int().min(1).max(120),
+  })
+  .strict();
+
+export type PerHourBenefit = z.infer<typeof PerHourBenefit>;
 export type PerAttendanceBenefit = z.infer<typeof PerAttendanceBenefit>;
 export type EventBenefit = z.infer<typeof EventBenefit>;
 export type EventPayment = z.infer<typeof EventPayment>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEACTIVATION_CAUSES } from '../beneficiaries/beneficiaries.rules';
 import { isMoneyString, isPositiveMoneyString } from '../common/money';
 import { isValidClabe } from '../payouts/clabe.rules';
-import { EventBenefit, ObligationRule, PerAttendanceBenefit } from './conditional-rules';
+import { EventBenefit, ObligationRule, PerAttendanceBenefit, PerHourBenefit } from './conditional-rules';
 import { AwardCap, Envelope, grantRulesProblems, RecoveryRule, SupportHistoryRule, SupportShare } from './grant-rules';
 
 /**
@@ -37,6 +37,8 @@ export const BenefitRule = z.discriminatedUnion('type', [
   PerAttendanceBenefit,
   /** On recorded events (Mi Primer Trabajo SAEV, SAPLA, SAEP; conditional-rules.ts). */
   EventBenefit,
+  /** Per training hour to a supplier, with the firm's co-payment (PACTyFP; conditional-rules.ts). */
+  PerHourBenefit,
 ]);
 
 /** A split payment: one cycle line, several credits (Seguro: $1,500 beneficiary + $37 insurer). */
