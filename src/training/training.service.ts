@@ -9,6 +9,7 @@ import { Clock } from '../common/clock';
 import { isNoNegativeViolation } from '../common/db-errors';
 import { formatMoney, money } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
+import { returnedRows } from '../database/returning';
 import { withTransaction } from '../database/transaction';
 import { LedgerService } from '../ledger/ledger.service';
 import { clabeProblem } from '../payouts/clabe.rules';
@@ -125,12 +126,12 @@ export class TrainingService {
         if (isNoNegativeViolation(error)) throw new ApiProblem(422, 'insufficient_budget', `the program's share ${s.programShare} exceeds the available budget of ${program.code}`);
         throw error;
       }
-      const [row] = await tx.query(
+      const [row] = returnedRows(await tx.query(
         `UPDATE training_supports SET status = 'invoiced', invoice_ref = $2, invoice_received_on = $3, attendance_percent = $4, payment_due_on = $5,
                 invoice_entry_id = $6, invoiced_by = $7, invoiced_at = $8
           WHERE id = $1 RETURNING ${SUPPORT_COLUMNS}`,
         [s.id, input.invoiceRef, input.receivedOn, input.attendancePercent, paymentDueOn(benefit, input.receivedOn), entryId, `user:${staff.username}`, this.clock.now()],
-      );
+      ));
       return row;
     });
   }

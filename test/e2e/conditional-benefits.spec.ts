@@ -4,7 +4,8 @@ process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:condi
 import { buildCurp } from '../../src/beneficiaries/curp.rules';
 import { createTestApp, TestApp } from '../support/app';
 import { balanceOf } from '../support/cycle-fixtures';
-import { approveBatch, batchLines, clabe, draftBatch, key, postResults, programFromFixture, runCycle } from '../support/payout-fixtures';
+import { enrolCollective, randomRfc } from '../support/grant-fixtures';
+import { approveBatch, balanceByCode, batchLines, clabe, draftBatch, key, payableOf, postResults, programFromFixture, runCycle } from '../support/payout-fixtures';
 
 /**
  * Conditional and variable benefits end to end on their fixture files (fixtures/programs/11–13):
@@ -222,5 +223,61 @@ describe('conditional and variable benefits', () => {
     await postResults(t, batch.body.id, operator, lines.map((l) => ({ lineId: l.id, status: 'paid' }))).expect(200);
     const rec = await reconciled(program.id);
     expect(rec).toMatchObject({ disbursed: '9000.00', paidOut: '9000.00', payables: '0.00', inTransit: '0.00' });
+  });
+
+  it('PACTyFP @762329 @764733 @765364 @789007 @790733 @803034: the supplier is paid 80 % / 70 % of min(price, $600) per hour through a suppliers payout batch, the firm co-pays the rest, and the 45-business-day term is measured', async () => {
+    at('2016-03-01');
+    const program = await programFromFixture(t, 'PACTYFP', { budget: '100000.00' });
+    const micro = await enrolCollective(t, officer, program.id, { kind: 'firm', members: 3 });
+    const small = await enrolCollective(t, officer, program.id, { kind: 'firm', members: 20 });
+    const supplierBody = { name: 'CAPACITACIÓN INTEGRAL SC', rfc: randomRfc(), stpsRegistration: 'STPS-ACE-0001', clabe: clabe(700), holderName: 'CAPACITACION INTEGRAL SC' };
+    expect((await post(`/v1/programs/${program.id}/suppliers`, { ...supplierBody, clabe: '012180000000000011' }).expect(400)).body.code).toBe('invalid_clabe');
+    const supplier = (await post(`/v1/programs/${program.id}/suppliers`, supplierBody).expect(201)).body;
+    expect(supplier.bankAccount).toMatchObject({ ownerKind: 'supplier', ownerId: supplier.id, clabe: clabe(700) });
+    expect((await post(`/v1/programs/${program.id}/suppliers`, supplierBody).expect(409)).body.code).toBe('supplier_exists');
+
+    // 50 h at $650: the program recognises $600 → 0.8 × 600 × 50 = $24,000; the firm pays $32,500 − $24,000.
+    const support = (path: string, body: object) => post(path, body);
+    const s1 = (await support(`/v1/programs/${program.id}/training-supports`, { beneficiaryId: micro.id, supplierId: supplier.id, firmSize: 'micro', hours: 50, pricePerHour: '650.00' }).expect(201)).body;
+    expect(s1).toMatchObject({ status: 'approved', recognisedPricePerHour: '600.00', total: '32500.00', programShare: '24000.00', firmCoPayment: '8500.00' });
+    expect((await support(`/v1/programs/${program.id}/training-supports`, { beneficiaryId: small.id, supplierId: supplier.id, firmSize: 'small', hours: 70, pricePerHour: '500.00' }).expect(422)).body.code).toBe('support_not_allowed');
+    // Exceptionally 70 h: 0.7 × 500 × 70 = $24,500.
+    const s2 = (await support(`/v1/programs/${program.id}/training-supports`, { beneficiaryId: small.id, supplierId: supplier.id, firmSize: 'small', hours: 70, pricePerHour: '500.00', exceptional: true }).expect(201)).body;
+    expect(s2).toMatchObject({ programShare: '24500.00', firmCoPayment: '10500.00' });
+    expect((await support(`/v1/programs/${program.id}/training-supports`, { beneficiaryId: micro.id, supplierId: supplier.id, firmSize: 'micro', hours: 10, pricePerHour: '100.00' }).expect(409)).body.code).toBe('support_exists');
+
+    at('2016-05-02');
+    const invoice = (id: string, body: object, k = key()) => t.http.post(`/v1/training-supports/${id}/invoice`).set(operator.auth).set('Idempotency-Key', k).send(body);
+    const inv1 = { invoiceRef: 'FACT-A-1', receivedOn: '2016-05-02', amount: '24000.00', attendancePercent: 92 };
+    expect((await invoice(s1.id, { ...inv1, attendancePercent: 79 }).expect(422)).body.code).toBe('attendance_below_minimum');
+    expect((await invoice(s1.id, { ...inv1, amount: '32500.00' }).expect(422)).body.code).toBe('invoice_amount_mismatch');
+    await t.http.post(`/v1/training-supports/${s1.id}/invoice`).set(operator.auth).send(inv1).expect(400);
+    const k1 = key();
+    const first = await invoice(s1.id, inv1, k1).expect(200);
+    expect(first.body).toMatchObject({ status: 'invoiced', paymentDueOn: '2016-07-04', invoiceRef: 'FACT-A-1' });
+    const replay = await invoice(s1.id, inv1, k1).expect(200);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect((await invoice(s1.id, inv1).expect(409)).body.code).toBe('invalid_status_transition');
+    await invoice(s2.id, { invoiceRef: 'FACT-A-2', receivedOn: '2016-04-01', amount: '24500.00', attendancePercent: 85 }).expect(200);
+    expect(await balanceByCode(t, payableOf(program.id, 'supplier', supplier.id))).toBe('48500.00');
+
+    // One suppliers batch pays both invoices; the bank answers on 30 June.
+    const batch = await draftBatch(t, program.id, 'suppliers', operator).expect(201);
+    expect(batch.body).toMatchObject({ kind: 'suppliers', controlCount: 1, controlTotal: '48500.00' });
+    await approveBatch(t, batch.body.id, approver).expect(200);
+    at('2016-06-30');
+    const [line] = await batchLines(t, batch.body.id, operator);
+    expect(line).toMatchObject({ payeeKind: 'supplier', payeeId: supplier.id, amount: '48500.00' });
+    await postResults(t, batch.body.id, operator, [{ lineId: line.id, status: 'paid' }]).expect(200);
+
+    // OPOCC: 43 business days from 2 May (on time), 64 from 1 April (late).
+    const indicator = (await t.http.get(`/v1/programs/${program.id}/training-supports/payment-indicator`).set(auditor.auth).expect(200)).body;
+    expect(indicator).toMatchObject({ termBusinessDays: 45, invoiced: 2, paid: 2, paidOnTime: 1, overdueUnpaid: 0, averageBusinessDays: '53.50' });
+    expect(indicator.data.map((d: Record<string, unknown>) => [d.invoiceReceivedOn, d.paidOn, d.businessDays, d.onTime])).toEqual([
+      ['2016-04-01', '2016-06-30', 64, false],
+      ['2016-05-02', '2016-06-30', 43, true],
+    ]);
+    const rec = await reconciled(program.id);
+    expect(rec).toMatchObject({ disbursed: '48500.00', paidOut: '48500.00', payables: '0.00', inTransit: '0.00' });
   });
 });
