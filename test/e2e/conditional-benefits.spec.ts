@@ -4,7 +4,7 @@ process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:condi
 import { buildCurp } from '../../src/beneficiaries/curp.rules';
 import { createTestApp, TestApp } from '../support/app';
 import { balanceOf } from '../support/cycle-fixtures';
-import { enrolCollective, randomRfc } from '../support/grant-fixtures';
+import { award, enrolCollective, loadGrantProgram, randomRfc, runTrancheCycle } from '../support/grant-fixtures';
 import { approveBatch, balanceByCode, batchLines, clabe, draftBatch, key, payableOf, postResults, programFromFixture, runCycle } from '../support/payout-fixtures';
 
 /**
@@ -279,5 +279,49 @@ describe('conditional and variable benefits', () => {
     ]);
     const rec = await reconciled(program.id);
     expect(rec).toMatchObject({ disbursed: '48500.00', paidOut: '48500.00', payables: '0.00', inTransit: '0.00' });
+  });
+
+  it('CO1, CO3, PF2 @389435, PROFAIS @385312: grants to civil organisations; an OSC funded by Coinversión in 2016 is refused by PROFAIS; PROFAIS awards between $50,000 and $700,000; each first ministración reaches the OSC\'s bank account', async () => {
+    at('2016-03-15');
+    const coinversion = await loadGrantProgram(t, 'COINVERSION', { appropriate: '1000000.00' });
+    const profais = await loadGrantProgram(t, 'PROFAIS', { appropriate: '1000000.00' });
+    const rfcA = randomRfc();
+    const oscA = await enrolCollective(t, officer, coinversion.id, { kind: 'civil_organisation', rfc: rfcA, members: 3 });
+    const oscAinProfais = await enrolCollective(t, officer, profais.id, { kind: 'civil_organisation', rfc: rfcA, members: 3 });
+    const oscB = await enrolCollective(t, officer, profais.id, { kind: 'civil_organisation', members: 4 });
+
+    const small = await award(t, operator, coinversion.id, { beneficiaryId: oscA.id, awardAmount: '99999.99' });
+    expect([small.status, small.body.code]).toEqual([422, 'award_out_of_range']);
+    const gA = (await award(t, operator, coinversion.id, { beneficiaryId: oscA.id, awardAmount: '300000.00' }).expect(201)).body;
+    expect(gA.plan.map((p: { amount: string }) => p.amount)).toEqual(['150000.00', '150000.00']);
+
+    // PF2: the same OSC (its RFC) already has a 2016 award of another financing program.
+    const refused = await award(t, operator, profais.id, { beneficiaryId: oscAinProfais.id, awardAmount: '200000.00' });
+    expect([refused.status, refused.body.code, refused.body.rule]).toEqual([422, 'support_already_received', 'PF2']);
+    for (const amount of ['700000.01', '49999.99']) {
+      const out = await award(t, operator, profais.id, { beneficiaryId: oscB.id, awardAmount: amount });
+      expect([out.status, out.body.code]).toEqual([422, 'award_out_of_range']);
+    }
+    const gB = (await award(t, operator, profais.id, { beneficiaryId: oscB.id, awardAmount: '700000.00' }).expect(201)).body;
+    // CO3 the other way: OSC B, funded by PROFAIS, cannot then be funded by Coinversión.
+    const oscBinCoinversion = await enrolCollective(t, officer, coinversion.id, { kind: 'civil_organisation', rfc: oscB.rfc, members: 4 });
+    const co3 = await award(t, operator, coinversion.id, { beneficiaryId: oscBinCoinversion.id, awardAmount: '100000.00' });
+    expect([co3.status, co3.body.rule]).toEqual([422, 'CO3']);
+
+    for (const [i, id] of [oscA.id, oscB.id].entries()) {
+      await t.http.put(`/v1/beneficiaries/${id}/bank-account`).set(officer.auth).send({ clabe: clabe(800 + i), holderName: `OSC ${i}` }).expect(200);
+    }
+    at('2016-04-01');
+    expect(await runTrancheCycle(t, operator, approver, coinversion.id, '2016-04')).toMatchObject({ controlCount: 1, postedTotal: '150000.00' });
+    expect(await runTrancheCycle(t, operator, approver, profais.id, '2016-04')).toMatchObject({ controlCount: 1, postedTotal: '350000.00' });
+    for (const [program, amount] of [[coinversion, '150000.00'], [profais, '350000.00']] as const) {
+      const batch = await draftBatch(t, program.id, 'grants', operator).expect(201);
+      expect(batch.body).toMatchObject({ controlCount: 1, controlTotal: amount });
+      await approveBatch(t, batch.body.id, approver).expect(200);
+      const lines = await batchLines(t, batch.body.id, operator);
+      await postResults(t, batch.body.id, operator, lines.map((l) => ({ lineId: l.id, status: 'paid' }))).expect(200);
+      expect(await reconciled(program.id)).toMatchObject({ disbursed: amount, paidOut: amount, inTransit: '0.00' });
+    }
+    expect([gA.awardAmount, gB.awardAmount]).toEqual(['300000.00', '700000.00']);
   });
 });
