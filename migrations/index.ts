@@ -27,6 +27,7 @@ import { LedgerPostSet1764609500200 } from './1764609500200-ledger-post-set';
 import { ParallelVoucherSweep1764609500300 } from './1764609500300-parallel-voucher-sweep';
 import { ConditionalBenefits1764615000000 } from './1764615000000-conditional-benefits';
 import { TrainingSupports1764615000100 } from './1764615000100-training-supports';
+import { InKindDeliveries1764615000200 } from './1764615000200-in-kind-deliveries';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -59,4 +60,5 @@ export const MIGRATIONS = [
   ParallelVoucherSweep1764609500300,
   ConditionalBenefits1764615000000,
   TrainingSupports1764615000100,
+  InKindDeliveries1764615000200,
 ];

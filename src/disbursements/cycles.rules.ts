@@ -74,6 +74,8 @@ export function lineAmountRule(rules: ProgramRules): LineAmountRule {
     case 'per_award':
     case 'per_hour':
       return { mode: 'per_award' };
+    case 'in_kind':
+      throw new ApiProblem(422, 'cycle_kind_not_supported', 'an in-kind program pays no cash: record its deliveries');
     case 'per_attendance':
     case 'event':
       if (rules.split) throw new ApiProblem(422, 'invalid_program_rules', 'a split payment needs one fixed amount per line');

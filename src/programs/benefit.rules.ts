@@ -25,6 +25,7 @@ export function benefitAmount(rules: ProgramRules, attributes: Record<string, un
     case 'per_attendance':
     case 'event':
     case 'per_hour':
+    case 'in_kind':
       return null;
   }
 }

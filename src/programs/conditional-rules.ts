@@ -104,7 +104,32 @@ export const PerHourBenefit = z
   })
   .strict();
 
+/**
+ * Delivered in kind, never in cash (Comedores Públicos rations, Aliméntate packages, services to
+ * people in the street): deliveries are recorded with their count and value for the indicators.
+ */
+export const InKindBenefit = z
+  .object({
+    type: z.literal('in_kind'),
+    deliveries: z.record(
+      recordKind,
+      z
+        .object({
+          label: z.string().min(1),
+          /** Value of one unit when the seed gives it (Aliméntate: about $190 a package); else each delivery states its value or none. */
+          unitValue: positiveMoney.optional(),
+          /** Units planned in the fiscal year (meta física: 3,000,000 rations; 36,000 services). */
+          target: z.number().int().min(1).optional(),
+          /** Each delivery names the registered beneficiary who received it (a family's package); else deliveries are counts per site. */
+          requiresBeneficiary: z.boolean(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
 export type PerHourBenefit = z.infer<typeof PerHourBenefit>;
+export type InKindBenefit = z.infer<typeof InKindBenefit>;
 export type PerAttendanceBenefit = z.infer<typeof PerAttendanceBenefit>;
 export type EventBenefit = z.infer<typeof EventBenefit>;
 export type EventPayment = z.infer<typeof EventPayment>;

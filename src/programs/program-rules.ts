@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEACTIVATION_CAUSES } from '../beneficiaries/beneficiaries.rules';
 import { isMoneyString, isPositiveMoneyString } from '../common/money';
 import { isValidClabe } from '../payouts/clabe.rules';
-import { EventBenefit, ObligationRule, PerAttendanceBenefit, PerHourBenefit } from './conditional-rules';
+import { EventBenefit, InKindBenefit, ObligationRule, PerAttendanceBenefit, PerHourBenefit } from './conditional-rules';
 import { AwardCap, Envelope, grantRulesProblems, RecoveryRule, SupportHistoryRule, SupportShare } from './grant-rules';
 
 /**
@@ -39,6 +39,8 @@ export const BenefitRule = z.discriminatedUnion('type', [
   EventBenefit,
   /** Per training hour to a supplier, with the firm's co-payment (PACTyFP; conditional-rules.ts). */
   PerHourBenefit,
+  /** In kind: rations, packages, services recorded as deliveries; no cash (conditional-rules.ts, docs/in-kind.md). */
+  InKindBenefit,
 ]);
 
 /** A split payment: one cycle line, several credits (Seguro: $1,500 beneficiary + $37 insurer). */

@@ -324,4 +324,35 @@ describe('conditional and variable benefits', () => {
     }
     expect([gA.awardAmount, gB.awardAmount]).toEqual(['300000.00', '700000.00']);
   });
+
+  it('CP14 @360003, A @424593, CA1 @275729: Comedores Públicos, Aliméntate and Calle record rations, packages and services with count and value; no cash, no instrument, no cycle', async () => {
+    at('2016-03-02');
+    const comedores = await programFromFixture(t, 'COMEDORES-PUBLICOS', { budget: '100000.00' });
+    const alimentate = await programFromFixture(t, 'ALIMENTATE', { budget: '100000.00' });
+    const calle = await programFromFixture(t, 'CALLE', { budget: '100000.00' });
+    const deliver = (programId: string, body: object) => post(`/v1/programs/${programId}/deliveries`, body);
+
+    const site = 'Comedor Público Tlalpan 3';
+    expect((await deliver(comedores.id, { kind: 'ration', deliveredOn: '2016-03-01', count: 120, site }).expect(201)).body).toMatchObject({ count: 120, value: null, site });
+    await deliver(comedores.id, { kind: 'ration', deliveredOn: '2016-03-02', count: 130, value: '3150.00', site }).expect(201);
+    expect((await deliver(comedores.id, { kind: 'ration', deliveredOn: '2016-03-03', count: 1, site }).expect(422)).body.code).toBe('record_not_allowed');
+    expect((await deliver(comedores.id, { kind: 'food_package', deliveredOn: '2016-03-01', count: 1 }).expect(422)).body.code).toBe('record_not_supported');
+    const draft = await t.http.post(`/v1/programs/${comedores.id}/cycles`).set(operator.auth).set('Idempotency-Key', key()).send({ period: '2016-03', kind: 'deposit' }).expect(422);
+    expect(draft.body.code).toBe('cycle_kind_not_supported');
+
+    const family = await enrol(alimentate.id, person(1975, {}, '2016-02-01'));
+    expect((await t.http.post(`/v1/beneficiaries/${family}/instruments`).set(officer.auth).expect(422)).body.code).toBe('instrument_not_supported');
+    expect((await deliver(alimentate.id, { kind: 'food_package', deliveredOn: '2016-02-15', count: 1, beneficiaryId: family }).expect(201)).body.value).toBe('190.00');
+    await deliver(alimentate.id, { kind: 'food_package', deliveredOn: '2016-03-01', count: 1, beneficiaryId: family }).expect(201);
+    expect((await deliver(alimentate.id, { kind: 'food_package', deliveredOn: '2016-03-01', count: 1 }).expect(422)).body.code).toBe('record_not_allowed');
+
+    await deliver(calle.id, { kind: 'assistance_service', deliveredOn: '2016-03-01', count: 40, site: 'Brigada Centro' }).expect(201);
+
+    const summary = async (programId: string, q = '') => (await t.http.get(`/v1/programs/${programId}/deliveries/summary${q}`).set(auditor.auth).expect(200)).body.kinds;
+    expect(await summary(comedores.id)).toEqual([{ kind: 'ration', label: 'ración de alimento gratuita', delivered: 250, value: '3150.00', beneficiaries: 0, sites: 1, target: 3000000, progressPercent: '0.01' }]);
+    expect(await summary(comedores.id, '?from=2016-03-02&to=2016-03-31')).toMatchObject([{ delivered: 130 }]);
+    expect(await summary(alimentate.id)).toMatchObject([{ kind: 'food_package', delivered: 2, value: '380.00', beneficiaries: 1, target: 315348, progressPercent: '0.00' }]);
+    expect(await summary(calle.id)).toMatchObject([{ kind: 'assistance_service', delivered: 40, value: '0.00', sites: 1, target: 36000, progressPercent: '0.11' }]);
+    for (const p of [comedores, alimentate, calle]) expect((await reconciled(p.id)).disbursed).toBe('0.00');
+  });
 });
