@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 
 const PERIOD = /^[0-9]{4}-(0[1-9]|1[0-2])$/;
 const DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
@@ -8,6 +8,7 @@ const KIND = /^[a-z][a-z0-9_]{0,39}$/;
 export class AttendanceRequest {
   @ApiProperty({ example: '2016-03', description: 'the month attended (YYYY-MM); paid by the cycle of the month after (rules.benefit.lagMonths)' })
   @IsString()
+  @MaxLength(7)
   @Matches(PERIOD, { message: 'period must be YYYY-MM' })
   period!: string;
 
@@ -21,11 +22,13 @@ export class AttendanceRequest {
 export class EventRequest {
   @ApiProperty({ example: 'hiring', description: 'one of the event kinds of rules.benefit.events (Mi Primer Trabajo: hiring, still_employed, practice_month, internship_month)' })
   @IsString()
+  @MaxLength(40)
   @Matches(KIND, { message: 'kind must be snake_case' })
   kind!: string;
 
   @ApiProperty({ example: '2016-03-07', description: 'business date the event happened (not in the future)' })
   @IsString()
+  @MaxLength(10)
   @Matches(DATE, { message: 'occurredOn must be YYYY-MM-DD' })
   occurredOn!: string;
 
@@ -38,16 +41,19 @@ export class EventRequest {
 export class ObligationRequest {
   @ApiProperty({ example: 'monthly_signature', description: 'one of the kinds of rules.obligations' })
   @IsString()
+  @MaxLength(40)
   @Matches(KIND, { message: 'kind must be snake_case' })
   kind!: string;
 
   @ApiProperty({ example: '2016-03', description: 'the period the obligation belongs to (YYYY-MM)' })
   @IsString()
+  @MaxLength(7)
   @Matches(PERIOD, { message: 'period must be YYYY-MM' })
   period!: string;
 
   @ApiProperty({ example: '2016-03-15', description: 'business date it was met (in or after the period, not in the future)' })
   @IsString()
+  @MaxLength(10)
   @Matches(DATE, { message: 'metOn must be YYYY-MM-DD' })
   metOn!: string;
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IsMoneyAmount } from '../common/validation';
 
 const DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
@@ -7,11 +7,13 @@ const DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
 export class DeliveryRequest {
   @ApiProperty({ example: 'ration', description: 'a kind of rules.benefit.deliveries' })
   @IsString()
+  @MaxLength(40)
   @Matches(/^[a-z][a-z0-9_]{0,39}$/, { message: 'kind must be snake_case' })
   kind!: string;
 
   @ApiProperty({ example: '2016-03-01', description: 'business date of the delivery (not in the future)' })
   @IsString()
+  @MaxLength(10)
   @Matches(DATE, { message: 'deliveredOn must be YYYY-MM-DD' })
   deliveredOn!: string;
 
@@ -42,12 +44,14 @@ export class DeliverySummaryQuery {
   @ApiPropertyOptional({ example: '2016-01-01' })
   @IsOptional()
   @IsString()
+  @MaxLength(10)
   @Matches(DATE, { message: 'from must be YYYY-MM-DD' })
   from?: string;
 
   @ApiPropertyOptional({ example: '2016-12-31' })
   @IsOptional()
   @IsString()
+  @MaxLength(10)
   @Matches(DATE, { message: 'to must be YYYY-MM-DD' })
   to?: string;
 }

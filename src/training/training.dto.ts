@@ -67,6 +67,7 @@ export class InvoiceRequest {
 
   @ApiProperty({ example: '2016-05-02', description: 'business date the invoice was received' })
   @IsString()
+  @MaxLength(10)
   @Matches(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/, { message: 'receivedOn must be YYYY-MM-DD' })
   receivedOn!: string;
 
