@@ -26,6 +26,9 @@ import { LedgerStageGuard1764609500100 } from './1764609500100-ledger-stage-guar
 import { LedgerPostSet1764609500200 } from './1764609500200-ledger-post-set';
 import { ParallelVoucherSweep1764609500300 } from './1764609500300-parallel-voucher-sweep';
 import { Complaints1764613000000 } from './1764613000000-complaints';
+import { ConditionalBenefits1764615000000 } from './1764615000000-conditional-benefits';
+import { TrainingSupports1764615000100 } from './1764615000100-training-supports';
+import { InKindDeliveries1764615000200 } from './1764615000200-in-kind-deliveries';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -57,4 +60,7 @@ export const MIGRATIONS = [
   LedgerPostSet1764609500200,
   ParallelVoucherSweep1764609500300,
   Complaints1764613000000,
+  ConditionalBenefits1764615000000,
+  TrainingSupports1764615000100,
+  InKindDeliveries1764615000200,
 ];

@@ -26,11 +26,13 @@ import { TreasuryModule } from './treasury/treasury.module';
 import { TreasuryWorkerModule } from './treasury/treasury-worker.module';
 import { PayoutsModule } from './payouts/payouts.module';
 import { ComplaintsModule } from './complaints/complaints.module';
+import { TrainingModule } from './training/training.module';
+import { DeliveriesModule } from './deliveries/deliveries.module';
 
 export type ProcessRole = 'all' | 'api' | 'worker';
 
 /** Feature modules (HTTP + services) and their background-job parts. */
-const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule, TreasuryModule, PayoutsModule, ComplaintsModule];
+const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule, TreasuryModule, PayoutsModule, ComplaintsModule, TrainingModule, DeliveriesModule];
 const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule, MerchantsWorkerModule, DisbursementsWorkerModule, AuditWorkerModule, TreasuryWorkerModule];
 
 /**

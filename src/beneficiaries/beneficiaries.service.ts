@@ -62,7 +62,7 @@ export interface BajaInput {
   note?: string;
 }
 
-interface BeneficiaryRow {
+export interface BeneficiaryRow {
   id: string;
   programId: string;
   folio: string;
@@ -148,13 +148,14 @@ export class BeneficiariesService {
   }
 
   /**
-   * A collective grantee (API.md "Grants"): only in grant programs; a legal name, the RFC when
+   * A collective grantee (API.md "Grants"): only in grant programs and per-hour training programs (firms, PACTyFP); a legal name, the RFC when
    * legally constituted, and the members' CURPs (at least one; each valid, none twice). The person
    * eligibility rules (age, residence) are about persons and are not applied to a collective.
    */
   private async enrolCollective(program: Program, kind: BeneficiaryKind, input: EnrolInput & { applicationDate: string }, staff: StaffPrincipal) {
-    if (program.instrumentType !== 'grant') {
-      throw problems.unprocessable('collective_not_allowed', `${program.code} pays persons; collective beneficiaries belong to grant programs`);
+    // Firms are also the beneficiaries of programs that pay their trainers per hour (PACTyFP, docs/training.md).
+    if (program.instrumentType !== 'grant' && program.rules.benefit.type !== 'per_hour') {
+      throw problems.unprocessable('collective_not_allowed', `${program.code} pays persons; collective beneficiaries belong to grant programs and per-hour training programs`);
     }
     if (input.curp !== undefined || input.givenNames !== undefined || input.surnames !== undefined || input.birthDate !== undefined) {
       throw problems.validation('a collective beneficiary has no curp, givenNames, surnames or birthDate: its members do');

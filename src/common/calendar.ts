@@ -24,7 +24,7 @@ export function isDate(value: unknown): value is string {
   return d <= daysInMonth(y, mo);
 }
 
-function daysInMonth(year: number, month: number): number {
+export function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
@@ -40,6 +40,16 @@ function fromUtcMs(ms: number): string {
 
 export function addDays(date: string, days: number): string {
   return fromUtcMs(utcMs(date) + days * DAY_MS);
+}
+
+/** The same day `months` calendar months later (or earlier when negative), clamped to the month's last day (31 Jan + 1 → 29 Feb 2016). */
+export function addMonths(date: string, months: number): string {
+  const [y, m, d] = date.split('-').map(Number);
+  const index = y * 12 + (m - 1) + months;
+  const year = Math.floor(index / 12);
+  const month = (index % 12) + 1;
+  const day = Math.min(d, daysInMonth(year, month));
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
 
 /** Whole days from `from` to `to` (negative when `to` is earlier). */

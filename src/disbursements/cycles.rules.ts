@@ -54,11 +54,13 @@ export function incorporationCutoff(rules: ProgramRules, period: string, payDate
   return rules.schedule?.frequency === 'monthly' && periodStart(period) < payDate ? periodStart(period) : payDate;
 }
 
-/** Amount of a line from the rules: one fixed amount, or by attribute (Útiles by school level). */
+/** Amount of a line from the rules: one fixed amount, by attribute (Útiles by school level), or from records. */
 export type LineAmountRule =
   | { mode: 'fixed'; amount: Decimal; beneficiaryAmount: Decimal; insurerAmount: Decimal }
   | { mode: 'by_attribute'; attribute: string; amounts: Record<string, string> }
-  | { mode: 'per_award' };
+  | { mode: 'per_award' }
+  /** Per beneficiary from attendance or event records (src/conditional): amounts computed at the draft. */
+  | { mode: 'records' };
 
 /** Unidades de cuenta (Pensión ½ × 71.68 × 30 = 1,075.20): unit × factor, rounded half-up to the centavo. */
 export function unidadesDeCuenta(unitValue: string, factor: string): Decimal {
@@ -70,7 +72,14 @@ export function lineAmountRule(rules: ProgramRules): LineAmountRule {
   let amount: Decimal;
   switch (b.type) {
     case 'per_award':
+    case 'per_hour':
       return { mode: 'per_award' };
+    case 'in_kind':
+      throw new ApiProblem(422, 'cycle_kind_not_supported', 'an in-kind program pays no cash: record its deliveries');
+    case 'per_attendance':
+    case 'event':
+      if (rules.split) throw new ApiProblem(422, 'invalid_program_rules', 'a split payment needs one fixed amount per line');
+      return { mode: 'records' };
     case 'by_attribute':
       if (rules.split) throw new ApiProblem(422, 'invalid_program_rules', 'a split payment needs one fixed amount per line');
       return { mode: 'by_attribute', attribute: b.attribute, amounts: b.amounts };

@@ -16,6 +16,7 @@ import type { Queryable } from '../database/queryable';
 import { QUEUES } from '../jobs/queues';
 import { LedgerService } from '../ledger/ledger.service';
 import { MetricsService } from '../ops/metrics.service';
+import { ConditionalService, DraftInputs } from '../conditional/conditional.service';
 import { PayoutsService } from '../payouts/payouts.service';
 import { isBankPaid } from '../payouts/payouts.rules';
 import { ProgramRules } from '../programs/program-rules';
@@ -116,6 +117,7 @@ export class CyclesService {
     @InjectQueue(QUEUES.cycles) private readonly queue: Queue,
     @InjectFlowProducer(CYCLES_FLOW) private readonly flow: FlowProducer,
     private readonly payouts: PayoutsService,
+    private readonly conditional: ConditionalService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     // Absent in CLI contexts (no OpsModule): nothing is counted there.
     @Optional() private readonly metrics?: MetricsService,
@@ -152,6 +154,11 @@ export class CyclesService {
     const scheduledFor = input.scheduledFor ? new Date(input.scheduledFor) : null;
     const scheduledDate = scheduledFor ? businessDate(scheduledFor, program.timeZone) : null;
     const id = randomUUID();
+    // Obligations (Reinserción R7, Seguro S6): N periods missed in a row end the benefit before the
+    // draft reads the padrón; each baja is its own transaction, as an officer's would be.
+    if (input.kind === 'deposit' && rules.obligations) {
+      await this.conditional.applyObligationBajas(program, paymentDate(rules, input.period, { scheduledDate }));
+    }
 
     try {
       const draft = await withTransaction(this.db, async (tx) => {
@@ -185,10 +192,12 @@ export class CyclesService {
         const insurerAccountId =
           amountRule.mode === 'fixed' && amountRule.insurerAmount.gt(0) ? await this.payouts.payableAccount(programId, 'insurer', programId, tx) : null;
 
+        // Record-based amounts (attendance, events) and suspensions (missed obligations) for a deposit.
+        const records = input.kind === 'deposit' ? await this.conditional.draftInputs(tx, program, input.period, payDate) : null;
         const totals =
           input.kind === 'tranche'
             ? await this.insertTrancheLines(tx, id, program, payDate)
-            : await this.insertDepositLines(tx, id, program, { cutoff, payInstant });
+            : await this.insertDepositLines(tx, id, program, { cutoff, payInstant, records });
 
         const rows = await tx.query(
           `INSERT INTO disbursement_cycles (id, program_id, kind, period, load_number, payment_date, scheduled_for, status, entry_kind, currency,
@@ -201,6 +210,7 @@ export class CyclesService {
             insurerAccountId, actor.name, actor.userId, this.clock.now(),
           ],
         );
+        if (records) await this.conditional.claim(tx, id, records.claims);
         return rows[0] as CycleRow;
       });
       // A big draft changes cycle_lines a lot: fresh statistics keep the chunk queries on their indexes.
@@ -219,7 +229,7 @@ export class CyclesService {
     tx: Queryable,
     cycleId: string,
     program: ProgramRow,
-    opts: { cutoff: string; payInstant: Date },
+    opts: { cutoff: string; payInstant: Date; records: DraftInputs | null },
   ): Promise<{ count: number; total: string; exclusions: Record<string, number> }> {
     const rules = program.rules;
     const rule = lineAmountRule(rules);
@@ -238,9 +248,18 @@ export class CyclesService {
       beneficiaryAmount = amount;
       insurerAmount = '0::numeric';
       noAmount = `'no_amount_for_' || ${p(rule.attribute)}`;
+    } else if (rule.mode === 'records' && opts.records?.amounts) {
+      // Per beneficiary from attendance or event records (src/conditional): nothing recorded, no line.
+      amount = `(${p(JSON.stringify(opts.records.amounts))}::jsonb ->> b.id::text)::numeric`;
+      beneficiaryAmount = amount;
+      insurerAmount = '0::numeric';
+      noAmount = `'nothing_recorded'`;
     } else {
       throw new ApiProblem(422, 'cycle_kind_not_supported', 'this program pays per award');
     }
+    // Left out by their records: suspended by a missed obligation, or a record the rules cannot price.
+    const excluded = opts.records && Object.keys(opts.records.excluded).length > 0 ? `${p(JSON.stringify(opts.records.excluded))}::jsonb` : null;
+    const excludedCase = excluded ? `WHEN ${excluded} ->> b.id::text IS NOT NULL THEN ${excluded} ->> b.id::text` : '';
     // Limits counted over live earlier cycles of this program, by CURP (a re-alta is the same person):
     // maxMonths (Desempleo 6; Seguro 12, or 18 with an authorisation record) and loads (Uniformes 2).
     const limits = monthLimits(rules);
@@ -272,6 +291,7 @@ export class CyclesService {
                 CASE
                   WHEN i.account_id IS NULL THEN ${target.missing}
                   WHEN b.incorporated_on > $3::date THEN 'not_yet_incorporated'
+                  ${excludedCase}
                   WHEN i.expires_at IS NOT NULL AND i.expires_at <= $4::timestamptz THEN 'instrument_expired'
                   WHEN ${amount} IS NULL OR ${amount} <= 0 THEN ${noAmount}
                   ${limitCase}

@@ -57,6 +57,10 @@ export function instrumentKindOf(program: Pick<Program, 'instrumentType'>): Inst
  * beneficiary's bank account (docs/payouts.md): no card or voucher of ours is issued for it.
  */
 function assertIssuesInstruments(program: Pick<Program, 'code' | 'instrumentType' | 'rules'>): void {
+  // An in-kind program (Comedores Públicos, Aliméntate, Calle) gives rations, packages or services: no money, no instrument (docs/in-kind.md).
+  if (program.rules.benefit.type === 'in_kind') {
+    throw problems.unprocessable('instrument_not_supported', `${program.code} delivers in kind: record its deliveries (POST /v1/programs/{id}/deliveries)`);
+  }
   if (isBankPaid(program)) {
     throw problems.unprocessable('instrument_not_supported', `${program.code} pays through a bank: record the beneficiary's bank account (PUT /v1/beneficiaries/{id}/bank-account)`);
   }

@@ -6,7 +6,8 @@ import type { ProgramRules } from './program-rules';
  * The amount one cycle line pays a beneficiary, from the program's rules and the beneficiary's
  * attributes (fixed at enrolment / issuance: a pupil who changes school level mid-year keeps the
  * issuance amount, a design decision for Útiles, edge case 9). Null for grants and loans, which
- * are paid per award.
+ * are paid per award, and for benefits computed from attendance or event records
+ * (src/conditional/conditional.rules.ts).
  */
 export function benefitAmount(rules: ProgramRules, attributes: Record<string, unknown> = {}): Decimal | null {
   const b = rules.benefit;
@@ -21,6 +22,10 @@ export function benefitAmount(rules: ProgramRules, attributes: Record<string, un
       // Half-up to the centavo: 0.5 × 71.68 × 30 = 1075.20; 30 × 71.68 = 2150.40.
       return new Money(b.unitValue).times(new Money(b.factor)).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
     case 'per_award':
+    case 'per_attendance':
+    case 'event':
+    case 'per_hour':
+    case 'in_kind':
       return null;
   }
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEACTIVATION_CAUSES } from '../beneficiaries/beneficiaries.rules';
 import { isMoneyString, isPositiveMoneyString } from '../common/money';
 import { isValidClabe } from '../payouts/clabe.rules';
+import { EventBenefit, InKindBenefit, ObligationRule, PerAttendanceBenefit, PerHourBenefit } from './conditional-rules';
 import { AwardCap, Envelope, grantRulesProblems, RecoveryRule, SupportHistoryRule, SupportShare } from './grant-rules';
 
 /**
@@ -32,6 +33,14 @@ export const BenefitRule = z.discriminatedUnion('type', [
   z.object({ type: z.literal('unidades_de_cuenta'), unitValue: positiveMoney, factor: decimalFactor }).strict(),
   /** Grants and loans: amounts are per award (tranche plan / loan terms), not per cycle line. */
   z.object({ type: z.literal('per_award') }).strict(),
+  /** Per day attended, from attendance records, paid the month after (Trabajo Digno SCAPAT; conditional-rules.ts). */
+  PerAttendanceBenefit,
+  /** On recorded events (Mi Primer Trabajo SAEV, SAPLA, SAEP; conditional-rules.ts). */
+  EventBenefit,
+  /** Per training hour to a supplier, with the firm's co-payment (PACTyFP; conditional-rules.ts). */
+  PerHourBenefit,
+  /** In kind: rations, packages, services recorded as deliveries; no cash (conditional-rules.ts, docs/in-kind.md). */
+  InKindBenefit,
 ]);
 
 /** A split payment: one cycle line, several credits (Seguro: $1,500 beneficiary + $37 insurer). */
@@ -161,12 +170,16 @@ export const ProgramRules = z
     insurer: InsurerRule.optional(),
     /** Baja and balances (API.md "Baja and balances"): one effect for every cause, or a default with exceptions per cause. */
     onBaja: OnBajaRule.optional(),
+    /** Monthly obligations (signature, cartilla): a missed one suspends, N in a row → baja (conditional-rules.ts). */
+    obligations: z.array(ObligationRule).min(1).optional(),
     /** Where a rule comes from: seed rule ids and design decisions, for people reading the data. */
     notes: z.array(z.string()).optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
     for (const issue of grantRulesProblems(r)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    const kinds = (r.obligations ?? []).map((o) => o.kind);
+    if (new Set(kinds).size !== kinds.length) ctx.addIssue({ code: 'custom', path: ['obligations'], message: 'each obligation kind appears once' });
     if (r.split?.some((s) => s.to === 'insurer_payable') && r.insurer === undefined) {
       ctx.addIssue({ code: 'custom', path: ['insurer'], message: 'a split with an insurer_payable part needs rules.insurer ({ name, clabe }) to pay it to' });
     }

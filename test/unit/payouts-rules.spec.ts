@@ -57,9 +57,9 @@ describe('CLABE', () => {
 });
 
 describe('programs paid through a bank', () => {
-  it('S-bank, SD-bank, COOP-8: Seguro (bank account), Desempleo (bank card) and Cooperativas (transfers) are bank-paid; Pensión is not', () => {
+  it('S-bank, SD-bank, COOP-8: Seguro (bank account), Desempleo (bank card), Cooperativas (transfers), Reinserción (rent, design decision), PACTyFP (its suppliers), Coinversión and PROFAIS (OSC accounts) are bank-paid; Pensión is not', () => {
     const bankPaid = readProgramFixtures().filter((f) => isBankPaid(f)).map((f) => f.base);
-    expect(bankPaid).toEqual(['SEGURO-VF', 'DESEMPLEO', 'COOPERATIVAS']);
+    expect(bankPaid).toEqual(['SEGURO-VF', 'DESEMPLEO', 'COOPERATIVAS', 'REINSERCION', 'PACTYFP', 'COINVERSION', 'PROFAIS']);
   });
 
   it('rules.payout.maxAttempts, default 3', () => {
