@@ -25,12 +25,14 @@ import { ConsoleModule } from './console/console.module';
 import { TreasuryModule } from './treasury/treasury.module';
 import { TreasuryWorkerModule } from './treasury/treasury-worker.module';
 import { PayoutsModule } from './payouts/payouts.module';
+import { LoansModule } from './loans/loans.module';
+import { LoansWorkerModule } from './loans/loans-worker.module';
 
 export type ProcessRole = 'all' | 'api' | 'worker';
 
 /** Feature modules (HTTP + services) and their background-job parts. */
-const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule, TreasuryModule, PayoutsModule];
-const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule, MerchantsWorkerModule, DisbursementsWorkerModule, AuditWorkerModule, TreasuryWorkerModule];
+const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule, TreasuryModule, PayoutsModule, LoansModule];
+const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule, MerchantsWorkerModule, DisbursementsWorkerModule, AuditWorkerModule, TreasuryWorkerModule, LoansWorkerModule];
 
 /**
  * Never log credentials or personal data (CURPs, RFCs, card numbers, PINs, CLABEs). Errors go

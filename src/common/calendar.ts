@@ -42,6 +42,21 @@ export function addDays(date: string, days: number): string {
   return fromUtcMs(utcMs(date) + days * DAY_MS);
 }
 
+/**
+ * The same day `months` months later; a day the target month lacks becomes its last day
+ * (31 January + 1 month = 28 or 29 February). Monthly due dates count from the start date each
+ * time, so they never drift (31 Jan → 28 Feb → 31 Mar).
+ */
+export function addMonths(date: string, months: number): string {
+  const m = DATE.exec(date);
+  if (!m) throw new TypeError(`not a date: ${date}`);
+  const index = Number(m[1]) * 12 + Number(m[2]) - 1 + months;
+  const year = Math.floor(index / 12);
+  const month = (index % 12) + 1;
+  const d = Math.min(Number(m[3]), daysInMonth(year, month));
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
 /** Whole days from `from` to `to` (negative when `to` is earlier). */
 export function daysBetween(from: string, to: string): number {
   return Math.round((utcMs(to) - utcMs(from)) / DAY_MS);

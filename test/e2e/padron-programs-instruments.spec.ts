@@ -159,7 +159,7 @@ describe('programs, padrón and instruments (API.md)', () => {
       const year = 2090 + Math.floor(Math.random() * 9);
       const first = await programs.loadFixtures({ fiscalYear: year }, 'test');
       expect(first.map((r) => r.code)).toEqual(
-        ['PENSION-AM', 'UNIFORMES', 'UTILES', 'SEGURO-VF', 'DESEMPLEO', 'PROFACE', 'COOPERATIVAS', 'ECONOMIA-SOCIAL', 'FONAES', 'FONDESOC'].map((b) => `${b}-${year}`),
+        ['PENSION-AM', 'UNIFORMES', 'UTILES', 'SEGURO-VF', 'DESEMPLEO', 'PROFACE', 'COOPERATIVAS', 'ECONOMIA-SOCIAL', 'FONAES', 'FONDESOC', 'CALI-FONDO-SOLIDARIO'].map((b) => `${b}-${year}`),
       );
       expect(first.every((r) => r.created)).toBe(true);
       // Only this load's accounts: other test files create accounts in the same database concurrently.
