@@ -171,6 +171,8 @@ describe('loans and revolving funds (FONDESOC 000, Cali Fondo Solidario 001)', (
     await disburseLoan(t, second.body.id, who.operator).expect(200);
     const end = await portfolio(t, program.id, auditor);
     expect(end.fund).toMatchObject({ disbursed: '6000000.00', lendable: '0.00', receivable: '5000000.00', ok: true });
+    const audit = await t.http.get(`/v1/audit/programs/${program.id}/reconciliation`).set(auditor.auth).expect(200);
+    expect(audit.body.ok).toBe(true);
   });
 
   it('a late instalment ages on the business clock: the daily job marks it late and the loan delinquent; a repayment makes it current again', async () => {

@@ -61,11 +61,13 @@ describe('enrolment window (rules.enrolment)', () => {
 
   it('R001-03: the window belongs to its agreement; the closing message says a new term needs a new agreement', () => {
     expect(cali.enrolment!.agreement).toMatch(/Convenio/);
+    let detail = '';
     try {
       assertEnrolmentOpen(cali.enrolment, '2023-01-10');
     } catch (error) {
-      expect((error as ApiProblem).detail).toMatch(/new agreement/);
+      detail = (error as ApiProblem).detail;
     }
+    expect(detail).toMatch(/closed on 2022-12-15; a new term opens with a new agreement/);
     expect(ProgramRules.safeParse({ ...cali, enrolment: { ...cali.enrolment, opensOn: '2023-01-01' } }).success).toBe(false);
   });
 });
