@@ -43,6 +43,7 @@ export const loanAccountCodes = (programId: string) => ({
 export const collectionsBankCode = (currency: string) => `bank:loan-collections:${currency}`;
 
 type LoanAccounts = Record<keyof ReturnType<typeof loanAccountCodes>, string>;
+type LoanProgram = Program & { rules: { loan: LoanRule } };
 
 /**
  * Loans and revolving funds (API.md "Loans and revolving funds"; docs/loans.md): application,
@@ -60,10 +61,18 @@ export class LoansService {
     private readonly clock: Clock,
   ) {}
 
-  private async loanProgram(programId: string, q: Queryable = this.db): Promise<Program & { rules: { loan: LoanRule } }> {
+  private readonly accountIds = new Map<string, Promise<LoanAccounts>>();
+
+  private async loanProgram(programId: string, q: Queryable = this.db): Promise<LoanProgram> {
     const program = await this.programs.getById(programId, q);
     if (program.instrumentType !== 'loan' || !program.rules.loan) throw new ApiProblem(422, 'not_a_loan_program', `${program.code} does not lend`);
-    return program as Program & { rules: { loan: LoanRule } };
+    return program as LoanProgram;
+  }
+
+  /** A loan's program and its accounts, read before the use case's transaction opens (404 for an unknown loan). */
+  private async context(loanId: string): Promise<{ program: LoanProgram; accounts: LoanAccounts }> {
+    const program = await this.loanProgram((await this.loan(loanId)).programId);
+    return { program, accounts: await this.accounts(program) };
   }
 
   private today(timeZone: string): string {
@@ -109,10 +118,10 @@ export class LoansService {
    * accounts (in the posting).
    */
   async approve(id: string, staff: StaffPrincipal) {
+    const { program, accounts } = await this.context(id);
     await withTransaction(this.db, async (tx) => {
       const loan = await this.loan(id, tx, true);
       if (loan.status !== 'applied') throw new ApiProblem(409, 'invalid_loan_state', `the loan is ${loan.status}; only an applied loan can be approved`);
-      const program = await this.loanProgram(loan.programId, tx);
       await tx.query(`INSERT INTO loan_program_counters (program_id) VALUES ($1) ON CONFLICT DO NOTHING`, [program.id]);
       const counted = returnedRows(await tx.query(
         `UPDATE loan_program_counters SET approved = approved + 1 WHERE program_id = $1 AND ($2::int IS NULL OR approved < $2) RETURNING approved`,
@@ -121,7 +130,6 @@ export class LoansService {
       if (!counted[0]) {
         throw new ApiProblem(422, 'loan_cap_reached', `${program.code} has approved its ${program.rules.loan.maxLoans} loans`, { maxLoans: program.rules.loan.maxLoans });
       }
-      const accounts = await this.accounts(program, tx);
       const principal = money(loan.principal);
       let entryId: string;
       try {
@@ -181,14 +189,13 @@ export class LoansService {
    * it; the schedule is fixed from today's business date.
    */
   async disburse(id: string, staff: StaffPrincipal) {
+    const { program, accounts } = await this.context(id);
     await withTransaction(this.db, async (tx) => {
       const loan = await this.loan(id, tx, true);
       if (loan.status !== 'approved') throw new ApiProblem(409, 'invalid_loan_state', `the loan is ${loan.status}; only an approved loan can be disbursed`);
       if (!loan.acceptedAt) throw new ApiProblem(422, 'acceptance_required', 'R000-05: the borrower\'s online legal acceptance must be recorded before the disbursement');
       const [bank] = await tx.query(`SELECT 1 FROM payee_bank_accounts WHERE owner_kind = 'beneficiary' AND owner_id = $1`, [loan.beneficiaryId]);
       if (!bank) throw new ApiProblem(422, 'missing_bank_account', 'the borrower has no bank details (PUT /v1/beneficiaries/{id}/bank-account)');
-      const program = await this.loanProgram(loan.programId, tx);
-      const accounts = await this.accounts(program, tx);
       const payable = await this.payouts.payableAccount(program.id, 'borrower', loan.beneficiaryId, tx);
       const principal = money(loan.principal);
       const disbursedOn = this.today(program.timeZone);
@@ -230,7 +237,8 @@ export class LoansService {
 
   /** POST /v1/loans/{id}/repayments: one payment, oldest instalment first; 409 duplicate_repayment for a reference already recorded. */
   async repay(id: string, input: { amount: string; paidOn: string; reference: string }, staff: StaffPrincipal) {
-    const outcome = await withTransaction(this.db, (tx) => this.applyRepayment(tx, id, input, actorOf(staff), null));
+    const { program, accounts } = await this.context(id);
+    const outcome = await withTransaction(this.db, (tx) => this.applyRepayment(tx, { program, accounts }, id, input, actorOf(staff), null));
     if (outcome.status === 'unchanged' || outcome.status === 'conflict') {
       throw new ApiProblem(409, 'duplicate_repayment', `a repayment with the reference ${input.reference} is already recorded in this program`, { repaymentId: outcome.repaymentId });
     }
@@ -246,6 +254,7 @@ export class LoansService {
    */
   private async applyRepayment(
     tx: Queryable,
+    { program, accounts }: { program: LoanProgram; accounts: LoanAccounts },
     loanId: string,
     input: { amount: string; paidOn: string; reference: string },
     actor: string,
@@ -273,8 +282,7 @@ export class LoansService {
       rows.map((r) => ({ number: r.number, amount: money(r.amount), paid: money(r.paid) })),
       amount,
     );
-    const program = await this.loanProgram(loan.programId, tx);
-    const accounts = await this.accounts(program, tx);
+    if (loan.programId !== program.id) throw new ApiProblem(422, 'unknown_loan', 'the loan is not of this program');
     const bank = await this.ledger.ensureAccount(
       { code: collectionsBankCode(program.currency), name: `Loan repayments received (${program.currency})`, category: 'bank', normalSide: 'debit', currency: program.currency },
       tx,
@@ -349,6 +357,7 @@ export class LoansService {
    */
   async importRepayments(programId: string, text: string, sha256: string, staff: StaffPrincipal) {
     const program = await this.loanProgram(programId);
+    const context = { program, accounts: await this.accounts(program) };
     const parsed = parseRepaymentCsv(text);
     const importId = randomUUID();
     await this.db.query(
@@ -364,7 +373,7 @@ export class LoansService {
         continue;
       }
       try {
-        const r = await withTransaction(this.db, (tx) => this.applyRepayment(tx, loanId, l, actorOf(staff), importId));
+        const r = await withTransaction(this.db, (tx) => this.applyRepayment(tx, context, loanId, l, actorOf(staff), importId));
         if (r.status === 'conflict') results.push({ line: l.line, reference: l.reference, status: 'refused', reason: 'reference_conflict', repaymentId: r.repaymentId, loanId });
         else results.push({ line: l.line, reference: l.reference, status: r.status, repaymentId: r.repaymentId, loanId });
       } catch (error) {
@@ -419,13 +428,12 @@ export class LoansService {
    * left at disbursement). The open instalments are closed as written_off.
    */
   async approveWriteOff(id: string, staff: StaffPrincipal) {
+    const { program, accounts } = await this.context(id);
     await withTransaction(this.db, async (tx) => {
       const loan = await this.loan(id, tx, true);
       if (!loan.writeOffRequestedAt || loan.writtenOffAt) throw new ApiProblem(409, 'invalid_loan_state', 'no write-off of this loan is waiting for approval');
       if (loan.writeOffRequestedByUserId === staff.userId) throw new ApiProblem(403, 'same_user_cannot_approve', 'the user who asked for the write-off cannot approve it');
       const outstanding = money(loan.principal).minus(money(loan.repaid)).minus(money(loan.writtenOff));
-      const program = await this.loanProgram(loan.programId, tx);
-      const accounts = await this.accounts(program, tx);
       const posted = await this.ledger.post(
         {
           kind: 'loan_write_off',
@@ -452,9 +460,25 @@ export class LoansService {
 
   // ---------------------------------------------------------------- accounts
 
-  private async accounts(program: Program, q: Queryable): Promise<LoanAccounts> {
+  /**
+   * The program's loan accounts, ensured once per process in their own autocommit statements
+   * (never inside a use case's transaction, whose rollback would leave a cached id pointing at
+   * nothing) and remembered: ledger accounts are never deleted.
+   */
+  private accounts(program: Program): Promise<LoanAccounts> {
+    let known = this.accountIds.get(program.id);
+    if (!known) {
+      // Concurrent first requests share one ensure; a failed one is forgotten.
+      known = this.ensureAccounts(program);
+      this.accountIds.set(program.id, known);
+      known.catch(() => this.accountIds.delete(program.id));
+    }
+    return known;
+  }
+
+  private async ensureAccounts(program: Program, q: Queryable = this.db): Promise<LoanAccounts> {
     const codes = loanAccountCodes(program.id);
-    const spec = (code: string, category: AccountCategory, name: string, own: boolean, normalSide: 'debit' | 'credit' = 'credit') =>
+    const ensure = (code: string, category: AccountCategory, name: string, own: boolean, normalSide: 'debit' | 'credit' = 'credit') =>
       this.ledger.ensureAccount(
         {
           code,
@@ -469,6 +493,9 @@ export class LoansService {
         },
         q,
       );
+    // Another process creating the same account at the same moment: its row is invisible to this
+    // statement's snapshot (nothing comes back), and visible to the next one.
+    const spec = async (...a: Parameters<typeof ensure>) => (await ensure(...a)) ?? (await ensure(...a));
     return {
       commitment: (await spec(codes.commitment, 'loan_commitment', 'loans approved, not disbursed', true)).id,
       recoveries: (await spec(codes.recoveries, 'loan_recoveries', 'loan repayments recovered', true)).id,

@@ -1,0 +1,171 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import { freshBenchDatabase, percentile } from './support';
+import { clearQueuePrefix } from '../src/jobs/redis';
+import type { StaffPrincipal } from '../src/common/auth/principal';
+
+/**
+ * FONDESOC at full size (the fixture's rules: 50,000 loans of $10,000, $500,000,000): N loans
+ * (default 50,000) applied and accepted (seeded set-based, not timed), then timed in the service
+ * (no HTTP): every approval (count cap and money cap checked atomically) and every disbursement
+ * (commitment → borrower payable, the schedule), `--concurrency` at a time (default 4; approvals
+ * of one program queue on its counter row and its budget account, as they must); then the daily
+ * delinquency job over the N loans (each with its first instalment past due: the schedules are moved
+ * five months back, not timed) and the same job again (changes nothing). Args: [--loans N] [--concurrency C]
+ */
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const loans = Number(option(args, 'loans') ?? 50_000);
+  const concurrency = Number(option(args, 'concurrency') ?? 4);
+  const url = await freshBenchDatabase('monedero_loans_bench');
+  const prefix = `bench-loans-${Date.now()}`;
+  Object.assign(process.env, {
+    DATABASE_URL: url,
+    QUEUE_PREFIX: prefix,
+    MIGRATIONS_RUN: 'false',
+    LOG_LEVEL: 'silent',
+    DB_STATEMENT_TIMEOUT_MS: '600000',
+    DB_POOL_SIZE: String(Math.max(4, concurrency + 2)),
+  });
+  const pool = new Pool({ connectionString: url, max: 2 });
+  const progress = (msg: string) => process.stderr.write(`[loans bench] ${msg}\n`);
+
+  const { NestFactory } = await import('@nestjs/core');
+  const { AppModule } = await import('../src/app.module');
+  const { LoansService } = await import('../src/loans/loans.service');
+  const { ProgramsService } = await import('../src/programs/programs.service');
+  const { readProgramFixtures } = await import('../src/programs/program-fixtures');
+  const app: INestApplicationContext = await NestFactory.createApplicationContext(AppModule.forRole('api'), { logger: false });
+  const staff = (role: StaffPrincipal['role']): StaffPrincipal => ({ kind: 'staff', userId: randomUUID(), username: `bench-${role}`, role });
+  try {
+    let t0 = Date.now();
+    const fixture = readProgramFixtures().find((f) => f.base === 'FONDESOC')!;
+    const programs = app.get(ProgramsService);
+    const program = await programs.create(
+      { code: 'FONDESOC-BENCH-2020', name: 'FONDESOC (bench)', fiscalYear: 2020, instrumentType: fixture.instrumentType, rules: fixture.rules },
+      'bench',
+    );
+    await programs.appropriate(program.id, { amount: fixture.rules.authorizedBudget!, reference: 'bench', ledgerKey: 'bench:appropriation' }, 'bench');
+    const ids = await seedLoans(pool, program.id, loans, fixture.rules.loan!.principalMin);
+    const seedSeconds = (Date.now() - t0) / 1000;
+    progress(`seeded ${loans} applied and accepted loans in ${seedSeconds.toFixed(1)} s`);
+
+    const service = app.get(LoansService);
+    const approver = staff('finance_approver');
+    const operator = staff('finance_operator');
+    const timed = async (label: string, step: (id: string) => Promise<unknown>) => {
+      const latencies: number[] = [];
+      let next = 0;
+      const start = Date.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          for (let i = next++; i < ids.length; i = next++) {
+            const t = process.hrtime.bigint();
+            await step(ids[i]);
+            latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+            if ((i + 1) % 10000 === 0) progress(`${label}: ${i + 1}`);
+          }
+        }),
+      );
+      const seconds = (Date.now() - start) / 1000;
+      latencies.sort((a, b) => a - b);
+      return { seconds, perSecond: Math.round(ids.length / seconds), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
+    };
+    const approval = await timed('approved', (id) => service.approve(id, approver));
+    progress(`approvals: ${approval.seconds.toFixed(1)} s`);
+    const disbursement = await timed('disbursed', (id) => service.disburse(id, operator));
+    progress(`disbursements: ${disbursement.seconds.toFixed(1)} s`);
+
+    // Every schedule five months earlier (not timed), so each loan's first instalment is past due today.
+    await pool.query(`UPDATE loan_instalments SET due_on = (due_on - interval '5 months')::date`);
+    await pool.query(`ANALYZE loan_instalments; ANALYZE loans`);
+    t0 = Date.now();
+    const job = await service.runDelinquency(program.id);
+    const delinquencySeconds = (Date.now() - t0) / 1000;
+    t0 = Date.now();
+    const again = await service.runDelinquency(program.id);
+    const delinquencyAgainSeconds = (Date.now() - t0) / 1000;
+    progress(`delinquency job: ${delinquencySeconds.toFixed(1)} s, again ${delinquencyAgainSeconds.toFixed(1)} s`);
+
+    t0 = Date.now();
+    const report = await service.portfolio(program.id);
+    const portfolioSeconds = (Date.now() - t0) / 1000;
+    const { rows: check } = await pool.query(
+      `SELECT (SELECT count(*)::int FROM loans WHERE program_id = $1 AND status = 'delinquent') AS delinquent,
+              (SELECT coalesce(sum(posted), 0)::text FROM ledger_balances WHERE program_id = $1 AND category = 'payee_payable') AS payables,
+              (SELECT count(*)::int FROM loan_instalments) AS instalments,
+              (SELECT sum(posted_debits) = sum(posted_credits) FROM ledger_accounts) AS balanced`,
+      [program.id],
+    );
+    const expectedTotal = (BigInt(loans) * 10000n).toString() + '.00';
+    return {
+      description: 'FONDESOC fixture: approve (both caps, atomically) and disburse N loans through the service, then the daily delinquency job over them',
+      loans,
+      concurrency,
+      seedSeconds,
+      approval,
+      disbursement,
+      approveAndDisburseSeconds: round(approval.seconds + disbursement.seconds),
+      delinquencySeconds,
+      delinquencyAgainSeconds,
+      portfolioSeconds,
+      delinquencyJob: job.programs[0],
+      delinquencyJobAgain: again.programs[0],
+      instalments: check[0].instalments,
+      borrowerPayables: check[0].payables,
+      fund: report.fund,
+      caps: report.caps,
+      invariantsHold:
+        check[0].balanced &&
+        check[0].payables === expectedTotal &&
+        check[0].delinquent === loans &&
+        report.fund.ok &&
+        report.caps.loans.approved === loans &&
+        again.programs[0].instalmentsLate === 0,
+      targets: { approveAndDisburseSeconds: 60, delinquencySeconds: 5 },
+      note: 'the machine has 2 cores shared with other work; figures vary with the load',
+    };
+  } finally {
+    await app.close();
+    await pool.end();
+    await clearQueuePrefix(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix);
+  }
+}
+
+/** N borrowers with bank details and one applied, accepted loan each, set-based; their ids. */
+async function seedLoans(pool: Pool, programId: string, n: number, principal: string): Promise<string[]> {
+  await pool.query(
+    `INSERT INTO beneficiaries (program_id, folio, curp, given_names, surnames, birth_date, address, application_date, incorporated_on)
+     SELECT $1, 'L-' || g, 'LOAN' || lpad(g::text, 12, '0') || 'XX', 'Nombre', 'Apellido', DATE '1970-01-01', '{"state":"DF"}', DATE '2020-04-01', DATE '2020-04-01'
+       FROM generate_series(1, $2::int) g`,
+    [programId, n],
+  );
+  await pool.query(
+    `WITH d AS (SELECT b.id, '012180' || lpad(row_number() OVER (ORDER BY b.id)::text, 11, '0') AS d17 FROM beneficiaries b WHERE b.program_id = $1)
+     INSERT INTO payee_bank_accounts (owner_kind, owner_id, program_id, clabe, holder_name, version, updated_by, updated_at)
+     SELECT 'beneficiary', d.id, $1,
+            d.d17 || ((10 - (SELECT sum((substr(d.d17, i, 1)::int * (ARRAY[3, 7, 1])[(i - 1) % 3 + 1]) % 10) FROM generate_series(1, 17) i)::int % 10) % 10)::text,
+            'NOMBRE APELLIDO', 1, 'bench', now()
+       FROM d`,
+    [programId],
+  );
+  const { rows } = await pool.query(
+    `INSERT INTO loans (id, number, program_id, beneficiary_id, principal, status, applied_on, applied_by, applied_at, accepted_at, acceptance_document_ref, acceptance_recorded_by, acceptance_recorded_at)
+     SELECT gen_random_uuid(), 'LN-' || lpad(nextval('loan_number_seq')::text, 8, '0'), $1, b.id, $2, 'applied', current_date, 'bench', now(),
+            now() - interval '1 hour', 'bench', 'bench', now()
+       FROM beneficiaries b WHERE b.program_id = $1 ORDER BY b.id
+     RETURNING id`,
+    [programId, principal],
+  );
+  await pool.query(`ANALYZE beneficiaries; ANALYZE payee_bank_accounts; ANALYZE loans`);
+  return rows.map((r: { id: string }) => r.id);
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
