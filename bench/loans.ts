@@ -71,6 +71,20 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       latencies.sort((a, b) => a - b);
       return { seconds, perSecond: Math.round(ids.length / seconds), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
     };
+    // Reference from the same run: what one committed transaction costs on this machine right now
+    // (an increment of one row and a commit, `concurrency` at a time, 2,000 times).
+    const { DataSource } = await import('typeorm');
+    const db = app.get(DataSource);
+    await pool.query(`CREATE TABLE bench_reference (id int PRIMARY KEY, n int NOT NULL); INSERT INTO bench_reference VALUES (1, 0)`);
+    let refCount = 0;
+    const refStart = Date.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (refCount++ < 2000) await db.transaction(async (m) => m.query(`UPDATE bench_reference SET n = n + 1 WHERE id = 1`));
+      }),
+    );
+    const reference = { committedTransactionsPerSecond: Math.round(2000 / ((Date.now() - refStart) / 1000)) };
+    progress(`reference: ${reference.committedTransactionsPerSecond} single-row transactions/s`);
     const approval = await timed('approved', (id) => service.approve(id, approver));
     progress(`approvals: ${approval.seconds.toFixed(1)} s`);
     const disbursement = await timed('disbursed', (id) => service.disburse(id, operator));
@@ -102,6 +116,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       description: 'FONDESOC fixture: approve (both caps, atomically) and disburse N loans through the service, then the daily delinquency job over them',
       loans,
       concurrency,
+      reference,
       seedSeconds,
       approval,
       disbursement,
