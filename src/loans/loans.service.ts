@@ -433,6 +433,7 @@ export class LoansService {
       const loan = await this.loan(id, tx, true);
       if (!loan.writeOffRequestedAt || loan.writtenOffAt) throw new ApiProblem(409, 'invalid_loan_state', 'no write-off of this loan is waiting for approval');
       if (loan.writeOffRequestedByUserId === staff.userId) throw new ApiProblem(403, 'same_user_cannot_approve', 'the user who asked for the write-off cannot approve it');
+      if (!['disbursed', 'delinquent'].includes(loan.status)) throw new ApiProblem(409, 'invalid_loan_state', `the loan is ${loan.status}: nothing is outstanding to write off`);
       const outstanding = money(loan.principal).minus(money(loan.repaid)).minus(money(loan.writtenOff));
       const posted = await this.ledger.post(
         {
@@ -517,7 +518,14 @@ export class LoansService {
     const l = await this.loan(id, q);
     const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
     const outstanding = l.disbursedAt ? money(l.principal).minus(money(l.repaid)).minus(money(l.writtenOff)) : ZERO;
-    const days = ['disbursed', 'delinquent'].includes(l.status) ? daysPastDue(l.pastDueSince, this.today(l.timeZone)) : 0;
+    // Past due as of today's business date, from the instalments (right even before the day's job ran).
+    const today = this.today(l.timeZone);
+    const open = ['disbursed', 'delinquent'].includes(l.status);
+    const [due] = open
+      ? await q.query(`SELECT to_char(min(due_on), 'YYYY-MM-DD') AS since FROM loan_instalments WHERE loan_id = $1 AND status IN ('due', 'late') AND due_on < $2`, [id, today])
+      : [{ since: null }];
+    const pastDueSince: string | null = due.since;
+    const days = open ? daysPastDue(pastDueSince, today) : 0;
     return {
       id: l.id,
       number: l.number,
@@ -540,7 +548,7 @@ export class LoansService {
       repaid: formatMoney(l.repaid),
       writtenOff: formatMoney(l.writtenOff),
       outstanding: formatMoney(outstanding),
-      pastDueSince: l.pastDueSince,
+      pastDueSince,
       daysPastDue: days,
       ageingBucket: l.disbursedAt ? ageingBucket(days) : null,
       payableAccountId: l.payableAccountId,
