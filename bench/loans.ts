@@ -12,11 +12,15 @@ import type { StaffPrincipal } from '../src/common/auth/principal';
  * (commitment → borrower payable, the schedule), `--concurrency` at a time (default 4; approvals
  * of one program queue on its counter row and its budget account, as they must); then the daily
  * delinquency job over the N loans (each with its first instalment past due: the schedules are moved
- * five months back, not timed) and the same job again (changes nothing). Args: [--loans N] [--concurrency C]
+ * five months back, not timed) and the same job again (changes nothing). Args: [--loans N]
+ * [--concurrency C] [--delinquency-loans M]: with M > N, M − N more disbursed loans (rows and
+ * schedules only, copied set-based from the disbursed ones, not timed; the job reads nothing else)
+ * join the delinquency job, so the job is measured at M loans when N is kept small.
  */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const loans = Number(option(args, 'loans') ?? 50_000);
   const concurrency = Number(option(args, 'concurrency') ?? 4);
+  const delinquencyLoans = Math.max(loans, Number(option(args, 'delinquency-loans') ?? loans));
   const url = await freshBenchDatabase('monedero_loans_bench');
   const prefix = `bench-loans-${Date.now()}`;
   Object.assign(process.env, {
@@ -90,6 +94,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const disbursement = await timed('disbursed', (id) => service.disburse(id, operator));
     progress(`disbursements: ${disbursement.seconds.toFixed(1)} s`);
 
+    if (delinquencyLoans > loans) await cloneDisbursed(pool, program.id, delinquencyLoans - loans);
     // Every schedule five months earlier (not timed), so each loan's first instalment is past due today.
     await pool.query(`UPDATE loan_instalments SET due_on = (due_on - interval '5 months')::date`);
     await pool.query(`ANALYZE loan_instalments; ANALYZE loans`);
@@ -116,6 +121,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       description: 'FONDESOC fixture: approve (both caps, atomically) and disburse N loans through the service, then the daily delinquency job over them',
       loans,
       concurrency,
+      delinquencyLoans,
       reference,
       seedSeconds,
       approval,
@@ -133,8 +139,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       invariantsHold:
         check[0].balanced &&
         check[0].payables === expectedTotal &&
-        check[0].delinquent === loans &&
-        report.fund.ok &&
+        check[0].delinquent === delinquencyLoans &&
+        (delinquencyLoans > loans || report.fund.ok) &&
         report.caps.loans.approved === loans &&
         again.programs[0].instalmentsLate === 0,
       targets: { approveAndDisburseSeconds: 60, delinquencySeconds: 5 },
@@ -174,6 +180,36 @@ async function seedLoans(pool: Pool, programId: string, n: number, principal: st
   );
   await pool.query(`ANALYZE beneficiaries; ANALYZE payee_bank_accounts; ANALYZE loans`);
   return rows.map((r: { id: string }) => r.id);
+}
+
+/**
+ * More disbursed loans for the delinquency job only: borrowers, loan rows and schedules copied from
+ * the loans the service disbursed (no ledger postings: the job reads loans and instalments alone,
+ * and the fund's reconciliation is then not checked).
+ */
+async function cloneDisbursed(pool: Pool, programId: string, n: number): Promise<void> {
+  await pool.query(
+    `INSERT INTO beneficiaries (program_id, folio, curp, given_names, surnames, birth_date, address, application_date, incorporated_on)
+     SELECT $1, 'LC-' || g, 'LOCL' || lpad(g::text, 12, '0') || 'XX', 'Nombre', 'Apellido', DATE '1970-01-01', '{"state":"DF"}', DATE '2020-04-01', DATE '2020-04-01'
+       FROM generate_series(1, $2::int) g`,
+    [programId, n],
+  );
+  await pool.query(
+    `WITH src AS (SELECT l.*, row_number() OVER (ORDER BY l.id) AS k, count(*) OVER () AS c FROM loans l WHERE l.program_id = $1 AND l.status = 'disbursed'),
+          b AS (SELECT id, row_number() OVER (ORDER BY id) AS k FROM beneficiaries WHERE program_id = $1 AND folio LIKE 'LC-%'),
+          ins AS (
+            INSERT INTO loans (id, number, program_id, beneficiary_id, principal, status, applied_on, applied_by, applied_at, approved_by, approved_at,
+                               accepted_at, acceptance_document_ref, disbursed_by, disbursed_at, disbursed_on, grace_months, instalment_count)
+            SELECT gen_random_uuid(), 'LN-' || lpad(nextval('loan_number_seq')::text, 8, '0'), $1, b.id, s.principal, 'disbursed', s.applied_on, 'bench', s.applied_at,
+                   'bench', s.approved_at, s.accepted_at, 'bench', 'bench', s.disbursed_at, s.disbursed_on, s.grace_months, s.instalment_count
+              FROM b JOIN src s ON s.k = (b.k - 1) % s.c + 1
+            RETURNING id)
+     INSERT INTO loan_instalments (loan_id, number, due_on, amount)
+     SELECT ins.id, i.number, i.due_on, i.amount
+       FROM ins CROSS JOIN (SELECT number, due_on, amount FROM loan_instalments WHERE loan_id = (SELECT id FROM src WHERE k = 1)) i`,
+    [programId],
+  );
+  await pool.query(`ANALYZE loans; ANALYZE loan_instalments`);
 }
 
 function round(x: number): number {

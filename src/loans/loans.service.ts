@@ -110,7 +110,8 @@ export class LoansService {
   }
 
   /**
-   * POST /v1/loans/{id}/approve (finance_approver, never the applicant): the count cap (the
+   * POST /v1/loans/{id}/approve (finance_approver: a role the applicant, a program officer, does
+   * not have, so the checker is never the maker): the count cap (the
    * program's counter row, incremented only below rules.loan.maxLoans) and the money cap (the
    * principal moves budget → the loans' commitment; the budget's no-negative CHECK refuses an
    * overdraft) in ONE transaction: both hold or neither is taken. For a revolving fund the budget
