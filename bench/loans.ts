@@ -9,17 +9,19 @@ import type { StaffPrincipal } from '../src/common/auth/principal';
  * FONDESOC at full size (the fixture's rules: 50,000 loans of $10,000, $500,000,000): N loans
  * (default 50,000) applied and accepted (seeded set-based, not timed), then timed in the service
  * (no HTTP): every approval (count cap and money cap checked atomically) and every disbursement
- * (commitment → borrower payable, the schedule), `--concurrency` at a time (default 4; approvals
- * of one program queue on its counter row and its budget account, as they must); then the daily
+ * (commitment → borrower payable, the schedule), in batches or one loan at a time (approvals of
+ * one program queue on its counter row and its budget account, as they must); then the daily
  * delinquency job over the N loans (each with its first instalment past due: the schedules are moved
  * five months back, not timed) and the same job again (changes nothing). Args: [--loans N]
- * [--concurrency C] [--delinquency-loans M]: with M > N, M − N more disbursed loans (rows and
+ * [--batch B] [--concurrency C] [--delinquency-loans M]: B loans a transaction through the batch
+ * routes (default 1,000; `--batch 1` times the one-loan routes instead, C at a time); with M > N, M − N more disbursed loans (rows and
  * schedules only, copied set-based from the disbursed ones, not timed; the job reads nothing else)
  * join the delinquency job, so the job is measured at M loans when N is kept small.
  */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const loans = Number(option(args, 'loans') ?? 50_000);
   const concurrency = Number(option(args, 'concurrency') ?? 4);
+  const batchSize = Number(option(args, 'batch') ?? 1000);
   const delinquencyLoans = Math.max(loans, Number(option(args, 'delinquency-loans') ?? loans));
   const url = await freshBenchDatabase('monedero_loans_bench');
   const prefix = `bench-loans-${Date.now()}`;
@@ -89,10 +91,32 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     );
     const reference = { committedTransactionsPerSecond: Math.round(2000 / ((Date.now() - refStart) / 1000)) };
     progress(`reference: ${reference.committedTransactionsPerSecond} single-row transactions/s`);
-    const approval = await timed('approved', (id) => service.approve(id, approver));
-    progress(`approvals: ${approval.seconds.toFixed(1)} s`);
-    const disbursement = await timed('disbursed', (id) => service.disburse(id, operator));
-    progress(`disbursements: ${disbursement.seconds.toFixed(1)} s`);
+    let approval: Record<string, number>;
+    let disbursement: Record<string, number>;
+    if (batchSize > 1) {
+      // The batch routes (POST /v1/programs/{id}/loans/approve|disburse): batchSize loans a transaction, one batch at a time.
+      const batches = Array.from({ length: Math.ceil(ids.length / batchSize) }, (_, i) => ids.slice(i * batchSize, (i + 1) * batchSize));
+      const inBatches = async (label: string, step: (loanIds: string[]) => Promise<unknown>) => {
+        const latencies: number[] = [];
+        const start = Date.now();
+        for (const b of batches) {
+          const t = Date.now();
+          await step(b);
+          latencies.push(Date.now() - t);
+        }
+        const seconds = (Date.now() - start) / 1000;
+        latencies.sort((a, b) => a - b);
+        progress(`${label}: ${seconds.toFixed(1)} s`);
+        return { seconds, perSecond: Math.round(ids.length / seconds), batchP50Ms: percentile(latencies, 50), batchMaxMs: latencies[latencies.length - 1] };
+      };
+      approval = await inBatches('approvals', (b) => service.approveBatch(program.id, b, approver));
+      disbursement = await inBatches('disbursements', (b) => service.disburseBatch(program.id, b, operator));
+    } else {
+      approval = await timed('approved', (id) => service.approve(id, approver));
+      progress(`approvals: ${approval.seconds.toFixed(1)} s`);
+      disbursement = await timed('disbursed', (id) => service.disburse(id, operator));
+      progress(`disbursements: ${disbursement.seconds.toFixed(1)} s`);
+    }
 
     if (delinquencyLoans > loans) await cloneDisbursed(pool, program.id, delinquencyLoans - loans);
     // Every schedule five months earlier (not timed), so each loan's first instalment is past due today.
@@ -120,7 +144,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     return {
       description: 'FONDESOC fixture: approve (both caps, atomically) and disburse N loans through the service, then the daily delinquency job over them',
       loans,
-      concurrency,
+      batchSize,
+      concurrency: batchSize > 1 ? 1 : concurrency,
       delinquencyLoans,
       reference,
       seedSeconds,

@@ -5,7 +5,7 @@ import { CurrentStaff } from '../common/auth/current-principal';
 import { Roles, StaffPrincipal } from '../common/auth/principal';
 import { Idempotent } from '../common/idempotency/idempotency.interceptor';
 import { ApiProblem, problems } from '../common/problem';
-import { ApplyLoanRequest, InstalmentView, LoanAcceptanceRequest, LoanRepaymentRequest, WriteOffRequest } from './loans.dto';
+import { ApplyLoanRequest, InstalmentView, LoanAcceptanceRequest, LoanBatchRequest, LoanRepaymentRequest, WriteOffRequest } from './loans.dto';
 import { LoansService } from './loans.service';
 
 const READERS = ['program_officer', 'finance_operator', 'finance_approver', 'auditor'] as const;
@@ -21,6 +21,24 @@ export class LoansController {
   @Roles('program_officer')
   apply(@Param('id', new ParseUUIDPipe()) programId: string, @Body() body: ApplyLoanRequest, @CurrentStaff() staff: StaffPrincipal) {
     return this.loans.apply(programId, body, staff);
+  }
+
+  /** Many applied loans approved at once, all or none, against the same caps (FONDESOC volumes). */
+  @Post('programs/:id/loans/approve')
+  @HttpCode(200)
+  @Roles('finance_approver')
+  @Idempotent()
+  approveBatch(@Param('id', new ParseUUIDPipe()) programId: string, @Body() body: LoanBatchRequest, @CurrentStaff() staff: StaffPrincipal) {
+    return this.loans.approveBatch(programId, body.loanIds, staff);
+  }
+
+  /** Many approved and accepted loans disbursed at once, all or none. */
+  @Post('programs/:id/loans/disburse')
+  @HttpCode(200)
+  @Roles('finance_operator')
+  @Idempotent()
+  disburseBatch(@Param('id', new ParseUUIDPipe()) programId: string, @Body() body: LoanBatchRequest, @CurrentStaff() staff: StaffPrincipal) {
+    return this.loans.disburseBatch(programId, body.loanIds, staff);
   }
 
   @Get('loans/:id')

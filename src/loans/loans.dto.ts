@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { IsMoneyAmount } from '../common/validation';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -61,4 +61,13 @@ export class InstalmentView {
   @ApiProperty({ example: '833.33' }) amount!: string;
   @ApiProperty({ example: '0.00' }) paid!: string;
   @ApiProperty({ enum: ['due', 'late', 'paid', 'written_off'] }) status!: string;
+}
+
+export class LoanBatchRequest {
+  @ApiProperty({ type: [String], description: 'the loans of the batch (1–5,000), all of this program; all or none are taken' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(5000)
+  @IsUUID('all', { each: true })
+  loanIds!: string[];
 }

@@ -132,6 +132,38 @@ describe('loans and revolving funds (FONDESOC 000, Cali Fondo Solidario 001)', (
     // 100 applications and 100 approvals over HTTP: more than the default minute on a busy shared machine.
   }, 240_000);
 
+  it('R000-01: batches of loans are approved and disbursed all or none, against the same two caps', async () => {
+    const program = await loanProgram(t, 'FONDESOC', { capital: '100000.00', rules: (r) => ({ ...r, loan: { ...r.loan!, maxLoans: 5 } }) });
+    const ids: string[] = [];
+    for (const b of await borrowers(t, program.id, 6)) ids.push((await applyLoan(t, program.id, who.officer, { beneficiaryId: b, principal: '10000.00' }).expect(201)).body.id);
+    const batch = (what: 'approve' | 'disburse', actor: typeof who.approver, loanIds: string[], programId = program.id) =>
+      t.http.post(`/v1/programs/${programId}/loans/${what}`).set(actor.auth).set('Idempotency-Key', loanKey()).send({ loanIds });
+    expect((await batch('approve', who.approver, ids).expect(422)).body.code).toBe('loan_cap_reached');
+    expect((await portfolio(t, program.id, auditor)).caps).toMatchObject({ loans: { approved: 0 }, money: { committed: '0.00' } });
+    const approved = await batch('approve', who.approver, ids.slice(0, 5)).expect(200);
+    expect(approved.body).toMatchObject({ approved: 5, total: '50000.00' });
+    expect((await batch('approve', who.approver, ids.slice(4)).expect(409)).body).toMatchObject({ code: 'invalid_loan_state', loanIds: [ids[4]] });
+    for (const id of ids.slice(0, 4)) await acceptLoan(t, id, who.officer).expect(200);
+    const early = await batch('disburse', who.operator, ids.slice(0, 5)).expect(422);
+    expect(early.body).toMatchObject({ code: 'acceptance_required', loanIds: [ids[4]] });
+    await acceptLoan(t, ids[4], who.officer).expect(200);
+    expect((await batch('disburse', who.operator, ids.slice(0, 5)).expect(200)).body).toMatchObject({ disbursed: 5, total: '50000.00', disbursedOn: '2020-05-15' });
+    for (const id of ids.slice(0, 5)) {
+      expect(await loan(id)).toMatchObject({ status: 'disbursed', outstanding: '10000.00' });
+      expect(sumMoney((await schedule(id)).map((i) => i.amount)).toFixed(2)).toBe('10000.00');
+    }
+    expect((await portfolio(t, program.id, auditor)).fund).toMatchObject({ disbursed: '50000.00', committed: '0.00', lendable: '50000.00', receivable: '50000.00', ok: true });
+
+    // The money cap: $30,000 lends a batch of 3 loans, never a batch of 4.
+    const poor = await loanProgram(t, 'FONDESOC', { capital: '30000.00' });
+    const more: string[] = [];
+    for (const b of await borrowers(t, poor.id, 4)) more.push((await applyLoan(t, poor.id, who.officer, { beneficiaryId: b, principal: '10000.00' }).expect(201)).body.id);
+    expect((await batch('approve', who.approver, more, poor.id).expect(422)).body.code).toBe('insufficient_budget');
+    expect((await portfolio(t, poor.id, auditor)).caps.loans.approved).toBe(0);
+    await batch('approve', who.approver, more.slice(0, 3), poor.id).expect(200);
+    expect((await portfolio(t, poor.id, auditor)).caps).toMatchObject({ loans: { approved: 3 }, money: { available: '0.00' } });
+  }, 120_000);
+
   it('R001-02, R001-03: the Cali fund takes applications until 2022-12-15; on 2022-12-16 → 422 enrolment_closed; a new term opens only with a new agreement', async () => {
     t.clock.set(DEC_2022);
     const program = await loanProgram(t, 'CALI-FONDO-SOLIDARIO');
