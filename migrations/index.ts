@@ -25,6 +25,7 @@ import { CycleLinesSourceReference1764609500000 } from './1764609500000-cycle-li
 import { LedgerStageGuard1764609500100 } from './1764609500100-ledger-stage-guard';
 import { LedgerPostSet1764609500200 } from './1764609500200-ledger-post-set';
 import { ParallelVoucherSweep1764609500300 } from './1764609500300-parallel-voucher-sweep';
+import { Loans1764612000000 } from './1764612000000-loans';
 import { Complaints1764613000000 } from './1764613000000-complaints';
 import { ConditionalBenefits1764615000000 } from './1764615000000-conditional-benefits';
 import { TrainingSupports1764615000100 } from './1764615000100-training-supports';
@@ -59,6 +60,7 @@ export const MIGRATIONS = [
   LedgerStageGuard1764609500100,
   LedgerPostSet1764609500200,
   ParallelVoucherSweep1764609500300,
+  Loans1764612000000,
   Complaints1764613000000,
   ConditionalBenefits1764615000000,
   TrainingSupports1764615000100,

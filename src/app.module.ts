@@ -28,12 +28,14 @@ import { PayoutsModule } from './payouts/payouts.module';
 import { ComplaintsModule } from './complaints/complaints.module';
 import { TrainingModule } from './training/training.module';
 import { DeliveriesModule } from './deliveries/deliveries.module';
+import { LoansModule } from './loans/loans.module';
+import { LoansWorkerModule } from './loans/loans-worker.module';
 
 export type ProcessRole = 'all' | 'api' | 'worker';
 
 /** Feature modules (HTTP + services) and their background-job parts. */
-const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule, TreasuryModule, PayoutsModule, ComplaintsModule, TrainingModule, DeliveriesModule];
-const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule, MerchantsWorkerModule, DisbursementsWorkerModule, AuditWorkerModule, TreasuryWorkerModule];
+const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule, TreasuryModule, PayoutsModule, ComplaintsModule, TrainingModule, DeliveriesModule, LoansModule];
+const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule, MerchantsWorkerModule, DisbursementsWorkerModule, AuditWorkerModule, TreasuryWorkerModule, LoansWorkerModule];
 
 /**
  * Never log credentials or personal data (CURPs, RFCs, card numbers, PINs, CLABEs). Errors go

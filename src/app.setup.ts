@@ -17,11 +17,14 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** The route of a bank's results file (docs/payouts.md): about 5 MB for a 100,000-line batch, JSON or CSV. */
 const PAYOUT_RESULTS_ROUTE = '/v1/payout-batches/:id/results';
 
+/** The route of a bank's loan repayment file (docs/loans.md): about 4 MB for 100,000 payments. */
+const LOAN_REPAYMENTS_ROUTE = '/v1/programs/:id/loan-repayments/import';
+
 /** Routes that take bigger bodies than BODY_LIMIT_BYTES. */
-export const LARGE_BODY_ROUTES: Readonly<Record<string, number>> = { [PAYOUT_RESULTS_ROUTE]: 64 * 1024 * 1024 };
+export const LARGE_BODY_ROUTES: Readonly<Record<string, number>> = { [PAYOUT_RESULTS_ROUTE]: 64 * 1024 * 1024, [LOAN_REPAYMENTS_ROUTE]: 16 * 1024 * 1024 };
 
 /** Routes that take a text/csv body (as a string); every other route still answers 415. */
-const CSV_ROUTES: ReadonlySet<string> = new Set([PAYOUT_RESULTS_ROUTE]);
+const CSV_ROUTES: ReadonlySet<string> = new Set([PAYOUT_RESULTS_ROUTE, LOAN_REPAYMENTS_ROUTE]);
 
 export function createFastifyAdapter(): FastifyAdapter {
   return new FastifyAdapter({

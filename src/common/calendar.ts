@@ -42,14 +42,19 @@ export function addDays(date: string, days: number): string {
   return fromUtcMs(utcMs(date) + days * DAY_MS);
 }
 
-/** The same day `months` calendar months later (or earlier when negative), clamped to the month's last day (31 Jan + 1 → 29 Feb 2016). */
+/**
+ * The same day `months` months later; a day the target month lacks becomes its last day
+ * (31 January + 1 month = 28 or 29 February). Monthly due dates count from the start date each
+ * time, so they never drift (31 Jan → 28 Feb → 31 Mar).
+ */
 export function addMonths(date: string, months: number): string {
-  const [y, m, d] = date.split('-').map(Number);
-  const index = y * 12 + (m - 1) + months;
+  const m = DATE.exec(date);
+  if (!m) throw new TypeError(`not a date: ${date}`);
+  const index = Number(m[1]) * 12 + Number(m[2]) - 1 + months;
   const year = Math.floor(index / 12);
   const month = (index % 12) + 1;
-  const day = Math.min(d, daysInMonth(year, month));
-  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+  const d = Math.min(Number(m[3]), daysInMonth(year, month));
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 }
 
 /** Whole days from `from` to `to` (negative when `to` is earlier). */

@@ -25,6 +25,14 @@ export type AccountCategory =
   /** A grant's counterpart share and its source (no program: reported apart from public money). */
   | 'counterpart_source'
   | 'grant_counterpart'
+  /** Loans (docs/loans.md): budget reserved by approved, not yet disbursed loans. */
+  | 'loan_commitment'
+  /** Memo accounts of a loan program (no program: outside the program's money): principal owed, lent, written off. */
+  | 'loan_receivable'
+  | 'loan_principal'
+  | 'loan_written_off'
+  /** Repayments of a program that does not revolve: recovered, not lendable again. */
+  | 'loan_recoveries'
   | 'test';
 
 export interface AccountSpec {

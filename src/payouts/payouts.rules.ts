@@ -49,9 +49,9 @@ export function bankCode(currency: string): string {
   return `bank:payouts:${currency}`;
 }
 
-/** Paid through a bank (API.md): instrumentType bank_account, or rules.payout. */
+/** Paid through a bank (API.md): instrumentType bank_account or loan (disbursed to the borrower's account), or rules.payout. */
 export function isBankPaid(program: { instrumentType: string; rules: Pick<ProgramRules, 'payout'> }): boolean {
-  return program.instrumentType === 'bank_account' || program.rules.payout !== undefined;
+  return program.instrumentType === 'bank_account' || program.instrumentType === 'loan' || program.rules.payout !== undefined;
 }
 
 /** Rejected transfers a payee's money survives before it goes to reintegro (rules.payout.maxAttempts, default 3). */

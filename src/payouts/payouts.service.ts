@@ -85,6 +85,11 @@ export class PayoutsService {
     return id;
   }
 
+  /** payableAccount for many payees of one kind (a batch of loan disbursements), set-based; ids in the order of payeeIds. */
+  async payableAccounts(programId: string, kind: Exclude<PayeeKind, 'insurer'>, payeeIds: string[], q: Queryable = this.db): Promise<string[]> {
+    return this.ensurePayables(q, await this.programs.getById(programId, q), kind, payeeIds);
+  }
+
   /** Set-based payableAccount for many payees of one kind (a cycle draft of a bank-paid program). */
   private async ensurePayables(q: Queryable, program: { id: string; code: string; currency: string }, kind: PayeeKind, payeeIds: string[]): Promise<string[]> {
     if (!payeeIds.length) return [];

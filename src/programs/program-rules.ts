@@ -3,6 +3,7 @@ import { DEACTIVATION_CAUSES } from '../beneficiaries/beneficiaries.rules';
 import { isMoneyString, isPositiveMoneyString } from '../common/money';
 import { isValidClabe } from '../payouts/clabe.rules';
 import { EventBenefit, InKindBenefit, ObligationRule, PerAttendanceBenefit, PerHourBenefit } from './conditional-rules';
+import { loanRuleProblems } from '../loans/loans.rules';
 import { AwardCap, Envelope, grantRulesProblems, RecoveryRule, SupportHistoryRule, SupportShare } from './grant-rules';
 
 /**
@@ -42,6 +43,46 @@ export const BenefitRule = z.discriminatedUnion('type', [
   /** In kind: rations, packages, services recorded as deliveries; no cash (conditional-rules.ts, docs/in-kind.md). */
   InKindBenefit,
 ]);
+
+/** A credit line inside a loan product (Cali: microcredit, working capital), with its own principal bounds. */
+export const LoanLineRule = z
+  .object({
+    key: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'a kebab-case key, e.g. "microcredito"'),
+    label: z.string().min(1),
+    principalMin: positiveMoney,
+    principalMax: positiveMoney,
+  })
+  .strict();
+
+/**
+ * A loan product (API.md "Loans and revolving funds"): principal bounds, `graceMonths` months with
+ * nothing due, then `instalments` equal monthly instalments at 0 % interest; at most `maxLoans`
+ * loans approved; `revolving`: repayments go back to the lendable pool (the budget) and new loans
+ * draw from them. `lines` (optional) split the product into credit lines, each with its own bounds
+ * inside the product's; an application then names its line.
+ */
+export const LoanRule = z
+  .object({
+    principalMin: positiveMoney,
+    principalMax: positiveMoney,
+    graceMonths: z.number().int().min(0).max(60),
+    instalments: z.number().int().min(1).max(360),
+    maxLoans: z.number().int().min(1).optional(),
+    revolving: z.boolean().optional(),
+    lines: z.array(LoanLineRule).min(1).optional(),
+  })
+  .strict();
+
+/** An enrolment window (dates inclusive, in the program's time zone) and the agreement that opened it. */
+export const EnrolmentRule = z
+  .object({
+    opensOn: isoDate,
+    closesOn: isoDate,
+    /** The convenio under which this window is open (R001-03: the next term needs a new one). */
+    agreement: z.string().min(1).max(200),
+  })
+  .strict()
+  .refine((e) => e.opensOn <= e.closesOn, 'opensOn is on or before closesOn');
 
 /** A split payment: one cycle line, several credits (Seguro: $1,500 beneficiary + $37 insurer). */
 export const SplitRule = z
@@ -138,8 +179,10 @@ export const ProgramRules = z
     /** Grants and loans: award caps. */
     awardMin: money.optional(),
     awardMax: money.optional(),
-    /** Loans (FONDESOC): grace months then interest-free monthly instalments. */
-    loanTerms: z.object({ graceMonths: z.number().int().min(0), instalments: z.number().int().min(1) }).strict().optional(),
+    /** Loans (instrumentType loan; docs/loans.md): the loan product, read by src/loans/loans.rules.ts. */
+    loan: LoanRule.optional(),
+    /** Applications are taken only from opensOn to closesOn inclusive, under one agreement (Cali R001-02/03). */
+    enrolment: EnrolmentRule.optional(),
     /** Authorised budget of the fiscal year (appropriated with POST /v1/programs/{id}/appropriations). */
     authorizedBudget: money.optional(),
     /** Meta física: people the program plans to reach (coverage indicator). */
@@ -180,6 +223,7 @@ export const ProgramRules = z
     for (const issue of grantRulesProblems(r)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
     const kinds = (r.obligations ?? []).map((o) => o.kind);
     if (new Set(kinds).size !== kinds.length) ctx.addIssue({ code: 'custom', path: ['obligations'], message: 'each obligation kind appears once' });
+    for (const issue of loanRuleProblems(r.loan)) ctx.addIssue({ code: 'custom', path: ['loan', ...issue.path], message: issue.message });
     if (r.split?.some((s) => s.to === 'insurer_payable') && r.insurer === undefined) {
       ctx.addIssue({ code: 'custom', path: ['insurer'], message: 'a split with an insurer_payable part needs rules.insurer ({ name, clabe }) to pay it to' });
     }
@@ -187,3 +231,5 @@ export const ProgramRules = z
 
 export type ProgramRules = z.infer<typeof ProgramRules>;
 export type BenefitRule = z.infer<typeof BenefitRule>;
+export type LoanRule = z.infer<typeof LoanRule>;
+export type EnrolmentRule = z.infer<typeof EnrolmentRule>;

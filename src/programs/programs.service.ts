@@ -79,6 +79,11 @@ export class ProgramsService {
         { field: 'rules.voucherExpiresOn', messages: ['required for voucher programs'] },
       ]);
     }
+    if ((instrumentType === 'loan') !== (r.loan !== undefined)) {
+      throw problems.validation('rules.loan: a loan program (instrumentType loan) has a loan product, and only a loan program has one', [
+        { field: 'rules.loan', messages: ['required for loan programs, refused for the others'] },
+      ]);
+    }
     return r;
   }
 
@@ -146,8 +151,8 @@ export class ProgramsService {
    * Budget figures from the ledger (docs/programs.md):
    *  appropriated = credits to the budget account by 'appropriation' entries, minus their reversals;
    *  available    = the available balance of the budget account and its envelopes (program_budget accounts);
-   *  committed    = what approved cycles and grant awards have reserved and not posted yet
-   *                 (their cycle_commitment and grant_award accounts);
+   *  committed    = what approved cycles, grant awards and loans have reserved and not posted yet
+   *                 (their cycle_commitment, grant_award and loan_commitment accounts);
    *  disbursed    = appropriated − available − committed (what left the budget: deposits, loads, tranches);
    *  reintegrated = everything ever credited to the program's reintegro account (bajas, expiries …).
    */
@@ -156,8 +161,8 @@ export class ProgramsService {
     const reintegro = await this.ledger.balance(program.reintegroAccountId, q);
     const [sums] = await q.query(
       `SELECT coalesce(sum(posted - pending) FILTER (WHERE category = 'program_budget'), 0)::text AS available,
-              coalesce(sum(posted) FILTER (WHERE category IN ('cycle_commitment', 'grant_award')), 0)::text AS committed
-         FROM ledger_balances WHERE program_id = $1 AND category IN ('program_budget', 'cycle_commitment', 'grant_award')`,
+              coalesce(sum(posted) FILTER (WHERE category IN ('cycle_commitment', 'grant_award', 'loan_commitment')), 0)::text AS committed
+         FROM ledger_balances WHERE program_id = $1 AND category IN ('program_budget', 'cycle_commitment', 'grant_award', 'loan_commitment')`,
       [program.id],
     );
     const available = money(sums.available);
