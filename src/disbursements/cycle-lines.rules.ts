@@ -12,7 +12,7 @@ export type LineStatus = (typeof LINE_STATUSES)[number];
 export const NAME_READERS = new Set(['auditor', 'admin', 'program_officer']);
 
 export interface LineSearch {
-  /** Part of a folio, LIKE-escaped (00001001 finds PENSION-AM-2016-00001001). */
+  /** Part of a folio, LIKE-escaped, any case (00001001 finds PENSION-AM-2016-00001001). */
   folio: string;
   /** An exact CURP when the text has the shape of one, else null. */
   curp: string | null;

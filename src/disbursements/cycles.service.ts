@@ -800,7 +800,7 @@ function linesSql(tail: string): string {
       LEFT JOIN cycle_line_exceptions x ON x.cycle_id = l.cycle_id AND x.line_no = l.line_no
      WHERE l.cycle_id = $1 AND l.line_no > $7
        AND ($3::text IS NULL
-            OR b.folio LIKE '%' || $3 || '%'
+            OR b.folio ILIKE '%' || $3 || '%'
             OR b.curp = $4::text
             OR (cardinality($5::text[]) > 0 AND (SELECT bool_and(concat_ws(' ', b.given_names, b.surnames, b.legal_name) ILIKE '%' || w || '%') FROM unnest($5::text[]) w)))
   ) t
