@@ -5,19 +5,23 @@ import { api, getToken, setToken, setUnauthenticatedHandler } from './lib/api.js
 import { storedLang, storeLang, translate } from './lib/i18n.js';
 import { can } from './lib/roles.js';
 import { html, ProblemAlert, Session, Notice } from './lib/ui.js';
+import { ApprovalsPage } from './pages/approvals.js';
 import { CyclePage, CyclesPage } from './pages/cycles.js';
+import { PayoutBatchPage, PayoutsPage } from './pages/payouts.js';
 import { EventsPage } from './pages/events.js';
 import { IntegrityPage } from './pages/integrity.js';
 import { MerchantsPage } from './pages/merchants.js';
 import { ProgramsPage } from './pages/programs.js';
 import { ReconciliationPage } from './pages/reconciliation.js';
-import { TreasuryPage } from './pages/treasury.js';
+import { RemittancePage, TreasuryPage } from './pages/treasury.js';
 
 /** Pages in menu order, each with the permission that shows it. */
 const PAGES = [
+  { path: '/approvals', key: 'nav.approvals', permission: 'viewApprovals', component: ApprovalsPage, start: ['finance_operator', 'finance_approver'] },
   { path: '/programs', key: 'nav.programs', permission: 'viewPrograms', component: ProgramsPage },
   { path: '/cycles', key: 'nav.cycles', permission: 'viewCycles', component: CyclesPage },
   { path: '/treasury', key: 'nav.treasury', permission: 'viewTreasury', component: TreasuryPage },
+  { path: '/payouts', key: 'nav.payouts', permission: 'viewPayouts', component: PayoutsPage },
   { path: '/merchants', key: 'nav.merchants', permission: ['viewMerchants', 'viewSettlements'], component: MerchantsPage },
   { path: '/reconciliation', key: 'nav.reconciliation', permission: 'viewReconciliation', component: ReconciliationPage },
   { path: '/integrity', key: 'nav.integrity', permission: 'viewIntegrity', component: IntegrityPage },
@@ -25,6 +29,13 @@ const PAGES = [
 ];
 
 const allowed = (role, page) => [].concat(page.permission).some((p) => can(role, p));
+
+/** Object pages (#/cycles/{id} …): the pattern, the permission, the page and its menu entry. */
+const DETAIL_PAGES = [
+  { pattern: /^\/cycles\/([0-9a-f-]{36})$/i, permission: 'viewCycles', component: CyclePage },
+  { pattern: /^\/remittances\/([0-9a-f-]{36})$/i, permission: 'viewTreasury', component: RemittancePage, menu: '/treasury' },
+  { pattern: /^\/payouts\/([0-9a-f-]{36})$/i, permission: 'viewPayouts', component: PayoutBatchPage },
+];
 
 function currentRoute() {
   const path = (location.hash.replace(/^#/, '').split('?')[0] || '/').replace(/\/+$/, '') || '/';
@@ -43,7 +54,7 @@ function useRoute() {
 
 function LangToggle({ lang, setLang, t }) {
   const next = lang === 'es' ? 'en' : 'es';
-  return html`<button type="button" class="btn btn-ghost" id="lang-toggle" lang=${next} aria-label=${t('lang.switchTo')} onClick=${() => setLang(next)}>
+  return html`<button type="button" class="btn btn-ghost" id="lang-toggle" lang=${next} title=${t('lang.switchTo')} onClick=${() => setLang(next)}>
     ${next === 'en' ? 'English' : 'Español'}
   </button>`;
 }
@@ -128,8 +139,8 @@ function App() {
     }
   }, [route, me]);
   useEffect(() => {
-    document.title = `${t('app.title')} · Monedero`;
-  }, [t]);
+    if (!me) document.title = `${t('login.title')} · ${t('app.short')} · Monedero`;
+  }, [t, me]);
 
   const session = useMemo(() => ({ lang, t, me, setLang }), [lang, t, me]);
   if (checking) return html`<p class="loading" role="status">${t('common.loading')}</p>`;
@@ -137,18 +148,22 @@ function App() {
 
   let page = null;
   let params = {};
-  const cycle = /^\/cycles\/([0-9a-f-]{36})$/i.exec(route);
-  if (cycle && can(me.role, 'viewCycles')) {
-    page = CyclePage;
-    params = { id: cycle[1] };
-  } else {
-    page = pages.find((p) => p.path === route)?.component ?? null;
+  let menuPath = route;
+  for (const d of DETAIL_PAGES) {
+    const m = d.pattern.exec(route);
+    if (m && can(me.role, d.permission)) {
+      page = d.component;
+      params = { id: m[1] };
+      menuPath = d.menu ?? route;
+    }
   }
+  page ??= pages.find((p) => p.path === route)?.component ?? null;
   if (!page && pages[0] && (route === '/' || !PAGES.some((p) => p.path === route))) {
-    location.replace(`#${pages[0].path}`);
+    const start = pages.find((p) => p.start?.includes(me.role)) ?? pages[0];
+    location.replace(`#${start.path}`);
   }
   const Page = page;
-  const active = (p) => route === p.path || route.startsWith(`${p.path}/`);
+  const active = (p) => menuPath === p.path || menuPath.startsWith(`${p.path}/`);
   return html`<${Session.Provider} value=${session}>
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); mainRef.current?.focus(); }}>${t('nav.skip')}</a>
     <header class="top">

@@ -27,6 +27,7 @@ import { LedgerPostSet1764609500200 } from './1764609500200-ledger-post-set';
 import { ParallelVoucherSweep1764609500300 } from './1764609500300-parallel-voucher-sweep';
 import { Loans1764612000000 } from './1764612000000-loans';
 import { Complaints1764613000000 } from './1764613000000-complaints';
+import { CancelReasons1764614000000 } from './1764614000000-cancel-reasons';
 import { ConditionalBenefits1764615000000 } from './1764615000000-conditional-benefits';
 import { TrainingSupports1764615000100 } from './1764615000100-training-supports';
 import { InKindDeliveries1764615000200 } from './1764615000200-in-kind-deliveries';
@@ -62,6 +63,7 @@ export const MIGRATIONS = [
   ParallelVoucherSweep1764609500300,
   Loans1764612000000,
   Complaints1764613000000,
+  CancelReasons1764614000000,
   ConditionalBenefits1764615000000,
   TrainingSupports1764615000100,
   InKindDeliveries1764615000200,

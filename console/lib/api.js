@@ -44,19 +44,21 @@ async function problemOf(res) {
 
 /**
  * api('GET', '/v1/programs') → parsed JSON. Options: body (JSON), idempotent (adds an
- * Idempotency-Key: every POST that moves money needs one), query (object; undefined/'' skipped).
+ * Idempotency-Key: every POST that moves money needs one), query (object; undefined/'' skipped),
+ * raw + contentType (a text body as it is: a bank's results CSV).
  */
-export async function api(method, path, { body, idempotent, query, auth = true, accept } = {}) {
+export async function api(method, path, { body, raw, contentType, idempotent, query, auth = true, accept } = {}) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
   const headers = { accept: accept ?? 'application/json' };
   const token = getToken();
   if (auth && token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
+  if (raw !== undefined) headers['content-type'] = contentType ?? 'text/plain';
   if (idempotent) headers['idempotency-key'] = typeof idempotent === 'string' ? idempotent : newIdempotencyKey();
   let res;
   try {
-    res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(url, { method, headers, body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body) });
   } catch (e) {
     throw new ApiError(0, { title: 'Network error', detail: String(e?.message ?? e), code: 'network_error' });
   }

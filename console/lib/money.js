@@ -91,3 +91,11 @@ export function isZero(value) {
   const p = parseDecimal(value);
   return !p || (/^0+$/.test(p.int) && p.cents === '00');
 }
+
+/** a − b of two money strings, exactly in integer centavos (BigInt): "5062041.60" − "5365248.00" → "-303206.40". */
+export function subtractMoney(a, b) {
+  const d = toCents(a) - toCents(b);
+  const negative = d < 0n;
+  const abs = negative ? -d : d;
+  return `${negative ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
+}

@@ -26,20 +26,24 @@ export function Count({ value }) {
   return html`<span class="count">${formatCount(value)}</span>`;
 }
 
-/** Shows an API problem (title, detail, code) or any error; announced to screen readers. */
+/**
+ * Shows an API problem or any error, announced to screen readers. The message is the console's
+ * own text for the problem's stable `code` (Spanish by default); the service's English detail is
+ * shown only in English, or when the code is not known to the console.
+ */
 export function ProblemAlert({ error, onDismiss }) {
-  const t = useT();
+  const { t, lang } = useSession();
   const ref = useRef(null);
   useEffect(() => {
     if (error && ref.current) ref.current.focus();
   }, [error]);
   if (!error) return null;
   const p = error.problem ?? {};
-  const title = p.title || t('error.generic');
-  const detail = p.detail || (error.status === 0 ? t('error.network') : error.message);
+  const known = t(`error.code.${error.code}`, {}, '');
+  const title = known || t(`error.status.${error.status}`, {}, '') || t('error.generic');
+  const detail = error.status === 0 ? t('error.network') : lang === 'en' || !known ? p.detail || (known ? '' : error.message) : '';
   return html`<div class="alert alert-error" role="alert" tabindex="-1" ref=${ref} data-code=${error.code}>
-    <strong>${title}</strong>${detail ? html`: <span class="detail">${detail}</span>` : null}
-    ${error.code ? html` <code class="problem-code">${error.code}</code>` : null}
+    <strong>${title}</strong>${detail && detail !== title ? html`: <span class="detail">${detail}</span>` : null}
     ${onDismiss ? html` <button type="button" class="link" onClick=${onDismiss}>${t('action.dismiss')}</button>` : null}
   </div>`;
 }
@@ -48,10 +52,14 @@ export function Notice({ children, kind = 'info' }) {
   return html`<div class=${`alert alert-${kind}`} role="status">${children}</div>`;
 }
 
-/** A status word as a coloured badge (text, not colour alone, carries the meaning). */
-export function StatusBadge({ status }) {
+/**
+ * A status word as a coloured badge (text, not colour alone, carries the meaning). `noun` picks the
+ * word's gender and sense: remittance → "Aprobada", payout_batch → "Enviado", else the default.
+ */
+export function StatusBadge({ status, noun }) {
   const t = useT();
-  return html`<span class=${`badge status-${status}`}>${t(`status.${status}`, {}, status)}</span>`;
+  const text = (noun && t(`status.${noun}.${status}`, {}, '')) || t(`status.${status}`, {}, status);
+  return html`<span class=${`badge status-${status}`}>${text}</span>`;
 }
 
 export function OkBadge({ ok }) {
@@ -160,11 +168,149 @@ export function ProgramSelect({ programs, value, onChange, id = 'program-select'
   </div>`;
 }
 
-export function fmtDate(iso, lang) {
+export const DEFAULT_TIME_ZONE = 'America/Mexico_City';
+
+/** An instant in the program's time zone (default America/Mexico_City), with the zone named. */
+export function fmtDate(iso, lang, timeZone = DEFAULT_TIME_ZONE) {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return d.toLocaleString(lang === 'en' ? 'en-US' : 'es-MX', { dateStyle: 'medium', timeStyle: 'short' });
+  return d.toLocaleString(lang === 'en' ? 'en-US' : 'es-MX', {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZone,
+    timeZoneName: 'short',
+  });
+}
+
+/** A business date (YYYY-MM-DD) as words: "1 mar 2016". */
+export function fmtDay(day, lang) {
+  if (!day) return '—';
+  const d = new Date(`${day}T12:00:00Z`);
+  if (Number.isNaN(d.getTime())) return String(day);
+  return d.toLocaleDateString(lang === 'en' ? 'en-US' : 'es-MX', { dateStyle: 'medium', timeZone: 'UTC' });
+}
+
+/** A period (YYYY-MM) as words: "marzo de 2016". */
+export function fmtPeriod(period, lang) {
+  if (!/^\d{4}-\d{2}$/.test(period ?? '')) return period ?? '—';
+  const d = new Date(`${period}-15T12:00:00Z`);
+  return d.toLocaleDateString(lang === 'en' ? 'en-US' : 'es-MX', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+}
+
+/** Staff as people: "user:lucia.ramirez" → "lucia.ramirez"; the scheduler in words. */
+export function StaffName({ actor }) {
+  const t = useT();
+  if (!actor) return '—';
+  if (actor.startsWith('system:')) return t('staff.system');
+  return html`<span class="staff">${actor.replace(/^user:/, '')}</span>`;
+}
+
+/** The browser tab names the page: "Ciclo marzo de 2016 · Consola · Monedero". */
+export function usePageTitle(title) {
+  const t = useT();
+  useEffect(() => {
+    if (title) document.title = `${title} · ${t('app.short')} · Monedero`;
+  }, [title, t]);
+}
+
+/** A wide table scrolls inside its own box on a narrow screen; the page never scrolls sideways. */
+export function TableWrap({ children }) {
+  return html`<div class="table-wrap">${children}</div>`;
+}
+
+/**
+ * Keyset paging with totals: "1–100 de 4,708" and Previous / Next. `load(cursor)` returns a page
+ * `{ data, nextCursor, total? }`; `deps` restart at the first page.
+ */
+export function usePager(load, deps) {
+  const [state, setState] = useState({ page: null, error: null, loading: true, stack: [], cursor: null });
+  const seq = useRef(0);
+  const go = useCallback((cursor, stack) => {
+    const n = ++seq.current;
+    setState((s) => ({ ...s, loading: true, error: null }));
+    Promise.resolve()
+      .then(() => load(cursor))
+      .then(
+        (page) => n === seq.current && setState({ page, error: null, loading: false, stack, cursor }),
+        (error) => n === seq.current && setState((s) => ({ ...s, error, loading: false })),
+      );
+  }, deps);
+  useEffect(() => go(null, []), [go]);
+  const offset = state.stack.length * PAGE_SIZE;
+  return {
+    ...state,
+    offset,
+    reload: () => go(state.cursor, state.stack),
+    next: () => state.page?.nextCursor && go(state.page.nextCursor, [...state.stack, state.cursor]),
+    prev: () => state.stack.length && go(state.stack[state.stack.length - 1], state.stack.slice(0, -1)),
+  };
+}
+
+export const PAGE_SIZE = 100;
+
+/** "Registros 101–200 de 4,708" with Previous / Next buttons. */
+export function Pager({ pager, id, noun }) {
+  const t = useT();
+  const rows = pager.page?.data?.length ?? 0;
+  const total = pager.page?.total;
+  const range = rows ? `${formatCount(pager.offset + 1)}–${formatCount(pager.offset + rows)}` : '0';
+  return html`<div class="pager" id=${id}>
+    <span class="pager-range" aria-live="polite">${t('pager.range', { noun: noun ?? t('pager.rows'), range, total: total === undefined || total === null ? '' : t('pager.of', { n: formatCount(total) }) })}</span>
+    <button type="button" class="btn btn-secondary" disabled=${!pager.stack.length || pager.loading} onClick=${pager.prev}>${t('pager.prev')}</button>
+    <button type="button" class="btn btn-secondary" disabled=${!pager.page?.nextCursor || pager.loading} onClick=${pager.next}>${t('pager.next')}</button>
+  </div>`;
+}
+
+/**
+ * A confirmation in a native modal <dialog>: it restates what the action does (the amount and
+ * the object) and, for a cancel, asks why. `onConfirm(reason)` runs the action.
+ */
+export function ConfirmButton({ id, label, kind = 'primary', title, children, confirmLabel, askReason, onConfirm, onError }) {
+  const t = useT();
+  const ref = useRef(null);
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const open = () => {
+    setReason('');
+    ref.current?.showModal();
+  };
+  const submit = async (e) => {
+    e.preventDefault();
+    if (busy || (askReason && !reason.trim())) return;
+    setBusy(true);
+    try {
+      await onConfirm(askReason ? reason.trim() : undefined);
+      ref.current?.close();
+    } catch (err) {
+      ref.current?.close();
+      onError?.(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const dialogId = `${id}-dialog`;
+  return html`<button type="button" id=${id} class=${`btn btn-${kind}`} onClick=${open} aria-haspopup="dialog">${label}</button>
+    <dialog ref=${ref} id=${dialogId} aria-labelledby=${`${dialogId}-h`} class="confirm">
+      <form method="dialog" onSubmit=${submit}>
+        <h2 id=${`${dialogId}-h`}>${title}</h2>
+        <div class="confirm-body">${children}</div>
+        ${askReason
+          ? html`<div class="field">
+              <label for=${`${dialogId}-reason`}>${t('confirm.reason')}</label>
+              <textarea id=${`${dialogId}-reason`} required maxlength="500" rows="3" value=${reason} onInput=${(e) => setReason(e.currentTarget.value)}></textarea>
+            </div>`
+          : null}
+        <div class="actions">
+          <button type="submit" class=${`btn btn-${kind}`} id=${`${id}-confirm`} disabled=${busy || (askReason && !reason.trim())}>${confirmLabel}</button>
+          <button type="button" class="btn btn-secondary" onClick=${() => ref.current?.close()}>${t('confirm.back')}</button>
+        </div>
+      </form>
+    </dialog>`;
 }
 
 export { translate };

@@ -1,12 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
-import { fmtDate, html, Loading, ProblemAlert, useSession } from '../lib/ui.js';
+import { fmtDate, html, Loading, ProblemAlert, useSession, TableWrap, usePageTitle } from '../lib/ui.js';
 
 const EMPTY = { actor: '', action: '', kind: '', outcome: '', from: '', to: '' };
 
 /** The staff action log (GET /v1/audit/events) with its filters; newest first, page by page. */
 export function EventsPage() {
   const { t, lang } = useSession();
+  usePageTitle(t('events.title'));
   const [draft, setDraft] = useState(EMPTY);
   const [rows, setRows] = useState(null);
   const [cursor, setCursor] = useState(null);
@@ -73,7 +74,7 @@ export function EventsPage() {
     <${ProblemAlert} error=${error} />
     ${loading && rows === null ? html`<${Loading} />` : null}
     ${rows
-      ? html`<table class="data" id="events-table">
+      ? html`<${TableWrap}><table class="data" id="events-table">
           <caption>${t('events.caption', { n: String(rows.length) })}</caption>
           <thead>
             <tr>
@@ -92,14 +93,37 @@ export function EventsPage() {
                 <td>${fmtDate(e.at, lang)}</td>
                 <td>${e.actor ?? '—'}</td>
                 <td>${e.role ? t(`role.${e.role}`, {}, e.role) : '—'}</td>
-                <td><code>${e.action ?? e.kind}</code></td>
+                <td>${actionWords(e, t)}</td>
                 <td>${e.target?.id ? html`<code>${e.target.id}</code>` : ''}</td>
                 <td>${e.status ?? ''} ${e.outcome ? t(`events.o.${e.outcome}`, {}, e.outcome) : ''} ${e.problemCode ? html`<code>${e.problemCode}</code>` : null}</td>
               </tr>`,
             )}
           </tbody>
-        </table>`
+        </table><//>`
       : null}
     ${cursor ? html`<button type="button" class="btn btn-secondary" disabled=${loading} onClick=${() => load(filters, cursor)}>${t('common.loadMore')}</button>` : null}
   </section>`;
+}
+
+/** Routes of the staff action log in words; an unknown route is shown as it is. */
+const ACTIONS = {
+  'POST /v1/programs/:id/cycles': 'act.prepareCycle',
+  'POST /v1/cycles/:id/approve': 'act.approveCycle',
+  'POST /v1/cycles/:id/cancel': 'act.cancelCycle',
+  'POST /v1/remittances': 'act.prepareRemittance',
+  'POST /v1/remittances/:id/approve': 'act.approveRemittance',
+  'POST /v1/remittances/:id/cancel': 'act.cancelRemittance',
+  'POST /v1/payout-batches': 'act.prepareBatch',
+  'POST /v1/payout-batches/:id/approve': 'act.approveBatch',
+  'POST /v1/payout-batches/:id/cancel': 'act.cancelBatch',
+  'POST /v1/payout-batches/:id/results': 'act.batchResults',
+  'POST /v1/auth/token': 'act.login',
+  'POST /v1/beneficiaries/:id/deactivate': 'act.deactivate',
+  'POST /v1/programs/:id/appropriations': 'act.appropriate',
+};
+
+function actionWords(e, t) {
+  const key = ACTIONS[e.action];
+  if (!key) return html`<code>${e.action ?? e.kind}</code>`;
+  return html`<span title=${e.action}>${t(key)}</span>`;
 }

@@ -1,9 +1,10 @@
 import { api } from '../lib/api.js';
-import { ActionButton, Count, html, Loading, Money, OkBadge, ProblemAlert, useApi, useSession } from '../lib/ui.js';
+import { ActionButton, Count, html, Loading, Money, OkBadge, ProblemAlert, useApi, useSession, TableWrap, usePageTitle } from '../lib/ui.js';
 
 /** The integrity check: seal chain, sealed entries and every ledger invariant recomputed from postings. */
 export function IntegrityPage() {
   const { t } = useSession();
+  usePageTitle(t('integrity.title'));
   const check = useApi(() => api('GET', '/v1/audit/integrity'), []);
   const r = check.data;
   return html`<section aria-labelledby="integrity-h">
@@ -27,7 +28,7 @@ export function IntegrityPage() {
             <div><dt>${t('integrity.credits')}</dt><dd><${Money} value=${r.totals?.credits} /></dd></div>
           </dl>
           ${(r.problems ?? []).length
-            ? html`<table class="data" id="integrity-problems">
+            ? html`<${TableWrap}><table class="data" id="integrity-problems">
                 <caption>${t('integrity.problems')}</caption>
                 <thead><tr><th scope="col">${t('integrity.type')}</th><th scope="col">${t('integrity.detail')}</th><th scope="col">${t('integrity.where')}</th></tr></thead>
                 <tbody>
@@ -39,7 +40,7 @@ export function IntegrityPage() {
                     </tr>`,
                   )}
                 </tbody>
-              </table>`
+              </table><//>`
             : null}
         </div>`
       : null}

@@ -1,11 +1,12 @@
 import { useState } from 'preact/hooks';
 import { api, downloadCsv } from '../lib/api.js';
 import { can } from '../lib/roles.js';
-import { CsvButton, fmtDate, html, Loading, Money, ProblemAlert, StatusBadge, Count, useApi, useSession } from '../lib/ui.js';
+import { CsvButton, fmtDate, html, Loading, Money, ProblemAlert, StatusBadge, Count, useApi, useSession, TableWrap, usePageTitle } from '../lib/ui.js';
 
 /** Merchants (admin) and their settlements (finance and auditors), with the bank payout files. */
 export function MerchantsPage() {
   const { t, me, lang } = useSession();
+  usePageTitle(t('merchants.title'));
   const showMerchants = can(me?.role, 'viewMerchants');
   const merchants = useApi(() => (showMerchants ? api('GET', '/v1/merchants', { query: { limit: 500 } }) : null), [showMerchants]);
   const [businessDate, setBusinessDate] = useState('');
@@ -24,7 +25,7 @@ export function MerchantsPage() {
           ${merchants.loading && !merchants.data ? html`<${Loading} />` : null}
           ${merchants.error ? html`<${ProblemAlert} error=${merchants.error} />` : null}
           ${merchants.data
-            ? html`<table class="data" id="merchants-table">
+            ? html`<${TableWrap}><table class="data" id="merchants-table">
                 <caption>${t('merchants.caption')}</caption>
                 <thead>
                   <tr>
@@ -49,7 +50,7 @@ export function MerchantsPage() {
                     </tr>`,
                   )}
                 </tbody>
-              </table>`
+              </table><//>`
             : null}`
       : null}
     ${can(me?.role, 'viewSettlements')
@@ -76,7 +77,7 @@ export function MerchantsPage() {
           ${settlements.loading && !settlements.data ? html`<${Loading} />` : null}
           ${settlements.error ? html`<${ProblemAlert} error=${settlements.error} />` : null}
           ${settlements.data
-            ? html`<table class="data" id="settlements-table">
+            ? html`<${TableWrap}><table class="data" id="settlements-table">
                 <caption>${t('merchants.settlementsCaption')}</caption>
                 <thead>
                   <tr>
@@ -101,7 +102,7 @@ export function MerchantsPage() {
                     </tr>`,
                   )}
                 </tbody>
-              </table>`
+              </table><//>`
             : null}`
       : null}
   </section>`;

@@ -2,11 +2,12 @@ import { useState } from 'preact/hooks';
 import { downloadCsv } from '../lib/api.js';
 import { loadPrograms, navigate, rememberProgram } from '../lib/data.js';
 import { can } from '../lib/roles.js';
-import { BudgetChart, CsvButton, html, Loading, Money, ProblemAlert, useApi, useSession } from '../lib/ui.js';
+import { BudgetChart, CsvButton, html, Loading, Money, ProblemAlert, useApi, useSession, TableWrap, usePageTitle } from '../lib/ui.js';
 
 /** Programs with their budget (appropriated, disbursed, available, reintegrated) as bar charts. */
 export function ProgramsPage() {
   const { t, me } = useSession();
+  usePageTitle(t('programs.title'));
   const programs = useApi(loadPrograms, []);
   const [error, setError] = useState(null);
   if (programs.loading && !programs.data) return html`<${Loading} />`;
@@ -20,7 +21,7 @@ export function ProgramsPage() {
     <h1 id="programs-h">${t('programs.title')}</h1>
     <${ProblemAlert} error=${error} onDismiss=${() => setError(null)} />
     ${list.length === 0 ? html`<p>${t('programs.none')}</p>` : null}
-    <table class="data">
+    <${TableWrap}><table class="data">
       <caption>${t('programs.caption')}</caption>
       <thead>
         <tr>
@@ -36,7 +37,7 @@ export function ProgramsPage() {
       <tbody>
         ${list.map(
           (p) => html`<tr key=${p.id} data-program=${p.code}>
-            <th scope="row">${p.code}</th>
+            <th scope="row" class="nowrap">${can(me?.role, 'viewCycles') ? html`<a href=${`#/cycles?program=${p.id}`} onClick=${() => rememberProgram(p.id)}>${p.code}</a>` : p.code}</th>
             <td>${p.name}</td>
             <td>${p.fiscalYear}</td>
             <td class="num"><${Money} value=${p.budget?.appropriated} currency=${p.currency} /></td>
@@ -46,27 +47,27 @@ export function ProgramsPage() {
           </tr>`,
         )}
       </tbody>
-    </table>
+    </table><//>
     <h2>${t('programs.charts')}</h2>
     <div class="cards">
       ${list.map(
         (p) => html`<article class="card" key=${p.id} aria-labelledby=${`card-${p.id}`}>
           <h3 id=${`card-${p.id}`}>${p.code}</h3>
-          <p class="muted">${p.name} · ${p.instrumentType} · ${p.currency}</p>
+          <p class="muted">${p.name} · ${t(`instrument.${p.instrumentType}`, {}, p.instrumentType)} · ${p.currency}</p>
           <${BudgetChart} id=${`chart-${p.id}`} budget=${p.budget} currency=${p.currency} title=${t('programs.chartTitle', { code: p.code })} />
           ${p.budget?.committed && p.budget.committed !== '0.00'
             ? html`<p class="muted">${t('budget.committed')}: <${Money} value=${p.budget.committed} currency=${p.currency} /></p>`
             : null}
           <div class="actions">
-            ${can(me?.role, 'viewCycles') ? html`<button type="button" class="btn btn-secondary" onClick=${() => open(p, '/cycles')}>${t('nav.cycles')}</button>` : null}
+            ${can(me?.role, 'viewCycles') ? html`<button type="button" class="btn btn-secondary" aria-label=${`${t('nav.cycles')} · ${p.code}`} onClick=${() => open(p, '/cycles')}>${t('nav.cycles')}</button>` : null}
             ${can(me?.role, 'viewReconciliation')
-              ? html`<button type="button" class="btn btn-secondary" onClick=${() => open(p, '/reconciliation')}>${t('nav.reconciliation')}</button>`
+              ? html`<button type="button" class="btn btn-secondary" aria-label=${`${t('nav.reconciliation')} · ${p.code}`} onClick=${() => open(p, '/reconciliation')}>${t('nav.reconciliation')}</button>`
               : null}
             ${can(me?.role, 'viewIndicators')
               ? html`<${CsvButton}
                   label=${t('programs.indicatorsCsv')}
                   onError=${setError}
-                  run=${() => downloadCsv(`/v1/audit/programs/${p.id}/indicators`, { format: 'csv' }, `indicators-${p.code}.csv`)}
+                  run=${() => downloadCsv(`/v1/audit/programs/${p.id}/indicators`, { format: 'csv' }, `indicadores-${p.code}.csv`)}
                 />`
               : null}
             ${can(me?.role, 'viewStatements') && p.budgetAccountId

@@ -2,13 +2,14 @@ import { useState } from 'preact/hooks';
 import { api, downloadCsv } from '../lib/api.js';
 import { hashQuery, loadPrograms, navigate, rememberedProgram, rememberProgram } from '../lib/data.js';
 import { isZero } from '../lib/money.js';
-import { CsvButton, html, Loading, Money, OkBadge, ProblemAlert, ProgramSelect, StatusBadge, Count, useApi, useSession } from '../lib/ui.js';
+import { CsvButton, html, Loading, Money, OkBadge, ProblemAlert, ProgramSelect, StatusBadge, Count, useApi, useSession, TableWrap, usePageTitle } from '../lib/ui.js';
 
 const FIGURES = ['appropriated', 'available', 'committed', 'disbursed', 'budgetReintegrated', 'instrumentBalances', 'insurerPayable', 'payables', 'inTransit', 'redeemed', 'reintegrated', 'paidOut', 'remitted', 'reintegroPending'];
 
 /** The program reconciliation: both equations to the cent, with any difference highlighted. */
 export function ReconciliationPage() {
   const { t } = useSession();
+  usePageTitle(t('rec.title'));
   const programs = useApi(loadPrograms, []);
   const [programId, setProgramId] = useState(hashQuery().program || rememberedProgram());
   const [error, setError] = useState(null);
@@ -43,7 +44,7 @@ export function ReconciliationPage() {
           <p class=${ok ? 'verdict ok' : 'verdict bad'} role="status" id="rec-verdict">
             <${OkBadge} ok=${ok} /> ${ok ? t('rec.balances', { code: r.code }) : t('rec.differs', { n: String(r.differenceCount ?? '') })}
           </p>
-          <table class="data" id="equations-table">
+          <${TableWrap}><table class="data" id="equations-table">
             <caption>${t('rec.equations')}</caption>
             <thead>
               <tr>
@@ -57,7 +58,7 @@ export function ReconciliationPage() {
             <tbody>
               ${(r.equations ?? []).map(
                 (e) => html`<tr key=${e.equation} class=${e.ok && isZero(e.difference) ? '' : 'row-difference'}>
-                  <th scope="row"><code>${e.equation}</code></th>
+                  <th scope="row" title=${e.equation}>${equationWords(e.equation, t)}</th>
                   <td class="num"><${Money} value=${e.left} currency=${cur} /></td>
                   <td class="num"><${Money} value=${e.right} currency=${cur} /></td>
                   <td class="num"><${Money} value=${e.difference} currency=${cur} /></td>
@@ -65,7 +66,7 @@ export function ReconciliationPage() {
                 </tr>`,
               )}
             </tbody>
-          </table>
+          </table><//>
           ${(r.differences ?? []).length
             ? html`<div class="alert alert-error" role="alert">
                 <strong>${t('rec.differencesTitle')}</strong>
@@ -83,7 +84,7 @@ export function ReconciliationPage() {
             ${FIGURES.filter((k) => r[k] !== undefined).map((k) => html`<div key=${k}><dt>${t(`rec.f.${k}`, {}, k)}</dt><dd><${Money} value=${r[k]} currency=${cur} /></dd></div>`)}
           </dl>
           <h2>${t('rec.cycles')}</h2>
-          <table class="data" id="rec-cycles">
+          <${TableWrap}><table class="data" id="rec-cycles">
             <caption>${t('rec.cyclesCaption')}</caption>
             <thead>
               <tr>
@@ -110,8 +111,13 @@ export function ReconciliationPage() {
                 </tr>`,
               )}
             </tbody>
-          </table>
+          </table><//>
         </div>`
       : null}
   </section>`;
+}
+
+/** An equation in words: each figure's name (rec.f.*) instead of its code identifier. */
+function equationWords(equation, t) {
+  return String(equation ?? '').replace(/[A-Za-z][A-Za-z0-9]*/g, (w) => t(`rec.f.${w}`, {}, w));
 }

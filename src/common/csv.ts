@@ -35,9 +35,12 @@ export function csvText(rows: Iterable<CsvRow>, options: { quoted?: boolean } = 
   return stringify([...rows] as unknown[][], { ...OPTIONS, quoted, quoted_empty: quoted });
 }
 
-/** Rows as a CSV byte stream, for responses too large to hold in memory. */
-export function csvStream(rows: AsyncIterable<CsvRow> | Iterable<CsvRow>): Readable {
-  const out = stringifyStream(OPTIONS);
+/**
+ * Rows as a CSV byte stream, for responses too large to hold in memory. `bom` starts it with a
+ * UTF-8 byte order mark, which spreadsheet programs need to read accents (the console's Spanish exports).
+ */
+export function csvStream(rows: AsyncIterable<CsvRow> | Iterable<CsvRow>, options: { bom?: boolean } = {}): Readable {
+  const out = stringifyStream({ ...OPTIONS, bom: options.bom ?? false });
   // pipeline, not pipe: a failing source (a lost connection mid-report) destroys the response stream too.
   pipeline(Readable.from(rows as AsyncIterable<CsvRow>), out, () => undefined);
   return out;

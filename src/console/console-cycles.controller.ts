@@ -1,14 +1,28 @@
 import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Roles } from '../common/auth/principal';
+import { CurrentStaff } from '../common/auth/current-principal';
+import { Roles, StaffPrincipal } from '../common/auth/principal';
 import { ListQuery } from '../common/pagination';
-import { OptionalEnum } from '../common/query-params';
+import { OptionalEnum, OptionalUuid } from '../common/query-params';
 import { CYCLE_STATUSES, CycleStatus } from '../disbursements/cycles.rules';
 import { CyclesService } from '../disbursements/cycles.service';
+import { APPROVAL_KINDS, APPROVAL_SCOPES, ApprovalScope } from './approval-sources';
+import { ConsoleService } from './console.service';
 
 export class ProgramCyclesQuery extends ListQuery {
   @OptionalEnum(CYCLE_STATUSES)
   status?: CycleStatus;
+}
+
+export class ApprovalsQuery extends ListQuery {
+  @OptionalEnum(APPROVAL_SCOPES, "to_approve: drafts someone else prepared; sent: drafts I prepared; all (default)")
+  scope?: ApprovalScope;
+
+  @OptionalEnum(APPROVAL_KINDS)
+  kind?: string;
+
+  @OptionalUuid()
+  programId?: string;
 }
 
 /**
@@ -19,12 +33,32 @@ export class ProgramCyclesQuery extends ListQuery {
 @ApiBearerAuth()
 @Controller('v1/console')
 export class ConsoleCyclesController {
-  constructor(private readonly cycles: CyclesService) {}
+  constructor(
+    private readonly cycles: CyclesService,
+    private readonly console: ConsoleService,
+  ) {}
 
   /** The program's disbursement cycles, latest period first (then newest), each as GET /v1/cycles/{id} shows it. */
   @Get('programs/:id/cycles')
   @Roles('finance_operator', 'finance_approver', 'auditor')
   programCycles(@Param('id', new ParseUUIDPipe()) programId: string, @Query() query: ProgramCyclesQuery) {
     return this.cycles.listForProgram(programId, query);
+  }
+
+  /**
+   * The approvals inbox: every draft awaiting a second person (cycles, remittances, payout
+   * batches), oldest first, with `total`; `preparedByMe` marks what the caller sent for approval.
+   */
+  @Get('approvals')
+  @Roles('finance_operator', 'finance_approver', 'auditor')
+  approvals(@Query() query: ApprovalsQuery, @CurrentStaff() staff: StaffPrincipal) {
+    return this.console.list(query, staff);
+  }
+
+  /** The program's reintegros counted and summed by status (the totals over the paged list). */
+  @Get('programs/:id/reintegro-totals')
+  @Roles('finance_operator', 'finance_approver', 'auditor')
+  reintegroTotals(@Param('id', new ParseUUIDPipe()) programId: string) {
+    return this.console.reintegroTotals(programId);
   }
 }

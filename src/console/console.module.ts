@@ -5,6 +5,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { DisbursementsModule } from '../disbursements/disbursements.module';
 import { ConsoleCyclesController } from './console-cycles.controller';
 import { registerConsole } from './console-static';
+import { ConsoleService } from './console.service';
 
 /**
  * The finance and audit web console (docs/console.md): static ES modules from `console/` served at
@@ -13,6 +14,7 @@ import { registerConsole } from './console-static';
 @Module({
   imports: [DisbursementsModule],
   controllers: [ConsoleCyclesController],
+  providers: [ConsoleService],
 })
 export class ConsoleModule implements OnModuleInit {
   constructor(

@@ -1,12 +1,17 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CancelRequest } from '../common/cancel.dto';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { actorOf, Roles, StaffPrincipal } from '../common/auth/principal';
 import { Idempotent } from '../common/idempotency/idempotency.interceptor';
+import { csvStream } from '../common/csv';
 import { ListQuery } from '../common/pagination';
+import { wantsCsv } from '../audit/audit.rules';
+import { linesCsvFileName, NAME_READERS } from './cycle-lines.rules';
+import type { FastifyReply } from 'fastify';
 import { Actor, CyclesService, cycleView } from './cycles.service';
 import { GrantsService } from './grants.service';
-import { CounterpartContributionRequest, CreateCycleRequest, CreateGrantRequest, ExtensionAuthorizationRequest, ReviewProofRequest, SubmitProofRequest } from './cycles.dto';
+import { CounterpartContributionRequest, CreateCycleRequest, CycleLinesQuery, CreateGrantRequest, ExtensionAuthorizationRequest, ReviewProofRequest, SubmitProofRequest } from './cycles.dto';
 
 function actor(staff: StaffPrincipal): Actor {
   return { userId: staff.userId, name: actorOf(staff) };
@@ -38,8 +43,8 @@ export class CyclesController {
   @Post('cycles/:id/cancel')
   @HttpCode(200)
   @Roles('finance_operator', 'finance_approver')
-  async cancel(@Param('id', new ParseUUIDPipe()) id: string, @CurrentStaff() staff: StaffPrincipal) {
-    return cycleView(await this.cycles.cancel(id, actor(staff)));
+  async cancel(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: CancelRequest, @CurrentStaff() staff: StaffPrincipal) {
+    return cycleView(await this.cycles.cancel(id, actor(staff), body?.reason ?? null));
   }
 
   @Get('cycles/:id')
@@ -48,10 +53,29 @@ export class CyclesController {
     return cycleView(await this.cycles.find(id));
   }
 
+  /**
+   * A page of the cycle's lines with `total` (the lines that match), filtered on the server by
+   * outcome and by folio / CURP / name; `?format=csv` (or Accept: text/csv) streams every line
+   * that matches, in Spanish with a BOM, under a readable file name.
+   */
   @Get('cycles/:id/lines')
   @Roles('finance_operator', 'finance_approver', 'auditor')
-  lines(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: ListQuery) {
-    return this.cycles.lines(id, query.limit, query.cursor);
+  @ApiProduces('application/json', 'text/csv')
+  async lines(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Query() query: CycleLinesQuery,
+    @CurrentStaff() staff: StaffPrincipal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('accept') accept?: string,
+  ) {
+    const viewer = { withNames: NAME_READERS.has(staff.role) };
+    const filter = { status: query.status, q: query.q };
+    if (!wantsCsv(accept, query.format)) return this.cycles.lines(id, { ...filter, limit: query.limit, cursor: query.cursor }, viewer);
+    const c = await this.cycles.find(id);
+    const program = await this.cycles.findProgram(c.programId);
+    reply.header('content-type', 'text/csv; charset=utf-8');
+    reply.header('content-disposition', `attachment; filename="${linesCsvFileName(program.code, c.period, c.kind, query.status)}"`);
+    return new StreamableFile(csvStream(this.cycles.linesCsv(id, filter, viewer), { bom: true }), { type: 'text/csv; charset=utf-8' });
   }
 
   /** Seguro: authorisation record for months beyond maxMonths.default (up to withAuthorization). */

@@ -1,4 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { ListQuery } from '../common/pagination';
+import { CsvFormatQuery, OptionalEnum, OptionalText } from '../common/query-params';
+import { LINE_STATUSES, LineStatus } from './cycle-lines.rules';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { IsMoneyAmount } from '../common/validation';
@@ -130,4 +133,13 @@ export class ReviewProofRequest {
   @IsString()
   @Length(1, 2000)
   note?: string;
+}
+
+/** `GET /v1/cycles/{id}/lines`: a page of lines (or all of them as CSV) filtered on the server. */
+export class CycleLinesQuery extends IntersectionType(ListQuery, CsvFormatQuery) {
+  @OptionalEnum(LINE_STATUSES, 'only lines with this outcome (exception: the exceptions of the whole cycle, across pages)')
+  status?: LineStatus;
+
+  @OptionalText(100, 'part of a folio, an exact CURP, or words of the name (names: auditors, program officers and admins only)')
+  q?: string;
 }

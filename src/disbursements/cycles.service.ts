@@ -11,6 +11,8 @@ import { businessDate, startOfBusinessDate } from '../common/calendar';
 import { Clock } from '../common/clock';
 import { isNoNegativeViolation } from '../common/db-errors';
 import { formatMoney, money } from '../common/money';
+import type { CsvRow } from '../common/csv';
+import { exceptionReasonEs, LineSearch, lineSearch, LineStatus, lineStatusEs, linesCsvHeader } from './cycle-lines.rules';
 import { ApiProblem, problems } from '../common/problem';
 import type { Queryable } from '../database/queryable';
 import { QUEUES } from '../jobs/queues';
@@ -65,7 +67,7 @@ const CYCLE_COLUMNS = `id, program_id AS "programId", kind, period, load_number 
   insurer_account_id AS "insurerAccountId", commitment_account_id AS "commitmentAccountId",
   commitment_entry_id AS "commitmentEntryId", release_entry_id AS "releaseEntryId",
   prepared_by AS "preparedBy", prepared_by_user_id AS "preparedByUserId", approved_by AS "approvedBy", approved_at AS "approvedAt",
-  cancelled_by AS "cancelledBy", cancelled_at AS "cancelledAt", started_at AS "startedAt", completed_at AS "completedAt", created_at AS "createdAt"`;
+  cancelled_by AS "cancelledBy", cancelled_at AS "cancelledAt", cancel_reason AS "cancelReason", started_at AS "startedAt", completed_at AS "completedAt", created_at AS "createdAt"`;
 
 export interface CycleRow {
   id: string;
@@ -97,6 +99,7 @@ export interface CycleRow {
   approvedAt: Date | null;
   cancelledBy: string | null;
   cancelledAt: Date | null;
+  cancelReason: string | null;
   startedAt: Date | null;
   completedAt: Date | null;
   createdAt: Date;
@@ -466,7 +469,7 @@ export class CyclesService {
   }
 
   /** Cancels a draft or an approved cycle; an approved one returns its commitment to the budget. */
-  async cancel(cycleId: string, actor: Actor): Promise<CycleRow> {
+  async cancel(cycleId: string, actor: Actor, reason: string | null = null): Promise<CycleRow> {
     const cycle = await withTransaction(this.db, async (tx) => {
       const c = await this.find(cycleId, tx, true);
       if (c.status !== 'draft' && c.status !== 'approved') {
@@ -475,8 +478,8 @@ export class CyclesService {
       const now = this.clock.now();
       const releaseEntryId = c.status === 'approved' ? await this.releaseCommitment(tx, c, now, actor.name) : null;
       await tx.query(
-        `UPDATE disbursement_cycles SET status = 'cancelled', cancelled_by = $2, cancelled_at = $3, release_entry_id = $4 WHERE id = $1`,
-        [c.id, actor.name, now, releaseEntryId],
+        `UPDATE disbursement_cycles SET status = 'cancelled', cancelled_by = $2, cancelled_at = $3, release_entry_id = $4, cancel_reason = $5 WHERE id = $1`,
+        [c.id, actor.name, now, releaseEntryId, reason],
       );
       return this.find(c.id, tx);
     });
@@ -630,29 +633,38 @@ export class CyclesService {
     return pageOf(rows, q.limit, (r) => [r.period, r.cursorAt, r.id], cycleView);
   }
 
-  /** GET /v1/cycles/{id}/lines: one line per beneficiary with its outcome; keyset on the line number. */
-  async lines(cycleId: string, limit: number, cursor: string | undefined) {
-    await this.find(cycleId);
-    const after = Number(decodeCursor(cursor, ['int'] as const)?.[0] ?? 0);
-    const rows = await this.db.query(
-      `SELECT l.line_no AS "lineNo", l.beneficiary_id AS "beneficiaryId", l.instrument_id AS "instrumentId", l.grant_id AS "grantId",
-              l.tranche_no AS "trancheNo", l.account_id AS "accountId", l.amount::text AS amount,
-              l.beneficiary_amount::text AS "beneficiaryAmount", l.insurer_amount::text AS "insurerAmount",
-              CASE WHEN e.id IS NOT NULL THEN 'posted' WHEN x.reason IS NOT NULL THEN 'exception' ELSE 'pending' END AS status,
-              x.reason AS "exceptionReason", e.id AS "journalEntryId"
-         FROM cycle_lines l
-         LEFT JOIN journal_entries e ON e.idempotency_key = 'cycle:' || l.cycle_id || ':line:' || l.beneficiary_id
-         LEFT JOIN cycle_line_exceptions x ON x.cycle_id = l.cycle_id AND x.line_no = l.line_no
-        WHERE l.cycle_id = $1 AND l.line_no > $2
-        ORDER BY l.line_no LIMIT $3`,
-      [cycleId, after, limit + 1],
-    );
-    return pageOf(
-      rows as Array<Record<string, string> & { lineNo: number }>,
-      limit,
-      (r) => [r.lineNo],
-      (r) => ({ ...r, amount: formatMoney(r.amount), beneficiaryAmount: formatMoney(r.beneficiaryAmount), insurerAmount: formatMoney(r.insurerAmount) }),
-    );
+  /**
+   * GET /v1/cycles/{id}/lines: one line per beneficiary with its outcome, keyset on the line
+   * number, filtered on the server by outcome (`status`) and by folio / CURP / name (`q`), with the
+   * number of lines that match (`total`). Names only for roles that may read the padrón.
+   */
+  async lines(cycleId: string, q: LinesFilter & { limit: number; cursor?: string }, viewer: LinesViewer) {
+    const c = await this.find(cycleId);
+    const after = Number(decodeCursor(q.cursor, ['int'] as const)?.[0] ?? 0);
+    const search = viewerSearch(q.q, viewer);
+    const rows = await this.db.query(linesSql(`LIMIT $8`), [...linesParams(cycleId, q.status, search, viewer), after, q.limit + 1]);
+    const total = search ? await this.countLines(cycleId, q.status, search, viewer) : countByStatus(c, q.status ?? null);
+    return { ...pageOf(rows as LineRow[], q.limit, (r) => [r.lineNo], lineView), total };
+  }
+
+  /** The lines that match, as CSV rows in Spanish (header first), read in keyset pages of 2,000. */
+  async *linesCsv(cycleId: string, q: LinesFilter, viewer: LinesViewer): AsyncGenerator<CsvRow> {
+    const search = viewerSearch(q.q, viewer);
+    yield linesCsvHeader(viewer.withNames);
+    let after = 0;
+    for (;;) {
+      const rows: LineRow[] = await this.db.query(linesSql(`LIMIT 2000`), [...linesParams(cycleId, q.status, search, viewer), after]);
+      for (const r of rows) {
+        yield [r.lineNo, r.folio, ...(viewer.withNames ? [r.name ?? ''] : []), formatMoney(r.amount), lineStatusEs(r.status), exceptionReasonEs(r.exceptionReason), r.journalEntryId ?? ''];
+      }
+      if (rows.length < 2000) return;
+      after = rows[rows.length - 1].lineNo;
+    }
+  }
+
+  private async countLines(cycleId: string, status: LineStatus | undefined, search: LineSearch | null, viewer: LinesViewer): Promise<number> {
+    const [r] = await this.db.query(`SELECT count(*)::int AS n FROM (${linesSql('')}) t`, [...linesParams(cycleId, status, search, viewer), 0]);
+    return r.n;
   }
 
   /** Authorisation record allowing months beyond maxMonths.default (Seguro: up to 18). */
@@ -750,8 +762,93 @@ export function cycleView(c: CycleRow) {
     approvedAt: c.approvedAt,
     cancelledBy: c.cancelledBy,
     cancelledAt: c.cancelledAt,
+    cancelReason: c.cancelReason,
     startedAt: c.startedAt,
     completedAt: c.completedAt,
     createdAt: c.createdAt,
   };
+}
+
+export interface LinesFilter {
+  status?: LineStatus;
+  q?: string;
+}
+
+/** Who reads the lines: names (and searching by name) only for roles that read the padrón. */
+export interface LinesViewer {
+  withNames: boolean;
+}
+
+interface LineRow {
+  lineNo: number;
+  beneficiaryId: string;
+  folio: string;
+  name: string | null;
+  amount: string;
+  beneficiaryAmount: string;
+  insurerAmount: string;
+  status: LineStatus;
+  exceptionReason: string | null;
+  journalEntryId: string | null;
+  [more: string]: unknown;
+}
+
+/** The viewer's search: a name search only for those who may read names (the others match folio or CURP). */
+function viewerSearch(q: string | undefined, viewer: LinesViewer): LineSearch | null {
+  const search = lineSearch(q);
+  return search && !viewer.withNames ? { ...search, nameWords: [] } : search;
+}
+
+/**
+ * The lines of a cycle with their outcome; $1 cycle, $2 status, $3 folio text, $4 CURP, $5 name
+ * words, $6 names shown, $7 after this line number. `tail` limits it.
+ */
+function linesSql(tail: string): string {
+  return `SELECT * FROM (
+    SELECT l.line_no AS "lineNo", l.beneficiary_id AS "beneficiaryId", b.folio,
+           CASE WHEN $6::boolean THEN coalesce(b.legal_name, concat_ws(' ', b.given_names, b.surnames)) END AS name,
+           l.instrument_id AS "instrumentId", l.grant_id AS "grantId",
+           l.tranche_no AS "trancheNo", l.account_id AS "accountId", l.amount::text AS amount,
+           l.beneficiary_amount::text AS "beneficiaryAmount", l.insurer_amount::text AS "insurerAmount",
+           CASE WHEN e.id IS NOT NULL THEN 'posted' WHEN x.reason IS NOT NULL THEN 'exception'
+                WHEN c.status = 'cancelled' THEN 'cancelled' ELSE 'pending' END AS status,
+           x.reason AS "exceptionReason", e.id AS "journalEntryId"
+      FROM cycle_lines l
+      JOIN disbursement_cycles c ON c.id = l.cycle_id
+      JOIN beneficiaries b ON b.id = l.beneficiary_id
+      LEFT JOIN journal_entries e ON e.idempotency_key = 'cycle:' || l.cycle_id || ':line:' || l.beneficiary_id
+      LEFT JOIN cycle_line_exceptions x ON x.cycle_id = l.cycle_id AND x.line_no = l.line_no
+     WHERE l.cycle_id = $1 AND l.line_no > $7
+       AND ($3::text IS NULL
+            OR b.folio ILIKE '%' || $3 || '%'
+            OR b.curp = $4::text
+            OR (cardinality($5::text[]) > 0 AND (SELECT bool_and(concat_ws(' ', b.given_names, b.surnames, b.legal_name) ILIKE '%' || w || '%') FROM unnest($5::text[]) w)))
+  ) t
+  WHERE ($2::text IS NULL OR t.status = $2)
+  ORDER BY t."lineNo" ${tail}`;
+}
+
+function linesParams(cycleId: string, status: LineStatus | undefined, search: LineSearch | null, viewer: LinesViewer): unknown[] {
+  return [cycleId, status ?? null, search?.folio ?? null, search?.curp ?? null, search?.nameWords ?? [], viewer.withNames];
+}
+
+/** Without a search the cycle's own counters say how many lines have each outcome. */
+function countByStatus(c: CycleRow, status: LineStatus | null): number {
+  const open = c.controlCount - c.postedCount - c.exceptionCount;
+  switch (status) {
+    case null:
+      return c.controlCount;
+    case 'posted':
+      return c.postedCount;
+    case 'exception':
+      return c.exceptionCount;
+    case 'cancelled':
+      return c.status === 'cancelled' ? open : 0;
+    case 'pending':
+      return c.status === 'cancelled' ? 0 : open;
+  }
+}
+
+function lineView(r: LineRow) {
+  return { ...r, amount: formatMoney(r.amount), beneficiaryAmount: formatMoney(r.beneficiaryAmount), insurerAmount: formatMoney(r.insurerAmount) };
 }

@@ -1,3 +1,4 @@
+import { CancelRequest } from '../common/cancel.dto';
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -105,8 +106,8 @@ export class PayoutsController {
   @Post(':id/cancel')
   @HttpCode(200)
   @Roles('finance_operator', 'finance_approver')
-  cancel(@Param('id', new ParseUUIDPipe()) id: string, @CurrentStaff() staff: StaffPrincipal) {
-    return this.payouts.cancel(id, staff);
+  cancel(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: CancelRequest, @CurrentStaff() staff: StaffPrincipal) {
+    return this.payouts.cancel(id, staff, body?.reason ?? null);
   }
 
   /** The bank file: the bytes written at approval (CLABEs whole: it is for the bank, and auditors check it). */

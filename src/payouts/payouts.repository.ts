@@ -17,7 +17,7 @@ export const BATCH_COLUMNS = `b.id, b.number, b.program_id AS "programId", b.kin
   b.reintegrated_total::text AS "reintegratedTotal", b.exclusions, b.max_attempts AS "maxAttempts",
   b.transit_account_id AS "transitAccountId", b.bank_account_id AS "bankAccountId", b.send_entry_id AS "sendEntryId",
   b.results_applied AS "resultsApplied", b.prepared_by AS "preparedBy", b.prepared_by_user_id AS "preparedByUserId",
-  b.approved_by AS "approvedBy", b.approved_at AS "approvedAt", b.cancelled_by AS "cancelledBy", b.cancelled_at AS "cancelledAt",
+  b.approved_by AS "approvedBy", b.approved_at AS "approvedAt", b.cancelled_by AS "cancelledBy", b.cancelled_at AS "cancelledAt", b.cancel_reason AS "cancelReason",
   b.completed_at AS "completedAt", b.created_at AS "createdAt",
   f.sha256 AS "fileSha256", f.byte_count AS "fileBytes"`;
 
@@ -52,6 +52,7 @@ export interface BatchRow {
   approvedAt: Date | null;
   cancelledBy: string | null;
   cancelledAt: Date | null;
+  cancelReason: string | null;
   completedAt: Date | null;
   createdAt: Date;
   fileSha256: string | null;

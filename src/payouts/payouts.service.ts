@@ -253,12 +253,12 @@ export class PayoutsService {
   }
 
   /** Cancel (draft only): the lines are released, nothing moved. A sent batch waits for the bank's answer. */
-  async cancel(id: string, staff: StaffPrincipal) {
+  async cancel(id: string, staff: StaffPrincipal, reason: string | null = null) {
     await withTransaction(this.db, async (m) => {
       const b = await this.batch(id, m, true);
       if (b.status !== 'draft') throw new ApiProblem(409, 'invalid_payout_batch_state', `the batch is ${b.status}; only a draft can be cancelled`);
       await m.query(`UPDATE payout_lines SET status = 'cancelled' WHERE batch_id = $1`, [id]);
-      await m.query(`UPDATE payout_batches SET status = 'cancelled', cancelled_by = $2, cancelled_at = $3 WHERE id = $1`, [id, actorOf(staff), this.clock.now()]);
+      await m.query(`UPDATE payout_batches SET status = 'cancelled', cancelled_by = $2, cancelled_at = $3, cancel_reason = $4 WHERE id = $1`, [id, actorOf(staff), this.clock.now(), reason]);
     });
     return this.view(await this.batch(id));
   }
@@ -430,6 +430,7 @@ export class PayoutsService {
       approvedAt: iso(b.approvedAt),
       cancelledBy: b.cancelledBy,
       cancelledAt: iso(b.cancelledAt),
+      cancelReason: b.cancelReason,
       completedAt: iso(b.completedAt),
       createdAt: iso(b.createdAt),
     };

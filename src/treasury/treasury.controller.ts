@@ -1,3 +1,4 @@
+import { CancelRequest } from '../common/cancel.dto';
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -68,8 +69,8 @@ export class TreasuryController {
   @Post('remittances/:id/cancel')
   @HttpCode(200)
   @Roles('finance_operator', 'finance_approver')
-  cancel(@Param('id', new ParseUUIDPipe()) id: string, @CurrentStaff() staff: StaffPrincipal) {
-    return this.treasury.cancelRemittance(id, staff);
+  cancel(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: CancelRequest, @CurrentStaff() staff: StaffPrincipal) {
+    return this.treasury.cancelRemittance(id, staff, body?.reason ?? null);
   }
 
   @Get('remittances/:id/document.csv')

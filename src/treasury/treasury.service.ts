@@ -37,11 +37,12 @@ export interface ReintegroInput {
 const REINTEGRO_COLUMNS = `r.id, r.program_id AS "programId", r.cause, r.baja_cause AS "bajaCause", r.amount::text AS amount, r.source,
   r.source_account_ids AS "sourceAccountIds", r.journal_entry_id AS "journalEntryId", r.beneficiary_id AS "beneficiaryId",
   r.instrument_ids AS "instrumentIds", r.grant_id AS "grantId", r.tranche_no AS "trancheNo", r.details, r.status,
-  r.remittance_id AS "remittanceId", r.created_at AS "createdAt"`;
+  r.remittance_id AS "remittanceId", r.created_at AS "createdAt",
+  (SELECT b.folio FROM beneficiaries b WHERE b.id = r.beneficiary_id) AS "beneficiaryFolio"`;
 
 const REMITTANCE_COLUMNS = `m.id, m.number, m.program_id AS "programId", m.status, m.currency, m.item_count AS "itemCount", m.total::text AS total,
   m.prepared_by AS "preparedBy", m.prepared_by_user_id AS "preparedByUserId", m.approved_by AS "approvedBy", m.approved_at AS "approvedAt",
-  m.cancelled_by AS "cancelledBy", m.cancelled_at AS "cancelledAt", m.journal_entry_id AS "journalEntryId", m.created_at AS "createdAt"`;
+  m.cancelled_by AS "cancelledBy", m.cancelled_at AS "cancelledAt", m.cancel_reason AS "cancelReason", m.journal_entry_id AS "journalEntryId", m.created_at AS "createdAt"`;
 
 function iso(d: Date | string | null): string | null {
   return d === null ? null : new Date(d).toISOString();
@@ -231,13 +232,13 @@ export class TreasuryService {
   }
 
   /** Cancels a draft: its reintegros are pending again (the items stay, not live, as history). */
-  async cancelRemittance(id: string, staff: StaffPrincipal) {
+  async cancelRemittance(id: string, staff: StaffPrincipal, reason: string | null = null) {
     return withTransaction(this.db, async (m) => {
       const r = await this.remittanceRow(id, m, true);
       if (r.status !== 'draft') throw problems.conflict('invalid_remittance_state', `the remittance is ${r.status}, not a draft`);
       await m.query(`UPDATE remittance_items SET live = false WHERE remittance_id = $1`, [id]);
       await m.query(`UPDATE reintegros SET status = 'pending', remittance_id = NULL WHERE remittance_id = $1`, [id]);
-      await m.query(`UPDATE remittances SET status = 'cancelled', cancelled_by = $2, cancelled_at = $3 WHERE id = $1`, [id, actorOf(staff), this.clock.now()]);
+      await m.query(`UPDATE remittances SET status = 'cancelled', cancelled_by = $2, cancelled_at = $3, cancel_reason = $4 WHERE id = $1`, [id, actorOf(staff), this.clock.now(), reason]);
       return this.remittanceRow(id, m);
     });
   }

@@ -241,6 +241,21 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
       id: (r) => r.id,
     },
     {
+      route: '/v1/console/approvals',
+      path: () => '/v1/console/approvals',
+      query: { programId: '' },
+      auth: () => auditor.auth,
+      expected: () =>
+        ids(
+          `SELECT id FROM (SELECT 'cycle' AS kind, id, created_at FROM disbursement_cycles WHERE program_id = $1 AND status = 'draft'
+                           UNION ALL SELECT 'remittance', id, created_at FROM remittances WHERE program_id = $1 AND status = 'draft'
+                           UNION ALL SELECT 'payout_batch', id, created_at FROM payout_batches WHERE program_id = $1 AND status = 'draft') d
+            ORDER BY created_at, kind, id`,
+          [program.id],
+        ),
+      id: (r) => r.id,
+    },
+    {
       route: '/v1/reintegros',
       path: () => '/v1/reintegros',
       query: { programId: '' },
