@@ -26,6 +26,7 @@ import { LedgerStageGuard1764609500100 } from './1764609500100-ledger-stage-guar
 import { LedgerPostSet1764609500200 } from './1764609500200-ledger-post-set';
 import { ParallelVoucherSweep1764609500300 } from './1764609500300-parallel-voucher-sweep';
 import { PostingsByMonth1764616000000 } from './1764616000000-postings-by-month';
+import { AuditIntegrityCheckpoints1764616000100 } from './1764616000100-audit-integrity-checkpoints';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -57,4 +58,5 @@ export const MIGRATIONS = [
   LedgerPostSet1764609500200,
   ParallelVoucherSweep1764609500300,
   PostingsByMonth1764616000000,
+  AuditIntegrityCheckpoints1764616000100,
 ];
