@@ -26,7 +26,7 @@ export class HoldsProcessor extends WorkerHost implements OnApplicationBootstrap
 
   onApplicationBootstrap(): void {
     keepScheduled(this.queue, 'expire-holds', { every: HOLD_EXPIRY_EVERY_MS });
-    keepScheduled(this.queue, 'postings-months', { every: POSTINGS_MONTHS_EVERY_MS, immediately: true });
+    keepScheduled(this.queue, 'postings-months', { every: POSTINGS_MONTHS_EVERY_MS });
   }
 
   /** Releases expired holds; the daily `postings-months` job creates the partitions of postings ahead instead. */
