@@ -5,4 +5,5 @@ export const QUEUES = {
   sweeps: 'sweeps',
   settlement: 'settlement',
   seals: 'seals',
+  integrity: 'integrity',
 } as const;
