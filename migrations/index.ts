@@ -31,6 +31,8 @@ import { CancelReasons1764614000000 } from './1764614000000-cancel-reasons';
 import { ConditionalBenefits1764615000000 } from './1764615000000-conditional-benefits';
 import { TrainingSupports1764615000100 } from './1764615000100-training-supports';
 import { InKindDeliveries1764615000200 } from './1764615000200-in-kind-deliveries';
+import { PostingsByMonth1764616000000 } from './1764616000000-postings-by-month';
+import { AuditIntegrityCheckpoints1764616000100 } from './1764616000100-audit-integrity-checkpoints';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -67,4 +69,6 @@ export const MIGRATIONS = [
   ConditionalBenefits1764615000000,
   TrainingSupports1764615000100,
   InKindDeliveries1764615000200,
+  PostingsByMonth1764616000000,
+  AuditIntegrityCheckpoints1764616000100,
 ];

@@ -39,15 +39,19 @@ export interface ChainProblem {
   detail: string;
 }
 
-/** Rechecks the links and hashes of a chain of seals given in block order. */
+/**
+ * Rechecks the links and hashes of a chain of seals given in block order: from the first block,
+ * or (an incremental check) from the block after `after`, a block verified before.
+ */
 export function verifyChain(
   blocks: Array<BlockFields & { hash: string }>,
   recomputedEntriesHash: Map<number, { hash: string; count: number }>,
+  after: { blockNo: number; hash: string } = { blockNo: 0, hash: GENESIS_HASH },
 ): ChainProblem[] {
   const out: ChainProblem[] = [];
-  let prev = GENESIS_HASH;
+  let prev = after.hash;
   blocks.forEach((b, i) => {
-    if (b.blockNo !== i + 1) out.push({ blockNo: b.blockNo, detail: `expected block ${i + 1}` });
+    if (b.blockNo !== after.blockNo + i + 1) out.push({ blockNo: b.blockNo, detail: `expected block ${after.blockNo + i + 1}` });
     if (b.prevHash !== prev) out.push({ blockNo: b.blockNo, detail: 'previous hash does not match the previous block' });
     const again = recomputedEntriesHash.get(b.blockNo);
     if (!again || again.hash !== b.entriesHash || again.count !== b.entryCount) {

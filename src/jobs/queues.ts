@@ -6,4 +6,5 @@ export const QUEUES = {
   settlement: 'settlement',
   seals: 'seals',
   loans: 'loans',
+  integrity: 'integrity',
 } as const;

@@ -184,6 +184,12 @@ export class LedgerService {
   }
 
   /** Releases holds whose time is up; returns how many. */
+  /** Creates the monthly partitions of postings from this month to `months` ahead (ledger_postings_months_ahead). */
+  async ensurePostingsMonths(months = 3, q: Queryable = this.db): Promise<number> {
+    const rows = await q.query(`SELECT ledger_postings_months_ahead($1) AS n`, [months]);
+    return rows[0].n;
+  }
+
   async expireHolds(now: Date, limit = 10000, q: Queryable = this.db): Promise<number> {
     const rows = await q.query(`SELECT ledger_expire_holds($1, $2) AS n`, [now, limit]);
     return rows[0].n;

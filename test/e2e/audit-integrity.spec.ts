@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { money } from '../../src/common/money';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { SealsService } from '../../src/audit/seals.service';
 import { createTestApp, TestApp } from '../support/app';
+import { behindTheBack } from '../support/integrity';
 import { isolatedDatabase } from '../support/isolated-database';
 import { testAccount, treasury } from '../support/ledger-fixtures';
 
@@ -19,19 +19,8 @@ const ownUrl = (() => {
   return u.toString();
 })();
 
-/** Runs SQL as the database superuser with triggers (and FK checks) switched off: behind the service's back. */
-async function behindTheBack(sql: string, params: unknown[] = []): Promise<void> {
-  const c = new Client({ connectionString: ownUrl });
-  await c.connect();
-  try {
-    await c.query('BEGIN');
-    await c.query(`SET LOCAL session_replication_role = replica`);
-    await c.query(sql, params);
-    await c.query('COMMIT');
-  } finally {
-    await c.end();
-  }
-}
+/** Behind the service's back, in this file's own database. */
+const tamper = (sql: string, params: unknown[] = []) => behindTheBack(ownUrl, sql, params);
 
 describe('audit: integrity seals and the tamper test', () => {
   let t: TestApp;
@@ -98,7 +87,7 @@ describe('audit: integrity seals and the tamper test', () => {
     await seals.sealPending();
     const [posting] = await t.db.query(`SELECT id::text FROM postings WHERE entry_id = $1 AND side = 'credit'`, [victim]);
 
-    await behindTheBack(`UPDATE postings SET amount = amount + 0.01 WHERE id = $1`, [posting.id]);
+    await tamper(`UPDATE postings SET amount = amount + 0.01 WHERE id = $1`, [posting.id]);
     try {
       const res = await t.http.get('/v1/audit/integrity').set(auth).expect(200);
       expect(res.body.ok).toBe(false);
@@ -112,7 +101,7 @@ describe('audit: integrity seals and the tamper test', () => {
         actual: { credits: '107.00' },
       });
     } finally {
-      await behindTheBack(`UPDATE postings SET amount = amount - 0.01 WHERE id = $1`, [posting.id]);
+      await tamper(`UPDATE postings SET amount = amount - 0.01 WHERE id = $1`, [posting.id]);
     }
     const clean = await t.http.get('/v1/audit/integrity').set(auth).expect(200);
     expect(clean.body).toMatchObject({ ok: true, problemCount: 0 });
@@ -123,10 +112,10 @@ describe('audit: integrity seals and the tamper test', () => {
     const a = await testAccount(ledger, { label: 'gone' });
     const gone = await move(tr.id, a.id, '42.00');
     await seals.sealPending();
-    await behindTheBack(`DELETE FROM postings WHERE entry_id = $1; `, [gone]);
-    await behindTheBack(`DELETE FROM journal_entries WHERE id = $1`, [gone]);
+    await tamper(`DELETE FROM postings WHERE entry_id = $1; `, [gone]);
+    await tamper(`DELETE FROM journal_entries WHERE id = $1`, [gone]);
     const [block] = await t.db.query(`SELECT block_no::int AS n, hash FROM audit_seals ORDER BY block_no LIMIT 1`);
-    await behindTheBack(`UPDATE audit_seals SET entry_count = entry_count + 1 WHERE block_no = $1`, [block.n]);
+    await tamper(`UPDATE audit_seals SET entry_count = entry_count + 1 WHERE block_no = $1`, [block.n]);
     {
       const res = await t.http.get('/v1/audit/integrity').set(auth).expect(200);
       const types = res.body.problems.map((p: { type: string; entryId?: string; blockNo?: number }) => `${p.type}:${p.entryId ?? p.blockNo ?? ''}`);

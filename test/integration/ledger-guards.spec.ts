@@ -43,6 +43,36 @@ describe('ledger invariants enforced by PostgreSQL', () => {
     expect(rows.map((r: { amount: string }) => r.amount)).toEqual(['100.00', '100.00']);
   });
 
+  it('keeps postings immutable on their monthly partition itself: no direct UPDATE, DELETE, TRUNCATE, nor an INSERT that skips the balanced-entry check', async () => {
+    const [{ part }] = await t.db.query(`SELECT tableoid::regclass::text AS part FROM postings WHERE entry_id = $1 LIMIT 1`, [entryId]);
+    expect(part).toMatch(/^ledger_months\.postings_\d{4}_\d{2}$/);
+    expect(await stateOf(`UPDATE ${part} SET amount = 1 WHERE entry_id = $1`, [entryId])).toBe(SQLSTATE.immutable);
+    expect(await stateOf(`DELETE FROM ${part} WHERE entry_id = $1`, [entryId])).toBe(SQLSTATE.immutable);
+    expect(await stateOf(`TRUNCATE ${part}`)).toBe(SQLSTATE.immutable);
+    expect(await stateOf(`TRUNCATE ledger_months.postings_default`)).toBe(SQLSTATE.immutable);
+    // One-sided: the balanced-entry trigger of postings would refuse it, so the partition must refuse it itself.
+    expect(await stateOf(`INSERT INTO ${part} (id, entry_id, account_id, side, amount, effective_at) SELECT -1, entry_id, account_id, side, 5, effective_at FROM postings WHERE entry_id = $1 LIMIT 1`, [entryId])).toBe(SQLSTATE.immutable);
+    const rows = await t.db.query(`SELECT amount FROM postings WHERE entry_id = $1 ORDER BY id`, [entryId]);
+    expect(rows.map((r: { amount: string }) => r.amount)).toEqual(['100.00', '100.00']);
+    // The months ahead exist (the migration made three; the daily job keeps them ahead, idempotently), so
+    // current postings never land in the default partition.
+    expect(await ledger.ensurePostingsMonths(5)).toBe(6);
+    expect(await ledger.ensurePostingsMonths(5)).toBe(6);
+    const months = await t.db.query(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'postings'::regclass ORDER BY 1`);
+    const ahead = new Date();
+    ahead.setUTCMonth(ahead.getUTCMonth() + 5, 1);
+    expect(months.map((r: { relname: string }) => r.relname)).toContain(`postings_${ahead.getUTCFullYear()}_${String(ahead.getUTCMonth() + 1).padStart(2, '0')}`);
+    expect((await t.db.query(`SELECT count(*)::int AS n FROM ledger_months.postings_default`))[0].n).toBe(0);
+  });
+
+  it('refuses a posting effective at another instant than its entry (an entry lives in one month)', async () => {
+    await inRolledBackTransaction(async (runner, attempt) => {
+      const [{ id }] = await runner.query(`INSERT INTO journal_entries (kind, effective_at) VALUES ('manual', now()) RETURNING id`);
+      const posting = `INSERT INTO postings (entry_id, account_id, side, amount, effective_at) VALUES ($1, $2, 'debit', 1, $4), ($1, $3, 'credit', 1, $4)`;
+      expect(await attempt(posting, [id, a, b, new Date(Date.now() - 40 * 86_400_000)])).toBe(SQLSTATE.unbalancedEntry);
+    });
+  });
+
   /**
    * Runs `body` inside one transaction that is rolled back (so no empty entry is left behind for
    * other suites); `attempt` runs one statement under a savepoint and answers its SQLSTATE.

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import type { INestApplicationContext } from '@nestjs/common';
 import { IntegrityService } from '../../src/audit/integrity.service';
 import { SealsService } from '../../src/audit/seals.service';
@@ -22,4 +23,18 @@ export async function sealAndCheckIntegrity(app: INestApplicationContext) {
 export function siblingTestDatabase(suffix: string): string {
   const base = new URL(process.env.DATABASE_URL!).pathname.slice(1).replace(/_test$/, '');
   return `${base}_${suffix}_test`;
+}
+
+/** Runs SQL on `url` as the database superuser with triggers (and FK checks) switched off: behind the service's back (tamper tests). */
+export async function behindTheBack(url: string, sql: string, params: unknown[] = []): Promise<void> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query(`SET LOCAL session_replication_role = replica`);
+    await c.query(sql, params);
+    await c.query('COMMIT');
+  } finally {
+    await c.end();
+  }
 }

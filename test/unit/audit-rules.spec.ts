@@ -20,6 +20,16 @@ describe('audit rules', () => {
     expect(verifyChain([b1, { ...b2, prevHash: GENESIS_HASH }], digests).map((p) => p.blockNo)).toEqual([2, 2]);
   });
 
+  it('checks a chain incrementally from a block verified before: the link to it, the numbering, the hashes', () => {
+    const b1 = block(1, GENESIS_HASH);
+    const b2 = block(2, b1.hash);
+    const b3 = block(3, b2.hash);
+    const digests = new Map([[2, { hash: b2.entriesHash, count: 2 }], [3, { hash: b3.entriesHash, count: 2 }]]);
+    expect(verifyChain([b2, b3], digests, { blockNo: 1, hash: b1.hash })).toEqual([]);
+    expect(verifyChain([b2, b3], digests, { blockNo: 1, hash: GENESIS_HASH }).map((p) => p.blockNo)).toEqual([2]);
+    expect(verifyChain([b3], digests, { blockNo: 1, hash: b1.hash }).map((p) => p.detail)).toEqual([expect.stringContaining('expected block 2'), expect.stringContaining('previous hash')]);
+  });
+
   it('classifies flows, reversals counting backwards', () => {
     expect(classifyFlow('treasury', 'budget')).toEqual({ term: 'appropriated', sign: 1 });
     expect(classifyFlow('holding', 'budget')).toEqual({ term: 'disbursed', sign: -1 });

@@ -10,7 +10,7 @@ LANGUAGE sql STABLE SET jit = off AS $$
     SELECT (p_before AT TIME ZONE 'UTC')::date AS d0,
            ((p_before AT TIME ZONE 'UTC')::date)::timestamp AT TIME ZONE 'UTC' AS d0_start),
   backlog AS MATERIALIZED (
-    SELECT e.id FROM journal_entries e
+    SELECT e.id, e.effective_at FROM journal_entries e
      WHERE (e.txid, e.seq) > ((SELECT last_txid FROM audit_day_totals_progress WHERE id), (SELECT last_seq FROM audit_day_totals_progress WHERE id))),
   parts AS (
     SELECT t.debits AS d, t.credits AS c FROM audit_account_day_totals t, bounds
@@ -22,7 +22,7 @@ LANGUAGE sql STABLE SET jit = off AS $$
     UNION ALL
     SELECT CASE p.side WHEN 'debit' THEN p.amount ELSE 0 END, CASE p.side WHEN 'credit' THEN p.amount ELSE 0 END
       FROM bounds, backlog b,
-           LATERAL (SELECT x.side, x.amount, x.account_id, x.effective_at FROM postings x WHERE x.entry_id = b.id OFFSET 0) p
+           LATERAL (SELECT x.side, x.amount, x.account_id, x.effective_at FROM postings x WHERE x.entry_id = b.id AND x.effective_at = b.effective_at OFFSET 0) p
      WHERE p.account_id = p_account AND p.effective_at < bounds.d0_start)
   SELECT coalesce(sum(d), 0), coalesce(sum(c), 0) FROM parts
 $$;

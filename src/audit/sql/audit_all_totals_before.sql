@@ -6,7 +6,7 @@ LANGUAGE sql STABLE SET jit = off AS $$
     SELECT (p_before AT TIME ZONE 'UTC')::date AS d0,
            ((p_before AT TIME ZONE 'UTC')::date)::timestamp AT TIME ZONE 'UTC' AS d0_start),
   backlog AS MATERIALIZED (
-    SELECT e.id FROM journal_entries e
+    SELECT e.id, e.effective_at FROM journal_entries e
      WHERE (e.txid, e.seq) > ((SELECT last_txid FROM audit_day_totals_progress WHERE id), (SELECT last_seq FROM audit_day_totals_progress WHERE id))),
   parts AS (
     SELECT t.account_id, sum(t.debits) AS d, sum(t.credits) AS c FROM audit_account_day_totals t, bounds
@@ -20,7 +20,7 @@ LANGUAGE sql STABLE SET jit = off AS $$
     UNION ALL
     SELECT p.account_id, sum(p.amount) FILTER (WHERE p.side = 'debit'), sum(p.amount) FILTER (WHERE p.side = 'credit')
       FROM bounds, backlog b,
-           LATERAL (SELECT x.side, x.amount, x.account_id, x.effective_at FROM postings x WHERE x.entry_id = b.id OFFSET 0) p
+           LATERAL (SELECT x.side, x.amount, x.account_id, x.effective_at FROM postings x WHERE x.entry_id = b.id AND x.effective_at = b.effective_at OFFSET 0) p
      WHERE p.effective_at < bounds.d0_start
      GROUP BY p.account_id)
   SELECT account_id, coalesce(sum(d), 0), coalesce(sum(c), 0) FROM parts GROUP BY account_id

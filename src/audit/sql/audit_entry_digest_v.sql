@@ -10,4 +10,4 @@ SELECT e.id AS entry_id, e.seq, e.txid,
   LEFT JOIN LATERAL (
     SELECT json_agg(json_build_array(p.id, p.account_id, p.side, p.amount::text,
                     to_char(p.effective_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')) ORDER BY p.id) AS postings
-      FROM postings p WHERE p.entry_id = e.id) pj ON true;
+      FROM postings p WHERE p.entry_id = e.id AND p.effective_at = e.effective_at) pj ON true;

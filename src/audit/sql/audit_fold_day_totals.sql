@@ -5,10 +5,10 @@ LANGUAGE plpgsql AS $$
 DECLARE prog audit_day_totals_progress; n integer; v_txid xid8; v_seq bigint;
 BEGIN
   SELECT * INTO prog FROM audit_day_totals_progress WHERE id FOR UPDATE;
-  CREATE TEMP TABLE IF NOT EXISTS audit_fold_batch (id uuid, txid xid8, seq bigint) ON COMMIT DROP;
+  CREATE TEMP TABLE IF NOT EXISTS audit_fold_batch (id uuid, txid xid8, seq bigint, effective_at timestamptz) ON COMMIT DROP;
   TRUNCATE audit_fold_batch;
   INSERT INTO audit_fold_batch
-  SELECT e.id, e.txid, e.seq FROM journal_entries e
+  SELECT e.id, e.txid, e.seq, e.effective_at FROM journal_entries e
    WHERE (e.txid, e.seq) > (prog.last_txid, prog.last_seq) AND e.txid < p_horizon
    ORDER BY e.txid, e.seq LIMIT p_limit;
   GET DIAGNOSTICS n = ROW_COUNT;
@@ -17,7 +17,7 @@ BEGIN
   SELECT p.account_id, (p.effective_at AT TIME ZONE 'UTC')::date,
          coalesce(sum(p.amount) FILTER (WHERE p.side = 'debit'), 0),
          coalesce(sum(p.amount) FILTER (WHERE p.side = 'credit'), 0), count(*)
-    FROM audit_fold_batch b JOIN postings p ON p.entry_id = b.id
+    FROM audit_fold_batch b JOIN postings p ON p.entry_id = b.id AND p.effective_at = b.effective_at
    GROUP BY 1, 2
   ON CONFLICT (account_id, day) DO UPDATE
      SET debits = t.debits + excluded.debits, credits = t.credits + excluded.credits, postings = t.postings + excluded.postings;

@@ -4,3 +4,5 @@ CREATE OR REPLACE TRIGGER postings_no_truncate BEFORE TRUNCATE ON postings FOR E
 
 CREATE OR REPLACE TRIGGER postings_balanced AFTER INSERT ON postings REFERENCING NEW TABLE AS new_postings
   FOR EACH STATEMENT EXECUTE FUNCTION ledger_check_balanced();
+
+CREATE OR REPLACE TRIGGER postings_immutable_rows BEFORE UPDATE OR DELETE ON postings FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
