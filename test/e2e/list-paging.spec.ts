@@ -194,6 +194,13 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
        SELECT $1, gen_random_uuid(), 'beneficiary', gen_random_uuid(), 'missing_bank_account', 1 FROM generate_series(1, $2) i`,
       [payoutBatchId, N],
     );
+    // Complaints of the program (issue 20), ordered newest first.
+    await db.query(
+      `INSERT INTO complaints (folio, program_id, channel, subject, description, area, owner, received_on, steps, deadline_rule, due_on, created_by, created_at)
+       SELECT 'PAGING-' || $2::text || '-' || i, $1, 'phone', 'card_balance', 'paging', 'atención', 'paging', date '2026-03-01', '[]', 'paging',
+              date '2026-03-13', 'paging', ${tsMs} FROM generate_series(1, $3) i`,
+      [program.id, randomUUID(), N],
+    );
     await db.query('ANALYZE');
   }
 
@@ -324,6 +331,14 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
       auth: () => auditor.auth,
       expected: () => ids(`SELECT id FROM grants WHERE program_id = $1 ORDER BY created_at, id`, [program.id]),
       id: (r) => r.grantId,
+    },
+    {
+      route: '/v1/complaints',
+      path: () => '/v1/complaints',
+      query: { programId: '' },
+      auth: () => auditor.auth,
+      expected: () => ids(`SELECT id FROM complaints WHERE program_id = $1 ORDER BY created_at DESC, id DESC`, [program.id]),
+      id: (r) => r.id,
     },
     {
       route: '/v1/grant-receivables',
