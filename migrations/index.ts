@@ -25,6 +25,7 @@ import { CycleLinesSourceReference1764609500000 } from './1764609500000-cycle-li
 import { LedgerStageGuard1764609500100 } from './1764609500100-ledger-stage-guard';
 import { LedgerPostSet1764609500200 } from './1764609500200-ledger-post-set';
 import { ParallelVoucherSweep1764609500300 } from './1764609500300-parallel-voucher-sweep';
+import { ArrearsPaymentOrders1764611000000 } from './1764611000000-arrears-payment-orders';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -55,4 +56,5 @@ export const MIGRATIONS = [
   LedgerStageGuard1764609500100,
   LedgerPostSet1764609500200,
   ParallelVoucherSweep1764609500300,
+  ArrearsPaymentOrders1764611000000,
 ];

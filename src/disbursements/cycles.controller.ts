@@ -6,7 +6,8 @@ import { Idempotent } from '../common/idempotency/idempotency.interceptor';
 import { ListQuery } from '../common/pagination';
 import { Actor, CyclesService, cycleView } from './cycles.service';
 import { GrantsService } from './grants.service';
-import { CounterpartContributionRequest, CreateCycleRequest, CreateGrantRequest, ExtensionAuthorizationRequest, ReviewProofRequest, SubmitProofRequest } from './cycles.dto';
+import { ArrearsService } from './arrears.service';
+import { ArrearsQuery, CounterpartContributionRequest, CreateCycleRequest, CreateGrantRequest, ExtensionAuthorizationRequest, ReviewProofRequest, SubmitProofRequest } from './cycles.dto';
 
 function actor(staff: StaffPrincipal): Actor {
   return { userId: staff.userId, name: actorOf(staff) };
@@ -19,6 +20,7 @@ export class CyclesController {
   constructor(
     private readonly cycles: CyclesService,
     private readonly grants: GrantsService,
+    private readonly arrears: ArrearsService,
   ) {}
 
   @Post('programs/:id/cycles')
@@ -26,6 +28,13 @@ export class CyclesController {
   @Idempotent()
   async create(@Param('id', new ParseUUIDPipe()) programId: string, @Body() body: CreateCycleRequest, @CurrentStaff() staff: StaffPrincipal) {
     return cycleView(await this.cycles.createDraft(programId, body, actor(staff)));
+  }
+
+  /** Who is owed which period, why and how much (docs/disbursements.md "Money owed"). */
+  @Get('programs/:id/arrears')
+  @Roles('finance_operator', 'finance_approver', 'auditor')
+  async arrearsOf(@Param('id', new ParseUUIDPipe()) programId: string, @Query() query: ArrearsQuery) {
+    return this.arrears.list(await this.cycles.findProgram(programId), query);
   }
 
   @Post('cycles/:id/approve')

@@ -20,6 +20,8 @@ import { PayoutsService } from '../payouts/payouts.service';
 import { isBankPaid } from '../payouts/payouts.rules';
 import { ProgramRules } from '../programs/program-rules';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { lineAmountSql } from './line-amount.sql';
+import { ArrearsService } from './arrears.service';
 import {
   chunkRanges,
   CycleKind,
@@ -54,6 +56,8 @@ export interface ProgramRow {
   timeZone: string;
   fiscalYear: number;
   budgetAccountId: string;
+  /** The base code shared by a program's fiscal years (PENSION-AM for PENSION-AM-2016): caps and paid periods count across it. */
+  lineage: string;
   rules: ProgramRules;
 }
 
@@ -116,6 +120,7 @@ export class CyclesService {
     @InjectQueue(QUEUES.cycles) private readonly queue: Queue,
     @InjectFlowProducer(CYCLES_FLOW) private readonly flow: FlowProducer,
     private readonly payouts: PayoutsService,
+    private readonly arrears: ArrearsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     // Absent in CLI contexts (no OpsModule): nothing is counted there.
     @Optional() private readonly metrics?: MetricsService,
@@ -124,7 +129,7 @@ export class CyclesService {
   async findProgram(programId: string, q: Queryable = this.db): Promise<ProgramRow> {
     const rows = await q.query(
       `SELECT id, code, instrument_type AS "instrumentType", currency, time_zone AS "timeZone", fiscal_year AS "fiscalYear",
-              budget_account_id AS "budgetAccountId", rules
+              budget_account_id AS "budgetAccountId", lineage, rules
          FROM programs WHERE id = $1`,
       [programId],
     );
@@ -146,7 +151,7 @@ export class CyclesService {
     if (input.kind === 'tranche' && (!rules.tranchePlan || program.instrumentType !== 'grant')) {
       throw new ApiProblem(422, 'cycle_kind_not_supported', 'tranche cycles are for grant programs with a tranche plan');
     }
-    if (input.kind === 'deposit' && amountRule.mode === 'per_award') {
+    if (input.kind !== 'tranche' && amountRule.mode === 'per_award') {
       throw new ApiProblem(422, 'cycle_kind_not_supported', 'this program pays per award: use a tranche cycle');
     }
     const scheduledFor = input.scheduledFor ? new Date(input.scheduledFor) : null;
@@ -188,7 +193,9 @@ export class CyclesService {
         const totals =
           input.kind === 'tranche'
             ? await this.insertTrancheLines(tx, id, program, payDate)
-            : await this.insertDepositLines(tx, id, program, { cutoff, payInstant });
+            : input.kind === 'arrears'
+              ? await this.arrears.insertLines(tx, id, program, input.period, await this.lineTarget(tx, program))
+              : await this.insertDepositLines(tx, id, program, { cutoff, payInstant });
 
         const rows = await tx.query(
           `INSERT INTO disbursement_cycles (id, program_id, kind, period, load_number, payment_date, scheduled_for, status, entry_kind, currency,
@@ -228,19 +235,7 @@ export class CyclesService {
       params.push(v);
       return `$${params.length}`;
     };
-    let amount: string, beneficiaryAmount: string, insurerAmount: string, noAmount = 'NULL';
-    if (rule.mode === 'fixed') {
-      amount = `${p(rule.amount.toFixed(2))}::numeric`;
-      beneficiaryAmount = `${p(rule.beneficiaryAmount.toFixed(2))}::numeric`;
-      insurerAmount = `${p(rule.insurerAmount.toFixed(2))}::numeric`;
-    } else if (rule.mode === 'by_attribute') {
-      amount = `(${p(JSON.stringify(rule.amounts))}::jsonb ->> (b.attributes ->> ${p(rule.attribute)}))::numeric`;
-      beneficiaryAmount = amount;
-      insurerAmount = '0::numeric';
-      noAmount = `'no_amount_for_' || ${p(rule.attribute)}`;
-    } else {
-      throw new ApiProblem(422, 'cycle_kind_not_supported', 'this program pays per award');
-    }
+    const { amount, beneficiaryAmount, insurerAmount, noAmount } = lineAmountSql(rule, p);
     // Limits counted over live earlier cycles of this program, by CURP (a re-alta is the same person):
     // maxMonths (Desempleo 6; Seguro 12, or 18 with an authorisation record) and loads (Uniformes 2).
     const limits = monthLimits(rules);
@@ -555,7 +550,7 @@ export class CyclesService {
              INSERT INTO cycle_line_exceptions (cycle_id, line_no, beneficiary_id, reason, amount, created_at)
              SELECT l.cycle_id, l.line_no, l.beneficiary_id, 'not_posted', l.amount, $2 FROM cycle_lines l
               WHERE l.cycle_id = $1
-                AND NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.idempotency_key = 'cycle:' || $1 || ':line:' || l.beneficiary_id)
+                AND NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.idempotency_key = 'cycle:' || $1 || ':line:' || l.beneficiary_id || coalesce(':' || l.owed_period, ''))
                 AND NOT EXISTS (SELECT 1 FROM cycle_line_exceptions e WHERE e.cycle_id = l.cycle_id AND e.line_no = l.line_no)
              RETURNING amount)
            UPDATE disbursement_cycles SET exception_count = exception_count + (SELECT count(*) FROM x),
@@ -619,9 +614,9 @@ export class CyclesService {
               l.tranche_no AS "trancheNo", l.account_id AS "accountId", l.amount::text AS amount,
               l.beneficiary_amount::text AS "beneficiaryAmount", l.insurer_amount::text AS "insurerAmount",
               CASE WHEN e.id IS NOT NULL THEN 'posted' WHEN x.reason IS NOT NULL THEN 'exception' ELSE 'pending' END AS status,
-              x.reason AS "exceptionReason", e.id AS "journalEntryId"
+              x.reason AS "exceptionReason", e.id AS "journalEntryId", l.owed_period AS period, l.owed_load AS "loadNo", l.owed_reason AS reason
          FROM cycle_lines l
-         LEFT JOIN journal_entries e ON e.idempotency_key = 'cycle:' || l.cycle_id || ':line:' || l.beneficiary_id
+         LEFT JOIN journal_entries e ON e.idempotency_key = 'cycle:' || l.cycle_id || ':line:' || l.beneficiary_id || coalesce(':' || l.owed_period, '')
          LEFT JOIN cycle_line_exceptions x ON x.cycle_id = l.cycle_id AND x.line_no = l.line_no
         WHERE l.cycle_id = $1 AND l.line_no > $2
         ORDER BY l.line_no LIMIT $3`,
@@ -631,7 +626,7 @@ export class CyclesService {
       rows as Array<Record<string, string> & { lineNo: number }>,
       limit,
       (r) => [r.lineNo],
-      (r) => ({ ...r, amount: formatMoney(r.amount), beneficiaryAmount: formatMoney(r.beneficiaryAmount), insurerAmount: formatMoney(r.insurerAmount) }),
+      ({ loadNo, ...r }) => ({ ...r, ...(r.period ? { loadNumber: Number(loadNo) || null } : {}), amount: formatMoney(r.amount), beneficiaryAmount: formatMoney(r.beneficiaryAmount), insurerAmount: formatMoney(r.insurerAmount) }),
     );
   }
 
