@@ -26,6 +26,7 @@ import { LedgerStageGuard1764609500100 } from './1764609500100-ledger-stage-guar
 import { LedgerPostSet1764609500200 } from './1764609500200-ledger-post-set';
 import { ParallelVoucherSweep1764609500300 } from './1764609500300-parallel-voucher-sweep';
 import { ArrearsPaymentOrders1764611000000 } from './1764611000000-arrears-payment-orders';
+import { FiscalYearRollover1764611000100 } from './1764611000100-fiscal-year-rollover';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -57,4 +58,5 @@ export const MIGRATIONS = [
   LedgerPostSet1764609500200,
   ParallelVoucherSweep1764609500300,
   ArrearsPaymentOrders1764611000000,
+  FiscalYearRollover1764611000100,
 ];

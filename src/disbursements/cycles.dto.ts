@@ -137,6 +137,7 @@ export class ArrearsQuery extends ListQuery {
   @ApiPropertyOptional({ example: '2016-04', description: 'Periods owed up to this one (YYYY-MM); the current period when absent' })
   @IsOptional()
   @Matches(/^[0-9]{4}-(0[1-9]|1[0-2])$/, { message: 'upTo must be YYYY-MM' })
+  @MaxLength(7)
   upTo?: string;
 }
 
@@ -156,6 +157,7 @@ export class CreatePaymentOrderRequest {
   @ApiPropertyOptional({ example: '2016-02', description: 'The period paid (YYYY-MM): claimed once, like a cycle line (a period already paid → 409 period_already_paid)' })
   @IsOptional()
   @Matches(/^[0-9]{4}-(0[1-9]|1[0-2])$/, { message: 'period must be YYYY-MM' })
+  @MaxLength(7)
   period?: string;
 
   @ApiProperty({ example: 'resolución de queja 123/2016', description: 'Why the order is made (a correction, a resolution)' })

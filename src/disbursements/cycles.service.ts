@@ -236,21 +236,27 @@ export class CyclesService {
       return `$${params.length}`;
     };
     const { amount, beneficiaryAmount, insurerAmount, noAmount } = lineAmountSql(rule, p);
-    // Limits counted over live earlier cycles of this program, by CURP (a re-alta is the same person):
-    // maxMonths (Desempleo 6; Seguro 12, or 18 with an authorisation record) and loads (Uniformes 2).
+    // Limits counted by CURP (a re-alta is the same person) over the live lines of earlier deposit and
+    // arrears cycles that are not exceptions, plus periods paid by payment orders: maxMonths (Desempleo 6;
+    // Seguro 12, or 18 with an authorisation record) across the whole lineage (every fiscal year of the
+    // base code, W9); loads (Uniformes 2) within this program's year.
     const limits = monthLimits(rules);
     const loads = rules.schedule?.frequency === 'loads' ? rules.schedule.count : null;
     let priorJoin = '';
     let limitCase = '';
     if (limits || loads) {
+      const scope = limits ? `IN (SELECT pl.id FROM programs pl WHERE pl.lineage = ${p(program.lineage)})` : '= $2';
       priorJoin = `
-        LEFT JOIN (SELECT b2.curp, count(*) AS n
-                     FROM cycle_lines l
-                     JOIN disbursement_cycles c ON c.id = l.cycle_id
-                     JOIN beneficiaries b2 ON b2.id = l.beneficiary_id
-                    WHERE c.program_id = $2 AND c.kind = 'deposit' AND c.status <> 'cancelled' AND c.id <> $1
-                      AND NOT EXISTS (SELECT 1 FROM cycle_line_exceptions x WHERE x.cycle_id = l.cycle_id AND x.line_no = l.line_no)
-                    GROUP BY b2.curp) prior ON prior.curp = b.curp
+        LEFT JOIN (SELECT k.curp, count(*) AS n FROM (
+                     SELECT b2.curp
+                       FROM cycle_lines l
+                       JOIN disbursement_cycles c ON c.id = l.cycle_id
+                       JOIN beneficiaries b2 ON b2.id = l.beneficiary_id
+                      WHERE c.program_id ${scope} AND c.kind IN ('deposit', 'arrears') AND c.status <> 'cancelled' AND c.id <> $1
+                        AND NOT EXISTS (SELECT 1 FROM cycle_line_exceptions x WHERE x.cycle_id = l.cycle_id AND x.line_no = l.line_no)
+                     UNION ALL
+                     SELECT pp.beneficiary_key FROM paid_periods pp WHERE pp.program_id ${scope} AND pp.payment_order_id IS NOT NULL) k
+                    GROUP BY k.curp) prior ON prior.curp = b.curp
         LEFT JOIN cycle_extension_authorizations au ON au.program_id = b.program_id AND au.beneficiary_id = b.id`;
       const clauses: string[] = [];
       if (limits) {
