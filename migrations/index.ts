@@ -27,6 +27,7 @@ import { LedgerPostSet1764609500200 } from './1764609500200-ledger-post-set';
 import { ParallelVoucherSweep1764609500300 } from './1764609500300-parallel-voucher-sweep';
 import { ArrearsPaymentOrders1764611000000 } from './1764611000000-arrears-payment-orders';
 import { FiscalYearRollover1764611000100 } from './1764611000100-fiscal-year-rollover';
+import { WaitingList1764611000200 } from './1764611000200-waiting-list';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -59,4 +60,5 @@ export const MIGRATIONS = [
   ParallelVoucherSweep1764609500300,
   ArrearsPaymentOrders1764611000000,
   FiscalYearRollover1764611000100,
+  WaitingList1764611000200,
 ];

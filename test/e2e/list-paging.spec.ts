@@ -24,6 +24,7 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
   let shop: FixtureMerchant;
   let auditor: { auth: { Authorization: string } };
   let finance: { auth: { Authorization: string } };
+  let officer: { auth: { Authorization: string } };
   let cycleId: string;
   let statementAccountId: string;
   let payoutBatchId: string;
@@ -38,6 +39,7 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
     const admin = await t.staff('admin');
     auditor = await t.staff('auditor');
     finance = await t.staff('finance_operator');
+    officer = await t.staff('program_officer');
     program = await createProgram(t.db, ledger);
     cyclesProgram = await createProgram(t.db, ledger);
     shop = await createMerchant(t, admin);
@@ -214,6 +216,13 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
          FROM unnest(ARRAY['2026-01', '2026-02']) p`,
       [arrearsProgramId, program.budgetAccountId],
     );
+    // The waiting list: N applicants, pairs filed on the same day (ties broken by created_at, id).
+    await db.query(
+      `INSERT INTO waiting_list (id, program_id, curp, application_date, applicant, status, created_by, created_at)
+       SELECT gen_random_uuid(), $1, 'WAIT' || lpad(i::text, 6, '0') || 'HDFXXX01', date '2025-01-01' + (i / 2), '{"givenNames": "Ana", "surnames": "Espera"}',
+              'waiting', 'paging', ${tsUs} FROM generate_series(1, $2) i`,
+      [program.id, N],
+    );
     await db.query('ANALYZE');
   }
 
@@ -245,6 +254,13 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
       auth: () => auditor.auth,
       expected: () => ids(`SELECT folio AS id FROM beneficiaries WHERE program_id = $1 ORDER BY folio`, [program.id]),
       id: (r) => r.folio,
+    },
+    {
+      route: '/v1/programs/{id}/waiting-list',
+      path: () => `/v1/programs/${program.id}/waiting-list`,
+      auth: () => officer.auth,
+      expected: () => ids(`SELECT id FROM waiting_list WHERE program_id = $1 AND status = 'waiting' ORDER BY application_date, created_at, id`, [program.id]),
+      id: (r) => r.id,
     },
     {
       route: '/v1/programs/{id}/arrears',
