@@ -14,7 +14,7 @@ import { clearQueuePrefix } from '../src/jobs/redis';
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const padron = Number(option(args, 'padron') ?? 1_000_000);
   const owed = Number(option(args, 'owed') ?? 50_000);
-  const url = await freshBenchDatabase('monedero_bench_arrears');
+  const url = await freshBenchDatabase('monedero_arrears_bench');
   const prefix = `bench-arrears-${Date.now()}`;
   Object.assign(process.env, { DATABASE_URL: url, QUEUE_PREFIX: prefix, MIGRATIONS_RUN: 'false', LOG_LEVEL: 'silent', DB_STATEMENT_TIMEOUT_MS: '600000' });
   const pool = new Pool({ connectionString: url, max: 2 });
@@ -126,8 +126,8 @@ async function seed(pool: Pool, n: number, owed: number): Promise<string> {
   );
   // January–March ran (rows only: what matters to the arrears is which periods were paid to whom).
   await pool.query(
-    `INSERT INTO disbursement_cycles (program_id, kind, period, payment_date, status, entry_kind, currency, control_count, control_total, chunk_size, budget_account_id, prepared_by)
-     SELECT $1, 'deposit', p, (p || '-01')::date, 'completed', 'cycle_deposit', 'MXN', 0, 0, 10000, $2, 'bench' FROM unnest(ARRAY['2016-01', '2016-02', '2016-03']) p`,
+    `INSERT INTO disbursement_cycles (program_id, kind, period, payment_date, status, entry_kind, currency, control_count, control_total, chunk_size, budget_account_id, prepared_by, created_at)
+     SELECT $1, 'deposit', p, (p || '-01')::date, 'completed', 'cycle_deposit', 'MXN', 0, 0, 10000, $2, 'bench', now() FROM unnest(ARRAY['2016-01', '2016-02', '2016-03']) p`,
     [programId, id('program:bench:budget')],
   );
   // Every period paid, except March for the first `owed` beneficiaries (their card was blocked then).
