@@ -25,6 +25,9 @@ import { CycleLinesSourceReference1764609500000 } from './1764609500000-cycle-li
 import { LedgerStageGuard1764609500100 } from './1764609500100-ledger-stage-guard';
 import { LedgerPostSet1764609500200 } from './1764609500200-ledger-post-set';
 import { ParallelVoucherSweep1764609500300 } from './1764609500300-parallel-voucher-sweep';
+import { ArrearsPaymentOrders1764611000000 } from './1764611000000-arrears-payment-orders';
+import { FiscalYearRollover1764611000100 } from './1764611000100-fiscal-year-rollover';
+import { WaitingList1764611000200 } from './1764611000200-waiting-list';
 import { Loans1764612000000 } from './1764612000000-loans';
 import { Complaints1764613000000 } from './1764613000000-complaints';
 import { CancelReasons1764614000000 } from './1764614000000-cancel-reasons';
@@ -63,6 +66,9 @@ export const MIGRATIONS = [
   LedgerStageGuard1764609500100,
   LedgerPostSet1764609500200,
   ParallelVoucherSweep1764609500300,
+  ArrearsPaymentOrders1764611000000,
+  FiscalYearRollover1764611000100,
+  WaitingList1764611000200,
   Loans1764612000000,
   Complaints1764613000000,
   CancelReasons1764614000000,

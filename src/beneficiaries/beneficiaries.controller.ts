@@ -3,7 +3,8 @@ import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { Public, Roles, StaffPrincipal } from '../common/auth/principal';
-import { BeneficiariesQuery, DeactivateRequest, EnrolRequest, LegalConstitutionRequest } from './beneficiaries.dto';
+import { BeneficiariesQuery, DeactivateRequest, EnrolRequest, IncorporateRequest, LegalConstitutionRequest, WaitingListQuery } from './beneficiaries.dto';
+import { WaitingListService } from './waiting-list.service';
 import { DeactivationCause } from './beneficiaries.rules';
 import { BeneficiariesService } from './beneficiaries.service';
 
@@ -11,12 +12,36 @@ import { BeneficiariesService } from './beneficiaries.service';
 @ApiBearerAuth()
 @Controller('v1')
 export class BeneficiariesController {
-  constructor(private readonly beneficiaries: BeneficiariesService) {}
+  constructor(
+    private readonly beneficiaries: BeneficiariesService,
+    private readonly waiting: WaitingListService,
+  ) {}
 
   @Post('programs/:id/beneficiaries')
   @Roles('program_officer')
   enrol(@Param('id', new ParseUUIDPipe()) programId: string, @Body() body: EnrolRequest, @CurrentStaff() staff: StaffPrincipal) {
     return this.beneficiaries.enrol(programId, body, staff);
+  }
+
+  /** An application onto the waiting list (P17), in filing order (docs/programs-padron.md "Waiting list"). */
+  @Post('programs/:id/waiting-list')
+  @Roles('program_officer')
+  fileApplication(@Param('id', new ParseUUIDPipe()) programId: string, @Body() body: EnrolRequest, @CurrentStaff() staff: StaffPrincipal) {
+    return this.waiting.file(programId, body, staff);
+  }
+
+  /** Applicants still waiting in filing order; `overdueOnly=true`: waiting longer than six months (P17). */
+  @Get('programs/:id/waiting-list')
+  @Roles('program_officer')
+  waitingList(@Param('id', new ParseUUIDPipe()) programId: string, @CurrentStaff() staff: StaffPrincipal, @Query() query: WaitingListQuery) {
+    return this.waiting.list(programId, staff, query);
+  }
+
+  /** Incorporation into the padrón on a date of record (P17, P18, P20). */
+  @Post('waiting-list/:id/incorporate')
+  @Roles('program_officer')
+  incorporate(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: IncorporateRequest, @CurrentStaff() staff: StaffPrincipal) {
+    return this.waiting.incorporate(id, body, staff);
   }
 
   @Get('programs/:id/beneficiaries')

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Length, Matches, MaxLength, registerDecorator, ValidateNested } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsOptional, IsString, Length, Matches, MaxLength, registerDecorator, ValidateNested } from 'class-validator';
 import { AddressDto } from '../common/address.dto';
 import { ATTRIBUTE_LIMITS, attributesProblem } from './attributes.rules';
 import { BENEFICIARY_KINDS, BeneficiaryKind, COLLECTIVE_KINDS, DEACTIVATION_CAUSES } from './beneficiaries.rules';
@@ -94,4 +94,25 @@ export class LegalConstitutionRequest {
   @ApiProperty({ example: 'CTL150312KX7' }) @IsString() @MaxLength(13) rfc!: string;
   @ApiProperty({ example: '2016-05-02' }) @Matches(DATE, { message: 'constitutedOn must be YYYY-MM-DD' }) @MaxLength(10) constitutedOn!: string;
   @ApiPropertyOptional({ description: 'the legal name, when it changes at constitution' }) @IsOptional() @IsString() @Length(1, 300) legalName?: string;
+}
+
+export class IncorporateRequest {
+  @ApiProperty({ example: '2016-03-10', description: 'The date of record of the incorporation: payments start at the first period on or after it (P20)' })
+  @IsISO8601({ strict: true })
+  @MaxLength(10)
+  incorporatedOn!: string;
+
+  @ApiPropertyOptional({ example: 'zona de muy alta marginación', description: 'Why an applicant is incorporated before others filed earlier (P18)' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 500)
+  priorityReason?: string;
+}
+
+export class WaitingListQuery extends ListQuery {
+  @ApiPropertyOptional({ description: 'Only applicants waiting longer than the six months the RO allows (P17)' })
+  @IsOptional()
+  @Transform(({ value }) => value === true || value === 'true')
+  @IsBoolean()
+  overdueOnly?: boolean;
 }

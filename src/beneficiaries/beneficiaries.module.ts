@@ -5,11 +5,12 @@ import { ProgramsModule } from '../programs/programs.module';
 import { BeneficiariesController } from './beneficiaries.controller';
 import { BeneficiariesService } from './beneficiaries.service';
 import { PadronImportService } from './padron-import.service';
+import { WaitingListService } from './waiting-list.service';
 
 @Module({
   imports: [ProgramsModule, InstrumentsModule, PayoutsModule],
   controllers: [BeneficiariesController],
-  providers: [BeneficiariesService, PadronImportService],
+  providers: [BeneficiariesService, PadronImportService, WaitingListService],
   exports: [BeneficiariesService, PadronImportService],
 })
 export class BeneficiariesModule {}

@@ -115,7 +115,8 @@ export class BeneficiariesService {
     return businessDate(this.clock.now(), program.timeZone);
   }
 
-  async enrol(programId: string, input: EnrolInput, staff: StaffPrincipal) {
+  /** An alta; `incorporatedOn` is the date of record of an incorporation from the waiting list (P17), the application date otherwise. */
+  async enrol(programId: string, input: EnrolInput, staff: StaffPrincipal, incorporatedOn?: string) {
     const program = await this.programs.getById(programId);
     await this.access.assertMayManage(staff, program);
     const kind = input.kind ?? 'person';
@@ -124,26 +125,23 @@ export class BeneficiariesService {
     if (!isRealDate(applicationDate)) throw problems.validation('applicationDate is not a real date');
     if (applicationDate > today) throw problems.validation('applicationDate cannot be in the future');
     if (kind !== 'person') return this.enrolCollective(program, kind, { ...input, applicationDate }, staff);
-    const person = requirePersonFields(input);
-    assertCurp(person.curp, person.birthDate);
-    if (!isRealDate(person.birthDate)) throw problems.validation('birthDate is not a real date');
-    const attributes = input.attributes ?? {};
-    const verdict = evaluateEligibility(program.rules, { birthDate: person.birthDate, address: input.address, attributes }, applicationDate);
-    if (!verdict.eligible) throw new ApiProblem(422, 'not_eligible', `${verdict.rule}: ${verdict.detail}`, { rule: verdict.rule });
+    const { person, attributes } = assessPerson(program, input, applicationDate);
 
     const actor = `user:${staff.username}`;
     return withTransaction(this.db, async (m) => {
-      // P20: never retroactive, so the person is incorporated on the application date.
+      // P20: never retroactive: incorporated on the application date, or on the date of record of an
+      // incorporation from the waiting list; cycles pay from the first period on or after it.
+      const incorporated = incorporatedOn ?? applicationDate;
       const rows = await m.query(
         `INSERT INTO beneficiaries (program_id, folio, curp, given_names, surnames, birth_date, address, application_date, incorporated_on, attributes, created_by)
-         VALUES ($1, $2 || '-' || lpad(nextval('beneficiary_folio_seq')::text, 8, '0'), $3, $4, $5, $6, $7, $8, $8, $9, $10)
+         VALUES ($1, $2 || '-' || lpad(nextval('beneficiary_folio_seq')::text, 8, '0'), $3, $4, $5, $6, $7, $8, $11, $9, $10)
          ON CONFLICT (program_id, curp) WHERE status = 'active' DO NOTHING
          RETURNING id, folio, status`,
-        [program.id, program.code, person.curp, person.givenNames, person.surnames, person.birthDate, input.address, applicationDate, attributes, actor],
+        [program.id, program.code, person.curp, person.givenNames, person.surnames, person.birthDate, input.address, applicationDate, attributes, actor, incorporated],
       );
       if (!rows[0]) throw problems.conflict('duplicate_beneficiary', `an active beneficiary with this CURP exists in ${program.code}`);
-      await this.recordHistory(m, rows[0].id, null, 'active', 'enrolment', applicationDate, null, actor);
-      return { id: rows[0].id, folio: rows[0].folio, status: 'active' as const, programId: program.id, incorporatedOn: applicationDate };
+      await this.recordHistory(m, rows[0].id, null, 'active', 'enrolment', incorporated, null, actor);
+      return { id: rows[0].id, folio: rows[0].folio, status: 'active' as const, programId: program.id, incorporatedOn: incorporated };
     });
   }
 
@@ -518,6 +516,20 @@ export class BeneficiariesService {
 }
 
 /** The identity fields of a person, each required (400 validation_failed naming the first missing). */
+/**
+ * A person's application checked as the alta checks it (CURP, birth date, eligibility at the
+ * application date, P3/P4): the enrolment and the waiting list (docs/programs-padron.md) share it.
+ */
+export function assessPerson(program: Program, input: EnrolInput, applicationDate: string) {
+  const person = requirePersonFields(input);
+  assertCurp(person.curp, person.birthDate);
+  if (!isRealDate(person.birthDate)) throw problems.validation('birthDate is not a real date');
+  const attributes = input.attributes ?? {};
+  const verdict = evaluateEligibility(program.rules, { birthDate: person.birthDate, address: input.address, attributes }, applicationDate);
+  if (!verdict.eligible) throw new ApiProblem(422, 'not_eligible', `${verdict.rule}: ${verdict.detail}`, { rule: verdict.rule });
+  return { person, attributes };
+}
+
 function requirePersonFields(input: EnrolInput): { curp: string; givenNames: string; surnames: string; birthDate: string } {
   for (const field of ['curp', 'givenNames', 'surnames', 'birthDate'] as const) {
     if (input[field] === undefined) throw problems.validation(`${field} is required`, [{ field, messages: [`${field} is required`] }]);

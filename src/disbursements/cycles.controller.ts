@@ -11,7 +11,8 @@ import { linesCsvFileName, NAME_READERS } from './cycle-lines.rules';
 import type { FastifyReply } from 'fastify';
 import { Actor, CyclesService, cycleView } from './cycles.service';
 import { GrantsService } from './grants.service';
-import { CounterpartContributionRequest, CreateCycleRequest, CycleLinesQuery, CreateGrantRequest, ExtensionAuthorizationRequest, ReviewProofRequest, SubmitProofRequest } from './cycles.dto';
+import { ArrearsService } from './arrears.service';
+import { ArrearsQuery, CounterpartContributionRequest, CreateCycleRequest, CycleLinesQuery, CreateGrantRequest, ExtensionAuthorizationRequest, ReviewProofRequest, SubmitProofRequest } from './cycles.dto';
 
 function actor(staff: StaffPrincipal): Actor {
   return { userId: staff.userId, name: actorOf(staff) };
@@ -24,6 +25,7 @@ export class CyclesController {
   constructor(
     private readonly cycles: CyclesService,
     private readonly grants: GrantsService,
+    private readonly arrears: ArrearsService,
   ) {}
 
   @Post('programs/:id/cycles')
@@ -31,6 +33,13 @@ export class CyclesController {
   @Idempotent()
   async create(@Param('id', new ParseUUIDPipe()) programId: string, @Body() body: CreateCycleRequest, @CurrentStaff() staff: StaffPrincipal) {
     return cycleView(await this.cycles.createDraft(programId, body, actor(staff)));
+  }
+
+  /** Who is owed which period, why and how much (docs/disbursements.md "Money owed"). */
+  @Get('programs/:id/arrears')
+  @Roles('finance_operator', 'finance_approver', 'auditor')
+  async arrearsOf(@Param('id', new ParseUUIDPipe()) programId: string, @Query() query: ArrearsQuery) {
+    return this.arrears.list(await this.cycles.findProgram(programId), query);
   }
 
   @Post('cycles/:id/approve')

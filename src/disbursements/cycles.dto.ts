@@ -15,9 +15,9 @@ export class CreateCycleRequest {
   @MaxLength(7)
   period!: string;
 
-  @ApiProperty({ enum: ['deposit', 'tranche'] })
-  @IsIn(['deposit', 'tranche'])
-  kind!: 'deposit' | 'tranche';
+  @ApiProperty({ enum: ['deposit', 'tranche', 'arrears'], description: 'arrears: a catch-up cycle paying every period owed up to `period` (docs/disbursements.md "Money owed")' })
+  @IsIn(['deposit', 'tranche', 'arrears'])
+  kind!: 'deposit' | 'tranche' | 'arrears';
 
   @ApiPropertyOptional({ description: 'When an approved cycle runs (ISO 8601); now if absent or past' })
   @IsOptional()
@@ -142,4 +142,37 @@ export class CycleLinesQuery extends IntersectionType(ListQuery, CsvFormatQuery)
 
   @OptionalText(100, 'part of a folio, an exact CURP, or words of the name (names: auditors, program officers and admins only)')
   q?: string;
+}
+
+export class ArrearsQuery extends ListQuery {
+  @ApiPropertyOptional({ example: '2016-04', description: 'Periods owed up to this one (YYYY-MM); the current period when absent' })
+  @IsOptional()
+  @Matches(/^[0-9]{4}-(0[1-9]|1[0-2])$/, { message: 'upTo must be YYYY-MM' })
+  @MaxLength(7)
+  upTo?: string;
+}
+
+export class CreatePaymentOrderRequest {
+  @ApiProperty()
+  @IsUUID()
+  programId!: string;
+
+  @ApiProperty()
+  @IsUUID()
+  beneficiaryId!: string;
+
+  @ApiProperty({ example: '1075.20' })
+  @IsMoneyAmount()
+  amount!: string;
+
+  @ApiPropertyOptional({ example: '2016-02', description: 'The period paid (YYYY-MM): claimed once, like a cycle line (a period already paid → 409 period_already_paid)' })
+  @IsOptional()
+  @Matches(/^[0-9]{4}-(0[1-9]|1[0-2])$/, { message: 'period must be YYYY-MM' })
+  @MaxLength(7)
+  period?: string;
+
+  @ApiProperty({ example: 'resolución de queja 123/2016', description: 'Why the order is made (a correction, a resolution)' })
+  @IsString()
+  @Length(1, 500)
+  reason!: string;
 }

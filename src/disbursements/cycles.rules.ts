@@ -10,7 +10,8 @@ import type { ProgramRules } from '../programs/program-rules';
  * test/unit/cycles-rules.spec.ts.
  */
 
-export type CycleKind = 'deposit' | 'tranche';
+/** deposit: one period for everyone; tranche: grant tranches; arrears: the periods owed up to a period (docs/disbursements.md). */
+export type CycleKind = 'deposit' | 'tranche' | 'arrears';
 export const CYCLE_STATUSES = ['draft', 'approved', 'running', 'completed', 'completed_with_exceptions', 'cancelled'] as const;
 export type CycleStatus = (typeof CYCLE_STATUSES)[number];
 
@@ -174,6 +175,7 @@ export const jobIds = {
 /** Journal entry kind of a cycle's lines. */
 export function entryKind(kind: CycleKind, instrumentType: string): string {
   if (kind === 'tranche') return 'cycle_tranche';
+  if (kind === 'arrears') return 'cycle_arrears';
   return instrumentType === 'voucher' ? 'cycle_voucher_load' : 'cycle_deposit';
 }
 

@@ -23,6 +23,8 @@ import { PayoutsService } from '../payouts/payouts.service';
 import { isBankPaid } from '../payouts/payouts.rules';
 import { ProgramRules } from '../programs/program-rules';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { lineAmountSql } from './line-amount.sql';
+import { ArrearsService } from './arrears.service';
 import {
   chunkRanges,
   CycleKind,
@@ -57,6 +59,8 @@ export interface ProgramRow {
   timeZone: string;
   fiscalYear: number;
   budgetAccountId: string;
+  /** The base code shared by a program's fiscal years (PENSION-AM for PENSION-AM-2016): caps and paid periods count across it. */
+  lineage: string;
   rules: ProgramRules;
 }
 
@@ -121,6 +125,7 @@ export class CyclesService {
     @InjectFlowProducer(CYCLES_FLOW) private readonly flow: FlowProducer,
     private readonly payouts: PayoutsService,
     private readonly conditional: ConditionalService,
+    private readonly arrears: ArrearsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     // Absent in CLI contexts (no OpsModule): nothing is counted there.
     @Optional() private readonly metrics?: MetricsService,
@@ -129,7 +134,7 @@ export class CyclesService {
   async findProgram(programId: string, q: Queryable = this.db): Promise<ProgramRow> {
     const rows = await q.query(
       `SELECT id, code, instrument_type AS "instrumentType", currency, time_zone AS "timeZone", fiscal_year AS "fiscalYear",
-              budget_account_id AS "budgetAccountId", rules
+              budget_account_id AS "budgetAccountId", lineage, rules
          FROM programs WHERE id = $1`,
       [programId],
     );
@@ -151,7 +156,7 @@ export class CyclesService {
     if (input.kind === 'tranche' && (!rules.tranchePlan || program.instrumentType !== 'grant')) {
       throw new ApiProblem(422, 'cycle_kind_not_supported', 'tranche cycles are for grant programs with a tranche plan');
     }
-    if (input.kind === 'deposit' && amountRule.mode === 'per_award') {
+    if (input.kind !== 'tranche' && amountRule.mode === 'per_award') {
       throw new ApiProblem(422, 'cycle_kind_not_supported', 'this program pays per award: use a tranche cycle');
     }
     const scheduledFor = input.scheduledFor ? new Date(input.scheduledFor) : null;
@@ -200,7 +205,9 @@ export class CyclesService {
         const totals =
           input.kind === 'tranche'
             ? await this.insertTrancheLines(tx, id, program, payDate)
-            : await this.insertDepositLines(tx, id, program, { cutoff, payInstant, records });
+            : input.kind === 'arrears'
+              ? await this.arrears.insertLines(tx, id, program, input.period, await this.lineTarget(tx, program))
+              : await this.insertDepositLines(tx, id, program, { cutoff, payInstant, records });
 
         const rows = await tx.query(
           `INSERT INTO disbursement_cycles (id, program_id, kind, period, load_number, payment_date, scheduled_for, status, entry_kind, currency,
@@ -241,43 +248,31 @@ export class CyclesService {
       params.push(v);
       return `$${params.length}`;
     };
-    let amount: string, beneficiaryAmount: string, insurerAmount: string, noAmount = 'NULL';
-    if (rule.mode === 'fixed') {
-      amount = `${p(rule.amount.toFixed(2))}::numeric`;
-      beneficiaryAmount = `${p(rule.beneficiaryAmount.toFixed(2))}::numeric`;
-      insurerAmount = `${p(rule.insurerAmount.toFixed(2))}::numeric`;
-    } else if (rule.mode === 'by_attribute') {
-      amount = `(${p(JSON.stringify(rule.amounts))}::jsonb ->> (b.attributes ->> ${p(rule.attribute)}))::numeric`;
-      beneficiaryAmount = amount;
-      insurerAmount = '0::numeric';
-      noAmount = `'no_amount_for_' || ${p(rule.attribute)}`;
-    } else if (rule.mode === 'records' && opts.records?.amounts) {
-      // Per beneficiary from attendance or event records (src/conditional): nothing recorded, no line.
-      amount = `(${p(JSON.stringify(opts.records.amounts))}::jsonb ->> b.id::text)::numeric`;
-      beneficiaryAmount = amount;
-      insurerAmount = '0::numeric';
-      noAmount = `'nothing_recorded'`;
-    } else {
-      throw new ApiProblem(422, 'cycle_kind_not_supported', 'this program pays per award');
-    }
+    const { amount, beneficiaryAmount, insurerAmount, noAmount } = lineAmountSql(rule, p, opts.records?.amounts ?? undefined);
     // Left out by their records: suspended by a missed obligation, or a record the rules cannot price.
     const excluded = opts.records && Object.keys(opts.records.excluded).length > 0 ? `${p(JSON.stringify(opts.records.excluded))}::jsonb` : null;
     const excludedCase = excluded ? `WHEN ${excluded} ->> b.id::text IS NOT NULL THEN ${excluded} ->> b.id::text` : '';
-    // Limits counted over live earlier cycles of this program, by CURP (a re-alta is the same person):
-    // maxMonths (Desempleo 6; Seguro 12, or 18 with an authorisation record) and loads (Uniformes 2).
+    // Limits counted by CURP (a re-alta is the same person) over the live lines of earlier deposit and
+    // arrears cycles that are not exceptions, plus periods paid by payment orders: maxMonths (Desempleo 6;
+    // Seguro 12, or 18 with an authorisation record) across the whole lineage (every fiscal year of the
+    // base code, W9); loads (Uniformes 2) within this program's year.
     const limits = monthLimits(rules);
     const loads = rules.schedule?.frequency === 'loads' ? rules.schedule.count : null;
     let priorJoin = '';
     let limitCase = '';
     if (limits || loads) {
+      const scope = limits ? `IN (SELECT pl.id FROM programs pl WHERE pl.lineage = ${p(program.lineage)})` : '= $2';
       priorJoin = `
-        LEFT JOIN (SELECT b2.curp, count(*) AS n
-                     FROM cycle_lines l
-                     JOIN disbursement_cycles c ON c.id = l.cycle_id
-                     JOIN beneficiaries b2 ON b2.id = l.beneficiary_id
-                    WHERE c.program_id = $2 AND c.kind = 'deposit' AND c.status <> 'cancelled' AND c.id <> $1
-                      AND NOT EXISTS (SELECT 1 FROM cycle_line_exceptions x WHERE x.cycle_id = l.cycle_id AND x.line_no = l.line_no)
-                    GROUP BY b2.curp) prior ON prior.curp = b.curp
+        LEFT JOIN (SELECT k.curp, count(*) AS n FROM (
+                     SELECT b2.curp
+                       FROM cycle_lines l
+                       JOIN disbursement_cycles c ON c.id = l.cycle_id
+                       JOIN beneficiaries b2 ON b2.id = l.beneficiary_id
+                      WHERE c.program_id ${scope} AND c.kind IN ('deposit', 'arrears') AND c.status <> 'cancelled' AND c.id <> $1
+                        AND NOT EXISTS (SELECT 1 FROM cycle_line_exceptions x WHERE x.cycle_id = l.cycle_id AND x.line_no = l.line_no)
+                     UNION ALL
+                     SELECT pp.beneficiary_key FROM paid_periods pp WHERE pp.program_id ${scope} AND pp.payment_order_id IS NOT NULL) k
+                    GROUP BY k.curp) prior ON prior.curp = b.curp
         LEFT JOIN cycle_extension_authorizations au ON au.program_id = b.program_id AND au.beneficiary_id = b.id`;
       const clauses: string[] = [];
       if (limits) {
@@ -578,7 +573,7 @@ export class CyclesService {
              INSERT INTO cycle_line_exceptions (cycle_id, line_no, beneficiary_id, reason, amount, created_at)
              SELECT l.cycle_id, l.line_no, l.beneficiary_id, 'not_posted', l.amount, $2 FROM cycle_lines l
               WHERE l.cycle_id = $1
-                AND NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.idempotency_key = 'cycle:' || $1 || ':line:' || l.beneficiary_id)
+                AND NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.idempotency_key = 'cycle:' || $1 || ':line:' || l.beneficiary_id || coalesce(':' || l.owed_period, ''))
                 AND NOT EXISTS (SELECT 1 FROM cycle_line_exceptions e WHERE e.cycle_id = l.cycle_id AND e.line_no = l.line_no)
              RETURNING amount)
            UPDATE disbursement_cycles SET exception_count = exception_count + (SELECT count(*) FROM x),
@@ -790,6 +785,10 @@ interface LineRow {
   status: LineStatus;
   exceptionReason: string | null;
   journalEntryId: string | null;
+  /** Arrears lines: the owed period, its load and why it was owed (null on other lines). */
+  period: string | null;
+  loadNo: number | null;
+  reason: string | null;
   [more: string]: unknown;
 }
 
@@ -812,11 +811,12 @@ function linesSql(tail: string): string {
            l.beneficiary_amount::text AS "beneficiaryAmount", l.insurer_amount::text AS "insurerAmount",
            CASE WHEN e.id IS NOT NULL THEN 'posted' WHEN x.reason IS NOT NULL THEN 'exception'
                 WHEN c.status = 'cancelled' THEN 'cancelled' ELSE 'pending' END AS status,
-           x.reason AS "exceptionReason", e.id AS "journalEntryId"
+           x.reason AS "exceptionReason", e.id AS "journalEntryId",
+           l.owed_period AS period, l.owed_load AS "loadNo", l.owed_reason AS reason
       FROM cycle_lines l
       JOIN disbursement_cycles c ON c.id = l.cycle_id
       JOIN beneficiaries b ON b.id = l.beneficiary_id
-      LEFT JOIN journal_entries e ON e.idempotency_key = 'cycle:' || l.cycle_id || ':line:' || l.beneficiary_id
+      LEFT JOIN journal_entries e ON e.idempotency_key = 'cycle:' || l.cycle_id || ':line:' || l.beneficiary_id || coalesce(':' || l.owed_period, '')
       LEFT JOIN cycle_line_exceptions x ON x.cycle_id = l.cycle_id AND x.line_no = l.line_no
      WHERE l.cycle_id = $1 AND l.line_no > $7
        AND ($3::text IS NULL
@@ -849,6 +849,12 @@ function countByStatus(c: CycleRow, status: LineStatus | null): number {
   }
 }
 
-function lineView(r: LineRow) {
-  return { ...r, amount: formatMoney(r.amount), beneficiaryAmount: formatMoney(r.beneficiaryAmount), insurerAmount: formatMoney(r.insurerAmount) };
+function lineView({ period, loadNo, reason, ...r }: LineRow) {
+  return {
+    ...r,
+    ...(period ? { period, loadNumber: Number(loadNo) || null, reason } : {}),
+    amount: formatMoney(r.amount),
+    beneficiaryAmount: formatMoney(r.beneficiaryAmount),
+    insurerAmount: formatMoney(r.insurerAmount),
+  };
 }

@@ -6,12 +6,15 @@ import { ProgramsModule } from '../programs/programs.module';
 import { CyclesController } from './cycles.controller';
 import { CYCLES_FLOW, CyclesService } from './cycles.service';
 import { GrantsService } from './grants.service';
+import { ArrearsService } from './arrears.service';
+import { PaymentOrdersController } from './payment-orders.controller';
+import { PaymentOrdersService } from './payment-orders.service';
 
-/** Disbursement cycles (deposits, voucher loads, grant tranches), approval and grants (issue 4). */
+/** Disbursement cycles (deposits, voucher loads, grant tranches, arrears), approval, grants and payment orders. */
 @Module({
   imports: [BullModule.registerFlowProducer({ name: CYCLES_FLOW }), ProgramsModule, PayoutsModule, ConditionalModule],
-  controllers: [CyclesController],
-  providers: [CyclesService, GrantsService],
-  exports: [CyclesService, GrantsService],
+  controllers: [CyclesController, PaymentOrdersController],
+  providers: [CyclesService, GrantsService, ArrearsService, PaymentOrdersService],
+  exports: [CyclesService, GrantsService, ArrearsService],
 })
 export class DisbursementsModule {}

@@ -3,19 +3,31 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { actorOf, Roles, StaffPrincipal } from '../common/auth/principal';
 import { Idempotent } from '../common/idempotency/idempotency.interceptor';
-import { AppropriationRequest, CreateProgramRequest, ProgramsQuery } from './programs.dto';
+import { AppropriationRequest, CreateProgramRequest, ProgramsQuery, RolloverRequest } from './programs.dto';
+import { RolloverService } from './rollover.service';
 import { formatBudget, Program, ProgramsService } from './programs.service';
 
 @ApiTags('programs')
 @ApiBearerAuth()
 @Controller('v1/programs')
 export class ProgramsController {
-  constructor(private readonly programs: ProgramsService) {}
+  constructor(
+    private readonly programs: ProgramsService,
+    private readonly rollovers: RolloverService,
+  ) {}
 
   @Post()
   async create(@Body() body: CreateProgramRequest, @CurrentStaff() staff: StaffPrincipal) {
     const program = await this.programs.create(body, actorOf(staff));
     return this.view(program);
+  }
+
+  /** The next fiscal year's program with the padrón and instruments carried; no money moves (docs/programs-padron.md "Fiscal years"). */
+  @Post(':id/rollover')
+  @Roles('admin')
+  async rollover(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: RolloverRequest, @CurrentStaff() staff: StaffPrincipal) {
+    const { carried, ...program } = await this.rollovers.rollover(id, body, actorOf(staff));
+    return { ...(await this.view(program)), carried };
   }
 
   @Get()

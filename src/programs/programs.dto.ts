@@ -64,3 +64,16 @@ export class ProgramsQuery extends ListQuery {
   @OptionalText(64, 'the program with this code (a list of one, or empty)')
   code?: string;
 }
+
+export class RolloverRequest {
+  @ApiProperty({ example: 2017, description: 'The next fiscal year; the new program is <BASE>-<fiscalYear>' })
+  @IsInt()
+  @Min(2000)
+  @Max(2100)
+  fiscalYear!: number;
+
+  @ApiPropertyOptional({ description: "The new year's rules (e.g. a new Unidad de Cuenta); the current rules with their dates moved to the new year when absent" })
+  @IsOptional()
+  @IsObject()
+  rules?: Record<string, unknown>;
+}

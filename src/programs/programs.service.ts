@@ -87,8 +87,8 @@ export class ProgramsService {
     return r;
   }
 
-  /** Creates the program and its ledger accounts (program:<id>:budget, program:<id>:reintegro) in one transaction. */
-  async create(input: CreateProgramInput, actor: string | null): Promise<Program> {
+  /** Creates the program and its ledger accounts (program:<id>:budget, program:<id>:reintegro) in one transaction, or in `within`. */
+  async create(input: CreateProgramInput, actor: string | null, within?: Queryable): Promise<Program> {
     if (!(INSTRUMENT_TYPES as readonly string[]).includes(input.instrumentType)) {
       throw problems.validation(`instrumentType must be one of ${INSTRUMENT_TYPES.join(', ')}`);
     }
@@ -96,25 +96,27 @@ export class ProgramsService {
     const currency = input.currency ?? 'MXN';
     const timeZone = input.timeZone ?? 'America/Mexico_City';
     if (!isTimeZone(timeZone)) throw problems.validation(`timeZone ${timeZone} is not an IANA time zone`);
+    const insert = async (m: Queryable) => {
+      const id = randomUUID();
+      const budget = await this.ledger.ensureAccount(
+        { code: `program:${id}:budget`, name: `${input.code} budget`, category: 'program_budget', programId: id, currency, noNegativeBalance: true, ownerType: 'program', ownerId: id },
+        m,
+      );
+      const reintegro = await this.ledger.ensureAccount(
+        { code: `program:${id}:reintegro`, name: `${input.code} reintegro payable`, category: 'reintegro_payable', programId: id, currency, ownerType: 'program', ownerId: id },
+        m,
+      );
+      await this.envelopeAccounts({ id, code: input.code, currency, rules }, m);
+      const rows = await m.query(
+        `INSERT INTO programs (id, code, name, fiscal_year, instrument_type, currency, time_zone, rules, confidential, budget_account_id, reintegro_account_id, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${PROGRAM_COLUMNS}`,
+        [id, input.code, input.name, input.fiscalYear, input.instrumentType, currency, timeZone, rules, input.confidential ?? false, budget.id, reintegro.id, actor],
+      );
+      return rows[0] as Program;
+    };
+    if (within) return insert(within);
     try {
-      return await withTransaction(this.db, async (m) => {
-        const id = randomUUID();
-        const budget = await this.ledger.ensureAccount(
-          { code: `program:${id}:budget`, name: `${input.code} budget`, category: 'program_budget', programId: id, currency, noNegativeBalance: true, ownerType: 'program', ownerId: id },
-          m,
-        );
-        const reintegro = await this.ledger.ensureAccount(
-          { code: `program:${id}:reintegro`, name: `${input.code} reintegro payable`, category: 'reintegro_payable', programId: id, currency, ownerType: 'program', ownerId: id },
-          m,
-        );
-        await this.envelopeAccounts({ id, code: input.code, currency, rules }, m);
-        const rows = await m.query(
-          `INSERT INTO programs (id, code, name, fiscal_year, instrument_type, currency, time_zone, rules, confidential, budget_account_id, reintegro_account_id, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${PROGRAM_COLUMNS}`,
-          [id, input.code, input.name, input.fiscalYear, input.instrumentType, currency, timeZone, rules, input.confidential ?? false, budget.id, reintegro.id, actor],
-        );
-        return rows[0] as Program;
-      });
+      return await withTransaction(this.db, insert);
     } catch (error) {
       if (sqlState(error) === SQLSTATE.uniqueViolation) throw problems.conflict('duplicate_program', `a program with code ${input.code} exists`);
       throw error;

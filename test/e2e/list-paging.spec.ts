@@ -24,9 +24,11 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
   let shop: FixtureMerchant;
   let auditor: { auth: { Authorization: string } };
   let finance: { auth: { Authorization: string } };
+  let officer: { auth: { Authorization: string } };
   let cycleId: string;
   let statementAccountId: string;
   let payoutBatchId: string;
+  const arrearsProgramId = randomUUID();
   const saved = process.env.DATABASE_URL;
 
   beforeAll(async () => {
@@ -37,6 +39,7 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
     const admin = await t.staff('admin');
     auditor = await t.staff('auditor');
     finance = await t.staff('finance_operator');
+    officer = await t.staff('program_officer');
     program = await createProgram(t.db, ledger);
     cyclesProgram = await createProgram(t.db, ledger);
     shop = await createMerchant(t, admin);
@@ -201,6 +204,32 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
               date '2026-03-13', 'paging', ${tsMs} FROM generate_series(1, $3) i`,
       [program.id, randomUUID(), N],
     );
+    // Money owed: N/2 beneficiaries without a card, two deposit cycles run → N owed periods.
+    await db.query(
+      `INSERT INTO programs (id, code, name, fiscal_year, instrument_type, time_zone, rules, budget_account_id, reintegro_account_id)
+       VALUES ($1, 'PG-ARREARS-2026', 'paging arrears', 2026, 'card', 'America/Mexico_City', $2, $3, $3)`,
+      [arrearsProgramId, JSON.stringify({ benefit: { type: 'fixed', amount: '1.00' }, schedule: { frequency: 'monthly', dayOfMonth: 1 } }), program.budgetAccountId],
+    );
+    await db.query(
+      `INSERT INTO beneficiaries (id, program_id, folio, curp, given_names, surnames, birth_date, address, application_date, incorporated_on, created_at)
+       SELECT gen_random_uuid(), $1, 'PA-' || i, 'PAGA' || lpad(i::text, 6, '0') || 'HDFXXX01', 'Ana', 'Debida', '1950-01-01', '{"state":"DF"}',
+              '2026-01-01', '2026-01-01', ${tsUs} FROM generate_series(1, $2) i`,
+      [arrearsProgramId, N / 2],
+    );
+    await db.query(
+      `INSERT INTO disbursement_cycles (id, program_id, kind, period, payment_date, status, entry_kind, currency, control_count, control_total,
+                                        chunk_size, budget_account_id, prepared_by, created_at)
+       SELECT gen_random_uuid(), $1, 'deposit', p, (p || '-01')::date, 'completed', 'cycle_deposit', 'MXN', 0, 0, 10000, $2, 'paging', now()
+         FROM unnest(ARRAY['2026-01', '2026-02']) p`,
+      [arrearsProgramId, program.budgetAccountId],
+    );
+    // The waiting list: N applicants, pairs filed on the same day (ties broken by created_at, id).
+    await db.query(
+      `INSERT INTO waiting_list (id, program_id, curp, application_date, applicant, status, created_by, created_at)
+       SELECT gen_random_uuid(), $1, 'WAIT' || lpad(i::text, 6, '0') || 'HDFXXX01', date '2025-01-01' + (i / 2), '{"givenNames": "Ana", "surnames": "Espera"}',
+              'waiting', 'paging', ${tsUs} FROM generate_series(1, $2) i`,
+      [program.id, N],
+    );
     await db.query('ANALYZE');
   }
 
@@ -232,6 +261,21 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
       auth: () => auditor.auth,
       expected: () => ids(`SELECT folio AS id FROM beneficiaries WHERE program_id = $1 ORDER BY folio`, [program.id]),
       id: (r) => r.folio,
+    },
+    {
+      route: '/v1/programs/{id}/waiting-list',
+      path: () => `/v1/programs/${program.id}/waiting-list`,
+      auth: () => officer.auth,
+      expected: () => ids(`SELECT id FROM waiting_list WHERE program_id = $1 AND status = 'waiting' ORDER BY application_date, created_at, id`, [program.id]),
+      id: (r) => r.id,
+    },
+    {
+      route: '/v1/programs/{id}/arrears',
+      path: () => `/v1/programs/${arrearsProgramId}/arrears`,
+      auth: () => auditor.auth,
+      expected: () =>
+        ids(`SELECT b.id || ':' || p AS id FROM beneficiaries b CROSS JOIN unnest(ARRAY['2026-01', '2026-02']) p WHERE b.program_id = $1 ORDER BY b.id, p`, [arrearsProgramId]),
+      id: (r) => `${r.beneficiaryId}:${r.period}`,
     },
     {
       route: '/v1/cycles/{id}/lines',
