@@ -125,7 +125,7 @@ export class BeneficiariesService {
     if (!isRealDate(applicationDate)) throw problems.validation('applicationDate is not a real date');
     if (applicationDate > today) throw problems.validation('applicationDate cannot be in the future');
     if (kind !== 'person') return this.enrolCollective(program, kind, { ...input, applicationDate }, staff);
-    const { person, attributes } = assessPerson(program, input, applicationDate);
+    const { person, attributes } = assessPerson(program, input, applicationDate, await this.lastPaidInLineage(program, input.curp));
 
     const actor = `user:${staff.username}`;
     return withTransaction(this.db, async (m) => {
@@ -143,6 +143,21 @@ export class BeneficiariesService {
       await this.recordHistory(m, rows[0].id, null, 'active', 'enrolment', incorporated, null, actor);
       return { id: rows[0].id, folio: rows[0].folio, status: 'active' as const, programId: program.id, incorporatedOn: incorporated };
     });
+  }
+
+  /**
+   * "Once every N years" (Desempleo, oncePerYears) counts the payments of the whole lineage: the
+   * business date of the last period paid to this CURP in any fiscal year of the program (W9).
+   */
+  private async lastPaidInLineage(program: Program, curp: string | undefined): Promise<string | null> {
+    if (program.rules.eligibility?.oncePerYears === undefined || !curp) return null;
+    const [row] = await this.db.query(
+      `SELECT to_char(max(pp.paid_at AT TIME ZONE p.time_zone), 'YYYY-MM-DD') AS last
+         FROM programs p JOIN paid_periods pp ON pp.lineage = p.lineage AND pp.beneficiary_key = $2
+        WHERE p.id = $1`,
+      [program.id, curp],
+    );
+    return row?.last ?? null;
   }
 
   /**
@@ -520,12 +535,12 @@ export class BeneficiariesService {
  * A person's application checked as the alta checks it (CURP, birth date, eligibility at the
  * application date, P3/P4): the enrolment and the waiting list (docs/programs-padron.md) share it.
  */
-export function assessPerson(program: Program, input: EnrolInput, applicationDate: string) {
+export function assessPerson(program: Program, input: EnrolInput, applicationDate: string, lastPaidOn: string | null = null) {
   const person = requirePersonFields(input);
   assertCurp(person.curp, person.birthDate);
   if (!isRealDate(person.birthDate)) throw problems.validation('birthDate is not a real date');
   const attributes = input.attributes ?? {};
-  const verdict = evaluateEligibility(program.rules, { birthDate: person.birthDate, address: input.address, attributes }, applicationDate);
+  const verdict = evaluateEligibility(program.rules, { birthDate: person.birthDate, address: input.address, attributes, lastPaidOn }, applicationDate);
   if (!verdict.eligible) throw new ApiProblem(422, 'not_eligible', `${verdict.rule}: ${verdict.detail}`, { rule: verdict.rule });
   return { person, attributes };
 }

@@ -10,6 +10,8 @@ export interface Applicant {
   birthDate: string;
   address: { state: string };
   attributes: Record<string, unknown>;
+  /** The last payment the ledger records to this person in the program's lineage (paid_periods), if any. */
+  lastPaidOn?: string | null;
 }
 
 export type EligibilityResult = { eligible: true } | { eligible: false; rule: string; detail: string };
@@ -53,12 +55,12 @@ export function evaluateEligibility(rules: ProgramRules, applicant: Applicant, a
     }
   }
   if (e.oncePerYears !== undefined) {
-    const last = applicant.attributes.lastPaymentAt;
-    if (last !== undefined && last !== null) {
-      if (!isIsoDate(last)) return fail('eligibility.oncePerYears', 'attributes.lastPaymentAt must be a date YYYY-MM-DD');
-      if (wholeYearsBetween(last, applicationDate) < e.oncePerYears) {
-        return fail('eligibility.oncePerYears', `the last benefit was paid on ${last}; ${e.oncePerYears} years must pass before a new one`);
-      }
+    // The later of what the applicant declares (a payment before this system) and what the lineage paid.
+    const declared = applicant.attributes.lastPaymentAt;
+    if (declared !== undefined && declared !== null && !isIsoDate(declared)) return fail('eligibility.oncePerYears', 'attributes.lastPaymentAt must be a date YYYY-MM-DD');
+    const last = [declared as string | undefined | null, applicant.lastPaidOn].filter((d): d is string => !!d).sort().pop();
+    if (last !== undefined && wholeYearsBetween(last, applicationDate) < e.oncePerYears) {
+      return fail('eligibility.oncePerYears', `the last benefit was paid on ${last}; ${e.oncePerYears} years must pass before a new one`);
     }
   }
   if (rules.benefit.type === 'by_attribute') {

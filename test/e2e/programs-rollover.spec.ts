@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { createTestApp, TestApp } from '../support/app';
 import { addBeneficiaries, appropriate, balanceOf, createProgram, fixtureRules, waitForCycle } from '../support/cycle-fixtures';
+import { randomMember } from '../support/grant-fixtures';
+import { clabe } from '../support/payout-fixtures';
 
 /**
  * Fiscal-year lineage (issue 14; docs/programs-padron.md "Fiscal years"): the next year's program
@@ -98,5 +100,25 @@ describe('fiscal-year rollover and lineage', () => {
     const feb = await runToEnd(next.id, '2017-02');
     expect(feb).toMatchObject({ controlCount: 0 });
     expect(feb.exclusions).toEqual({ max_months_reached: 1 });
+  });
+  it('SD-2 (once every two years), W9: a person paid by DESEMPLEO-2016 cannot be enrolled again in DESEMPLEO-2017 within two years of the last payment', async () => {
+    const officer = await t.staff('program_officer');
+    at('2016-07-02T18:00:00Z');
+    const base = `DESEMPLEO-O${randomUUID().slice(0, 6).toUpperCase()}`;
+    const program = await createProgram(t.db, ledger, { rules: fixtureRules('DESEMPLEO'), budget: '100000.00', code: `${base}-2016` });
+    const person = randomMember();
+    const body = { ...person, birthDate: `19${person.curp.slice(4, 6)}-${person.curp.slice(6, 8)}-${person.curp.slice(8, 10)}`, address: { state: 'DF' } };
+    const enrolled = (await t.http.post(`/v1/programs/${program.id}/beneficiaries`).set(officer.auth).send({ ...body, applicationDate: '2016-07-01' }).expect(201)).body;
+    await t.http.put(`/v1/beneficiaries/${enrolled.id}/bank-account`).set(officer.auth).send({ clabe: clabe(4242), holderName: person.givenNames }).expect(200);
+    at('2016-08-01T18:00:00Z');
+    expect(await runToEnd(program.id, '2016-08')).toMatchObject({ controlCount: 1, postedCount: 1 });
+    const next = (await rollover(program.id, { fiscalYear: 2017 }).expect(201)).body;
+    const [carried] = await t.db.query(`SELECT id FROM beneficiaries WHERE program_id = $1 AND curp = $2`, [next.id, person.curp]);
+    at('2017-03-01T18:00:00Z');
+    await t.http.post(`/v1/beneficiaries/${carried.id}/deactivate`).set(officer.auth).send({ cause: 'term_completed', effectiveDate: '2017-02-28' }).expect(200);
+    // No lastPaymentAt declared: the lineage's own payment (2016-08) is what refuses the new alta.
+    const refused = await t.http.post(`/v1/programs/${next.id}/beneficiaries`).set(officer.auth).send({ ...body, applicationDate: '2017-03-01' }).expect(422);
+    expect(refused.body).toMatchObject({ code: 'not_eligible', rule: 'eligibility.oncePerYears' });
+    expect(refused.body.detail).toContain('2016-08');
   });
 });
