@@ -32,7 +32,7 @@ export class BeneficiariesController {
 
   /** Applicants still waiting in filing order; `overdueOnly=true`: waiting longer than six months (P17). */
   @Get('programs/:id/waiting-list')
-  @Roles('program_officer')
+  @Roles('program_officer', 'auditor')
   waitingList(@Param('id', new ParseUUIDPipe()) programId: string, @CurrentStaff() staff: StaffPrincipal, @Query() query: WaitingListQuery) {
     return this.waiting.list(programId, staff, query);
   }
