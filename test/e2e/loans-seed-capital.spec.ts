@@ -56,6 +56,7 @@ describe('loans: Cali seed capital in kind (R001-04)', () => {
 
     const supplier = await createMerchant(t, admin, { category: 'accredited_supplier', currency: 'COP', name: 'Insumos El Valle' });
     const grocery = await createMerchant(t, admin, { category: 'grocery', currency: 'COP', name: 'Tienda La 14' });
+    expect((await t.http.get(`/v1/merchants/${supplier.id}`).set(admin.auth).expect(200)).body).toMatchObject({ category: 'accredited_supplier', currency: 'COP' });
     const redeem = (m: typeof supplier, v: typeof v1, value: string) =>
       t.http.post('/v1/redemptions').set(m.headers).set(idem()).send({ instrumentNumber: v.number, pin: v.pin, amount: value });
     const entriesOf = async (accountId: string) => (await t.db.query(`SELECT count(*)::int AS n FROM postings WHERE account_id = $1`, [accountId]))[0].n;
