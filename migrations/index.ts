@@ -36,6 +36,7 @@ import { TrainingSupports1764615000100 } from './1764615000100-training-supports
 import { InKindDeliveries1764615000200 } from './1764615000200-in-kind-deliveries';
 import { PostingsByMonth1764616000000 } from './1764616000000-postings-by-month';
 import { AuditIntegrityCheckpoints1764616000100 } from './1764616000100-audit-integrity-checkpoints';
+import { MerchantAccreditedSupplier1764617000000 } from './1764617000000-merchant-accredited-supplier';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -77,4 +78,5 @@ export const MIGRATIONS = [
   InKindDeliveries1764615000200,
   PostingsByMonth1764616000000,
   AuditIntegrityCheckpoints1764616000100,
+  MerchantAccreditedSupplier1764617000000,
 ];

@@ -27,6 +27,11 @@ export class CreateMerchantRequest {
   @Matches(/^\d{18}$/, { message: 'bankAccount must be an 18-digit CLABE' })
   @MaxLength(18)
   bankAccount?: string;
+
+  @ApiPropertyOptional({ example: 'COP', default: 'MXN', description: 'ISO 4217 currency the merchant takes and is settled in (its programs\' currency)' })
+  @IsOptional()
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be a three-letter ISO 4217 code' })
+  currency?: string;
 }
 
 export class CreateTerminalRequest {

@@ -13,7 +13,8 @@ import type { CreateMerchantRequest } from './merchants.dto';
 import { decodeCursor, pageOf } from '../common/pagination';
 
 const MERCHANT_COLUMNS = `m.id, m.name, m.category, m.address, m.bank_account AS "bankAccount", m.status,
-  m.payable_account_id AS "payableAccountId", m.created_at AS "createdAt", m.status_changed_at AS "statusChangedAt"`;
+  m.payable_account_id AS "payableAccountId", m.created_at AS "createdAt", m.status_changed_at AS "statusChangedAt",
+  (SELECT a.currency FROM ledger_accounts a WHERE a.id = m.payable_account_id) AS currency`;
 
 export interface MerchantView {
   id: string;
@@ -25,6 +26,8 @@ export interface MerchantView {
   payableAccountId: string;
   createdAt: Date;
   statusChangedAt: Date | null;
+  /** The currency the merchant takes: its payable's (a card of another currency is refused). */
+  currency: string;
 }
 
 /** Affiliation of merchants and their API keys and terminals (admin use cases). */
@@ -49,6 +52,7 @@ export class MerchantsService {
           ownerType: 'merchant',
           ownerId: id,
           deferredTotals: true,
+          currency: input.currency ?? 'MXN',
         },
         tx,
       );

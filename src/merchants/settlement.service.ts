@@ -10,6 +10,7 @@ import { sumMoney } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { LedgerService } from '../ledger/ledger.service';
+import type { AccountSpec } from '../ledger/ledger.types';
 import { payoutCsv, PayoutLine } from './merchants.rules';
 
 export interface SettlementRun {
@@ -23,12 +24,19 @@ export interface SettlementRun {
 /**
  * Daily settlement: each merchant's captures and refunds not settled yet and made before the end
  * of the business date are netted into a settlement with a statement id; the net moves from the
- * merchant payable to `bank:settlement` in the ledger, and a payout CSV is written for the bank.
+ * merchant payable to `bank:settlement` (`bank:settlement:<currency>` for a merchant in another currency) in the ledger, and a payout CSV is written for the bank.
  *
  * Design decision: merchants have no time zone of their own, so business dates of settlement
  * are in DEFAULT_TIME_ZONE (America/Mexico_City). Each merchant settles in its own transaction
  * (merchant_settle, idempotent per merchant and date), so a rerun settles nothing twice.
  */
+/** The bank account settlements are paid from, one per currency (pesos keep the original code `bank:settlement`). */
+function settlementBank(currency: string): AccountSpec {
+  return currency === 'MXN'
+    ? { code: 'bank:settlement', name: 'Settlement bank account', category: 'bank' }
+    : { code: `bank:settlement:${currency}`, name: `Settlement bank account ${currency}`, category: 'bank', currency };
+}
+
 @Injectable()
 export class SettlementService {
   private readonly log = new Logger(SettlementService.name);
@@ -50,10 +58,9 @@ export class SettlementService {
     const cutoff = startOfBusinessDate(addDays(date, 1), this.config.DEFAULT_TIME_ZONE);
     const now = this.clock.now();
     if (cutoff > now) throw new ApiProblem(422, 'settlement_date_open', `Business date ${date} has not ended yet`);
-    const bank = await this.ledger.ensureAccount({ code: 'bank:settlement', name: 'Settlement bank account', category: 'bank' });
-
-    const merchants: Array<{ id: string; payableAccountId: string }> = await this.db.query(
-      `SELECT m.id, m.payable_account_id AS "payableAccountId" FROM merchants m
+    const merchants: Array<{ id: string; payableAccountId: string; currency: string }> = await this.db.query(
+      `SELECT m.id, m.payable_account_id AS "payableAccountId", a.currency
+         FROM merchants m JOIN ledger_accounts a ON a.id = m.payable_account_id
         WHERE NOT EXISTS (SELECT 1 FROM settlements s WHERE s.merchant_id = m.id AND s.business_date = $1)
           AND (EXISTS (SELECT 1 FROM redemptions r WHERE r.merchant_id = m.id AND r.status = 'captured'
                           AND r.settlement_id IS NULL AND r.captured_at < $2)
@@ -61,9 +68,15 @@ export class SettlementService {
         ORDER BY m.id`,
       [date, cutoff],
     );
+    const banks = new Map<string, string>();
     for (const m of merchants) {
+      let bank = banks.get(m.currency);
+      if (!bank) {
+        bank = (await this.ledger.ensureAccount(settlementBank(m.currency))).id;
+        banks.set(m.currency, bank);
+      }
       await this.ledger.rollup(m.payableAccountId); // fold the hot account's appended deltas first
-      await this.db.query(`SELECT merchant_settle($1, $2::date, $3, $4, $5) AS id`, [m.id, date, cutoff, now, bank.id]);
+      await this.db.query(`SELECT merchant_settle($1, $2::date, $3, $4, $5) AS id`, [m.id, date, cutoff, now, bank]);
     }
     const lines = await this.payoutLines(date);
     const file = await this.writePayoutFile(date, lines);

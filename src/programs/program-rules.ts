@@ -17,7 +17,7 @@ const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
 const decimalFactor = z.string().regex(/^\d+(\.\d+)?$/, 'a decimal number as a string');
 
 export const SCHOOL_LEVELS = ['preescolar', 'primaria', 'secundaria'] as const;
-export const MERCHANT_CATEGORIES = ['grocery', 'pharmacy', 'stationery', 'clothing', 'footwear', 'department_store', 'other'] as const;
+export const MERCHANT_CATEGORIES = ['grocery', 'pharmacy', 'stationery', 'clothing', 'footwear', 'department_store', 'accredited_supplier', 'other'] as const;
 
 /** How much one cycle line pays. */
 export const BenefitRule = z.discriminatedUnion('type', [

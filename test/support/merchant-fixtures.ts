@@ -155,7 +155,7 @@ export interface FixtureMerchant {
 export async function createMerchant(
   t: TestApp,
   admin: { auth: { Authorization: string } },
-  opts: { category?: string; name?: string; bankAccount?: string } = {},
+  opts: { category?: string; name?: string; bankAccount?: string; currency?: string } = {},
 ): Promise<FixtureMerchant> {
   const res = await t.http
     .post('/v1/merchants')
@@ -165,6 +165,7 @@ export async function createMerchant(
       category: opts.category ?? 'grocery',
       address: { street: 'Av. Juárez 10', state: 'DF', postalCode: '06000' },
       ...(opts.bankAccount ? { bankAccount: opts.bankAccount } : {}),
+      ...(opts.currency ? { currency: opts.currency } : {}),
     })
     .expect(201);
   return {

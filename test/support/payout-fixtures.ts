@@ -29,6 +29,7 @@ export async function programFromFixture(t: TestApp, base: string, opts: { budge
       fiscalYear: f.seedYear,
       instrumentType: f.instrumentType,
       currency: f.currency,
+      timeZone: f.timeZone,
       confidential: f.confidential,
       rules: opts.rules ? opts.rules(f.rules) : f.rules,
     },
