@@ -30,6 +30,7 @@ export class CreateMerchantRequest {
 
   @ApiPropertyOptional({ example: 'COP', default: 'MXN', description: 'ISO 4217 currency the merchant takes and is settled in (its programs\' currency)' })
   @IsOptional()
+  @MaxLength(3)
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be a three-letter ISO 4217 code' })
   currency?: string;
 }

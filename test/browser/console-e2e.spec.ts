@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { createTestApp, TestApp } from '../support/app';
+import { siblingTestDatabase } from '../support/integrity';
+import { isolatedDatabase } from '../support/isolated-database';
 import { addBeneficiaries, createProgram, ProgramFixture } from '../support/cycle-fixtures';
 import { createMerchant } from '../support/merchant-fixtures';
 import { programFromFixture, runCycle } from '../support/payout-fixtures';
@@ -41,10 +43,14 @@ describe('console in headless Chromium: each role at work on a seeded program', 
   let program: ProgramFixture;
   const pageErrors: string[] = [];
   const a11y: Record<string, string[]> = {};
+  const sharedDatabase = process.env.DATABASE_URL;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run bash scripts/ensure-browser.sh (apt-get install chromium)`);
     mkdirSync(ARTIFACTS, { recursive: true });
+    // A database of its own: the approvals inbox and the lists must show this walk's rows only
+    // (other test files draft cycles in the shared test database at the same time).
+    process.env.DATABASE_URL = await isolatedDatabase(siblingTestDatabase('console_browser'));
     t = await createTestApp({ role: 'all', now: new Date('2016-02-25T18:00:00Z') });
     await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
@@ -73,6 +79,7 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     await context?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });
     await t?.close();
+    process.env.DATABASE_URL = sharedDatabase;
   });
 
   /**
