@@ -5,7 +5,7 @@ import { BalancesService } from '../src/audit/balances.service';
 import { IntegrityService } from '../src/audit/integrity.service';
 import { SealsService } from '../src/audit/seals.service';
 import type { AppConfig } from '../src/config/config';
-import { freshBenchDatabase, percentile } from './support';
+import { freshBenchDatabase, option, percentile } from './support';
 
 /**
  * `npm run bench -- audit [--postings N] [--cards N] [--queries Q]`
@@ -32,10 +32,7 @@ import { freshBenchDatabase, percentile } from './support';
  * - bytes per posting (heap + indexes of every partition) and per journal entry.
  */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const opt = (name: string, dflt: number) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? Number(args[i + 1]) : dflt;
-  };
+  const opt = (name: string, dflt: number) => Number(option(args, name) ?? dflt);
   const postings = opt('postings', 50_000_000);
   const cards = opt('cards', 100_000);
   const queries = opt('queries', 400);

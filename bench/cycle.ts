@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Pool } from 'pg';
-import { freshBenchDatabase } from './support';
+import { freshBenchDatabase, option, seedPensionCards } from './support';
 import { clearQueuePrefix } from '../src/jobs/redis';
 
 /**
@@ -30,7 +30,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
 
   // Seed set-based: program + budget, N beneficiaries, N active cards with their accounts.
   let t0 = Date.now();
-  const program = await seed(pool, cards);
+  const { programId: program } = await seedPensionCards(pool, cards);
   const seedSeconds = (Date.now() - t0) / 1000;
   progress(`seeded ${cards} cards in ${seedSeconds.toFixed(1)} s`);
 
@@ -145,49 +145,4 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     await pool.end();
     await clearQueuePrefix(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix);
   }
-}
-
-async function seed(pool: Pool, n: number): Promise<string> {
-  const { rows: acc } = await pool.query(
-    `INSERT INTO ledger_accounts (code, name, category, normal_side) VALUES ('treasury:MXN', 'Tesorería', 'treasury', 'debit'),
-       ('program:bench:budget', 'budget', 'program_budget', 'credit'), ('program:bench:reintegro', 'reintegro', 'reintegro_payable', 'credit')
-     RETURNING id, code`,
-  );
-  const id = (code: string) => acc.find((a) => a.code === code).id;
-  await pool.query(`UPDATE ledger_accounts SET no_negative_balance = true WHERE code = 'program:bench:budget'`);
-  const rules = { benefit: { type: 'unidades_de_cuenta', unitValue: '71.68', factor: '15' }, schedule: { frequency: 'monthly', dayOfMonth: 1 } };
-  const { rows: prog } = await pool.query(
-    `INSERT INTO programs (code, name, fiscal_year, instrument_type, rules, budget_account_id, reintegro_account_id)
-     VALUES ('PENSION-BENCH-2016', 'Pensión (bench)', 2016, 'card', $1, $2, $3) RETURNING id`,
-    [JSON.stringify(rules), id('program:bench:budget'), id('program:bench:reintegro')],
-  );
-  const programId = prog[0].id;
-  await pool.query(`UPDATE ledger_accounts SET program_id = $1 WHERE code LIKE 'program:bench:%'`, [programId]);
-  await pool.query(
-    `SELECT ledger_post('appropriation', 'bench:appropriation', now(), ARRAY[$1::uuid, $2::uuid], ARRAY['debit','credit'], ARRAY[6676950641.00, 6676950641.00])`,
-    [id('treasury:MXN'), id('program:bench:budget')],
-  );
-  await pool.query(
-    `INSERT INTO beneficiaries (program_id, folio, curp, given_names, surnames, birth_date, address, application_date, incorporated_on)
-     SELECT $1, 'B-' || g, 'BENC' || lpad(g::text, 12, '0') || 'XX', 'Nombre', 'Apellido', DATE '1940-01-01', '{"state":"DF"}', DATE '2016-01-01', DATE '2016-01-01'
-       FROM generate_series(1, $2::int) g`,
-    [programId, n],
-  );
-  await pool.query(
-    `WITH b AS MATERIALIZED (SELECT id AS beneficiary_id, gen_random_uuid() AS instrument_id, gen_random_uuid() AS account_id FROM beneficiaries WHERE program_id = $1),
-     acc AS (
-       INSERT INTO ledger_accounts (id, code, name, category, normal_side, program_id, owner_type, owner_id, no_negative_balance)
-       SELECT account_id, 'instrument:' || instrument_id, 'instrument', 'instrument', 'credit', $1, 'instrument', instrument_id, true FROM b
-       RETURNING id)
-     INSERT INTO instruments (id, beneficiary_id, program_id, kind, number_hash, last4, status, account_id, delivered_at)
-     SELECT instrument_id, beneficiary_id, $1, 'card', 'bench:' || instrument_id, '0000', 'active', account_id, now() FROM b`,
-    [programId],
-  );
-  await pool.query(`ANALYZE beneficiaries; ANALYZE instruments; ANALYZE ledger_accounts`);
-  return programId;
-}
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
 }

@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { freshBenchDatabase, percentile } from './support';
+import { freshBenchDatabase, option, percentile } from './support';
 
 /**
  * Single postings (one journal entry = one debit + one credit, one ledger_post call each) with
@@ -78,9 +78,4 @@ async function measure(pool: Pool, ids: string[], clients: number, seconds: numb
     p99Ms: Number(percentile(latencies, 99).toFixed(2)),
     failures,
   };
-}
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
 }

@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Pool } from 'pg';
-import { freshBenchDatabase, percentile } from './support';
+import { freshBenchDatabase, option, percentile } from './support';
 
 /**
  * `npm run bench -- lists [--rows N] [--pages N]`
@@ -129,9 +129,4 @@ async function seed(pool: Pool, n: number): Promise<[string, string]> {
   }
   await pool.query('VACUUM ANALYZE');
   return [merchants[0], merchants[1]];
-}
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
 }

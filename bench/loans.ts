@@ -1,7 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { freshBenchDatabase, percentile } from './support';
+import { freshBenchDatabase, option, percentile } from './support';
 import { clearQueuePrefix } from '../src/jobs/redis';
 import type { StaffPrincipal } from '../src/common/auth/principal';
 
@@ -239,9 +239,4 @@ async function cloneDisbursed(pool: Pool, programId: string, n: number): Promise
 
 function round(x: number): number {
   return Math.round(x * 100) / 100;
-}
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
 }

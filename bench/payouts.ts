@@ -1,7 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { freshBenchDatabase } from './support';
+import { freshBenchDatabase, option } from './support';
 import { clearQueuePrefix } from '../src/jobs/redis';
 import type { StaffPrincipal } from '../src/common/auth/principal';
 
@@ -143,9 +143,4 @@ async function seedBeneficiaries(pool: Pool, programId: string, n: number): Prom
     [programId],
   );
   await pool.query(`ANALYZE beneficiaries; ANALYZE payee_bank_accounts`);
-}
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { hashApiKey, hashSecret, instrumentNumberHash, pinHash } from '../src/common/auth/secrets';
 import { openLoop } from './open-loop';
-import { freshBenchDatabase } from './support';
+import { freshBenchDatabase, option } from './support';
 
 const BENCH_INSTRUMENT_SECRET = 'bench-only-instrument-number-secret';
 
@@ -491,9 +491,4 @@ function freePort(): Promise<number> {
     });
     s.on('error', reject);
   });
-}
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
 }

@@ -1,7 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Pool } from 'pg';
 import { readProgramFixtures } from '../src/programs/program-fixtures';
-import { freshBenchDatabase } from './support';
+import { freshBenchDatabase, option } from './support';
 
 const ALCALDIAS = [
   'Álvaro Obregón', 'Azcapotzalco', 'Benito Juárez', 'Coyoacán', 'Cuajimalpa', 'Cuauhtémoc', 'Gustavo A. Madero', 'Iztacalco',
@@ -21,10 +21,7 @@ const ALCALDIAS = [
  * the reference of the same run, a plain count(*) of every posting.
  */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const opt = (name: string, dflt: number) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? Number(args[i + 1]) : dflt;
-  };
+  const opt = (name: string, dflt: number) => Number(option(args, name) ?? dflt);
   const n = opt('beneficiaries', 1_000_000);
   const months = opt('months', 12);
   const runs = opt('runs', 3);

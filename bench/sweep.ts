@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { execSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { Pool } from 'pg';
-import { freshBenchDatabase } from './support';
+import { freshBenchDatabase, option } from './support';
 
 /**
  * Voucher-expiry sweep over N vouchers with balance (default 1,000,000) of one Uniformes-like
@@ -80,11 +80,6 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     await app.close();
     await pool.end();
   }
-}
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
 }
 
 /** Program, N beneficiaries, N vouchers with accounts, and one load entry crediting each (amounts 0.01 … 300.00). */
