@@ -173,18 +173,7 @@ export class IntegrityService {
              OR coalesce(sum(amount) FILTER (WHERE side = 'debit'), 0) <> coalesce(sum(amount) FILTER (WHERE side = 'credit'), 0)
           ORDER BY 2`,
       )) {
-        problems.push(
-          r.empty
-            ? { type: 'entry_without_postings', entryId: r.entryId, seq: r.seq, detail: 'journal entry has no postings' }
-            : {
-                type: 'entry_unbalanced',
-                entryId: r.entryId,
-                seq: r.seq,
-                detail: 'debits and credits of the entry differ (or one side is missing)',
-                expected: { credits: r.debits },
-                actual: { debits: r.debits, credits: r.credits },
-              },
-        );
+        problems.push(r.empty ? entryWithoutPostings(r) : entryUnbalanced(r));
       }
       await this.checkAccounts(
         m,
@@ -311,23 +300,14 @@ export class IntegrityService {
     );
     for (const r of rows) {
       if (r.debits === null) {
-        problems.push({ type: 'entry_without_postings', entryId: r.entryId, seq: r.seq, detail: 'journal entry has no postings' });
+        problems.push(entryWithoutPostings(r));
         continue;
       }
       if (r.orphan) {
         problems.push({ type: 'posting_without_entry', entryId: r.entryId, detail: 'postings reference a journal entry that does not exist' });
         continue;
       }
-      if (r.debits !== r.credits || !r.hasDebit || !r.hasCredit) {
-        problems.push({
-          type: 'entry_unbalanced',
-          entryId: r.entryId,
-          seq: r.seq,
-          detail: 'debits and credits of the entry differ (or one side is missing)',
-          expected: { credits: r.debits },
-          actual: { debits: r.debits, credits: r.credits },
-        });
-      }
+      if (r.debits !== r.credits || !r.hasDebit || !r.hasCredit) problems.push(entryUnbalanced(r));
       if (r.badDate) problems.push({ type: 'posting_date_mismatch', entryId: r.entryId, seq: r.seq, detail: 'a posting is effective at another instant than its entry' });
     }
   }
@@ -416,4 +396,20 @@ export class IntegrityService {
       });
     }
   }
+}
+
+/** The full and the incremental check report an entry's faults alike. */
+function entryWithoutPostings(r: { entryId: string; seq: string }): IntegrityProblem {
+  return { type: 'entry_without_postings', entryId: r.entryId, seq: r.seq, detail: 'journal entry has no postings' };
+}
+
+function entryUnbalanced(r: { entryId: string; seq: string; debits: string; credits: string }): IntegrityProblem {
+  return {
+    type: 'entry_unbalanced',
+    entryId: r.entryId,
+    seq: r.seq,
+    detail: 'debits and credits of the entry differ (or one side is missing)',
+    expected: { credits: r.debits },
+    actual: { debits: r.debits, credits: r.credits },
+  };
 }
