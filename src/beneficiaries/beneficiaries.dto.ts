@@ -1,13 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsOptional, IsString, Length, Matches, MaxLength, registerDecorator, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsOptional, IsString, Length, MaxLength, registerDecorator, ValidateNested } from 'class-validator';
 import { AddressDto } from '../common/address.dto';
 import { ATTRIBUTE_LIMITS, attributesProblem } from './attributes.rules';
 import { BENEFICIARY_KINDS, BeneficiaryKind, COLLECTIVE_KINDS, DEACTIVATION_CAUSES } from './beneficiaries.rules';
 import { ListQuery } from '../common/pagination';
 import { OptionalEnum, OptionalText } from '../common/query-params';
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
+import { IsIsoDate } from '../common/validation';
 
 /** attributes.rules.ts as a validation constraint: a bad attribute is a 400 validation_failed naming it. */
 function AreBeneficiaryAttributes(): PropertyDecorator {
@@ -43,14 +42,14 @@ export class EnrolRequest {
   @ApiPropertyOptional({ example: 'HEGG560427MVZRRL04', description: 'persons only' }) @IsOptional() @IsString() @MaxLength(18) curp?: string;
   @ApiPropertyOptional({ description: 'persons only' }) @IsOptional() @IsString() @Length(1, 200) givenNames?: string;
   @ApiPropertyOptional({ description: 'persons only' }) @IsOptional() @IsString() @Length(1, 200) surnames?: string;
-  @ApiPropertyOptional({ example: '1946-04-27', description: 'persons only' }) @IsOptional() @Matches(DATE, { message: 'birthDate must be YYYY-MM-DD' }) @MaxLength(10) birthDate?: string;
+  @ApiPropertyOptional({ example: '1946-04-27', description: 'persons only' }) @IsOptional() @IsIsoDate() birthDate?: string;
   @ApiPropertyOptional({ example: 'Sociedad Cooperativa Tlalli', description: 'collectives only: the legal (or group) name' }) @IsOptional() @IsString() @Length(1, 300) legalName?: string;
   @ApiPropertyOptional({ example: 'CTL150312KX7', description: 'collectives only: required when legally constituted (12 characters, SAT check digit)' })
   @IsOptional()
   @IsString()
   @MaxLength(13)
   rfc?: string;
-  @ApiPropertyOptional({ example: '2015-03-12', description: 'collectives only: date of legal constitution' }) @IsOptional() @Matches(DATE, { message: 'constitutedOn must be YYYY-MM-DD' }) @MaxLength(10) constitutedOn?: string;
+  @ApiPropertyOptional({ example: '2015-03-12', description: 'collectives only: date of legal constitution' }) @IsOptional() @IsIsoDate() constitutedOn?: string;
   @ApiPropertyOptional({ type: [MemberDto], description: "collectives only: the members (socios, integrantes) with their CURPs (per-member caps, one support per person)" })
   @IsOptional()
   @IsArray()
@@ -60,7 +59,7 @@ export class EnrolRequest {
   @Type(() => MemberDto)
   members?: MemberDto[];
   @ApiProperty({ type: AddressDto }) @ValidateNested() @Type(() => AddressDto) address!: AddressDto;
-  @ApiPropertyOptional({ example: '2016-03-01' }) @IsOptional() @Matches(DATE, { message: 'applicationDate must be YYYY-MM-DD' }) @MaxLength(10) applicationDate?: string;
+  @ApiPropertyOptional({ example: '2016-03-01' }) @IsOptional() @IsIsoDate() applicationDate?: string;
   @ApiPropertyOptional({
     description:
       `Standard: residenceSince (date YYYY-MM-DD), schoolLevel (preescolar|primaria|secundaria), lastPaymentAt (date YYYY-MM-DD), ` +
@@ -77,7 +76,7 @@ export class EnrolRequest {
 
 export class DeactivateRequest {
   @ApiProperty({ enum: DEACTIVATION_CAUSES }) @IsIn(DEACTIVATION_CAUSES) cause!: string;
-  @ApiProperty({ example: '2016-05-10' }) @Matches(DATE, { message: 'effectiveDate must be YYYY-MM-DD' }) @MaxLength(10) effectiveDate!: string;
+  @ApiProperty({ example: '2016-05-10' }) @IsIsoDate() effectiveDate!: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 1000) note?: string;
 }
 
@@ -92,7 +91,7 @@ export class BeneficiariesQuery extends ListQuery {
 export class LegalConstitutionRequest {
   @ApiProperty({ enum: COLLECTIVE_KINDS.filter((k) => k !== 'group') }) @IsIn(COLLECTIVE_KINDS.filter((k) => k !== 'group')) kind!: string;
   @ApiProperty({ example: 'CTL150312KX7' }) @IsString() @MaxLength(13) rfc!: string;
-  @ApiProperty({ example: '2016-05-02' }) @Matches(DATE, { message: 'constitutedOn must be YYYY-MM-DD' }) @MaxLength(10) constitutedOn!: string;
+  @ApiProperty({ example: '2016-05-02' }) @IsIsoDate() constitutedOn!: string;
   @ApiPropertyOptional({ description: 'the legal name, when it changes at constitution' }) @IsOptional() @IsString() @Length(1, 300) legalName?: string;
 }
 

@@ -1,9 +1,17 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { registerDecorator, ValidationOptions } from 'class-validator';
+import { applyDecorators, ValidationError, ValidationPipe } from '@nestjs/common';
+import { Matches, MaxLength, registerDecorator, ValidationOptions } from 'class-validator';
 import { isMoneyString, isPositiveMoneyString } from './money';
 import { ApiProblem, problems } from './problem';
 
 export const MONEY_CONSTRAINT = 'isMoneyAmount';
+
+/**
+ * A date field of a request body written YYYY-MM-DD (a business date; services check that the day
+ * exists where it matters). Bounded to 10 characters, which OpenAPI documents.
+ */
+export function IsIsoDate(): PropertyDecorator {
+  return applyDecorators(MaxLength(10), Matches(/^\d{4}-\d{2}-\d{2}$/, { message: ({ property }) => `${property} must be YYYY-MM-DD` }));
+}
 
 /**
  * A money field: a JSON string with at most two decimals, no sign and no exponent

@@ -1,11 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
 import { ListQuery } from '../common/pagination';
 import { OptionalEnum, OptionalUuid } from '../common/query-params';
 import { CHANNELS, ESCALATION_TARGETS, OUTCOMES, SUBJECTS } from './complaints.rules';
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
+import { IsIsoDate } from '../common/validation';
 
 export class CreateComplaintRequest {
   @ApiProperty({ format: 'uuid' })
@@ -39,7 +38,7 @@ export class CreateComplaintRequest {
 
 export class CommitmentRequest {
   @ApiProperty() @IsString() @Length(1, 1000) description!: string;
-  @ApiProperty({ example: '2016-04-15' }) @IsString() @MaxLength(10) @Matches(DATE, { message: 'dueOn must be YYYY-MM-DD' }) dueOn!: string;
+  @ApiProperty({ example: '2016-04-15' }) @IsIsoDate() dueOn!: string;
 }
 
 export class AnswerComplaintRequest {

@@ -1,8 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIsoDate } from '../common/validation';
 
 const PERIOD = /^[0-9]{4}-(0[1-9]|1[0-2])$/;
-const DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
 const KIND = /^[a-z][a-z0-9_]{0,39}$/;
 
 export class AttendanceRequest {
@@ -27,9 +27,7 @@ export class EventRequest {
   kind!: string;
 
   @ApiProperty({ example: '2016-03-07', description: 'business date the event happened (not in the future)' })
-  @IsString()
-  @MaxLength(10)
-  @Matches(DATE, { message: 'occurredOn must be YYYY-MM-DD' })
+  @IsIsoDate()
   occurredOn!: string;
 
   @ApiProperty({ example: 'AVISO-CONTRATACION-0042', description: 'reference of the evidence (the firm\'s notice or report), 1–200 characters' })
@@ -52,8 +50,6 @@ export class ObligationRequest {
   period!: string;
 
   @ApiProperty({ example: '2016-03-15', description: 'business date it was met (in or after the period, not in the future)' })
-  @IsString()
-  @MaxLength(10)
-  @Matches(DATE, { message: 'metOn must be YYYY-MM-DD' })
+  @IsIsoDate()
   metOn!: string;
 }

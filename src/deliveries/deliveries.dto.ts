@@ -1,8 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IsMoneyAmount } from '../common/validation';
-
-const DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
+import { OptionalDate } from '../common/query-params';
+import { IsIsoDate, IsMoneyAmount } from '../common/validation';
 
 export class DeliveryRequest {
   @ApiProperty({ example: 'ration', description: 'a kind of rules.benefit.deliveries' })
@@ -12,9 +11,7 @@ export class DeliveryRequest {
   kind!: string;
 
   @ApiProperty({ example: '2016-03-01', description: 'business date of the delivery (not in the future)' })
-  @IsString()
-  @MaxLength(10)
-  @Matches(DATE, { message: 'deliveredOn must be YYYY-MM-DD' })
+  @IsIsoDate()
   deliveredOn!: string;
 
   @ApiProperty({ example: 120, description: 'units delivered (1 to 1,000,000)' })
@@ -41,17 +38,9 @@ export class DeliveryRequest {
 }
 
 export class DeliverySummaryQuery {
-  @ApiPropertyOptional({ example: '2016-01-01' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(10)
-  @Matches(DATE, { message: 'from must be YYYY-MM-DD' })
+  @OptionalDate('first business date (inclusive)')
   from?: string;
 
-  @ApiPropertyOptional({ example: '2016-12-31' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(10)
-  @Matches(DATE, { message: 'to must be YYYY-MM-DD' })
+  @OptionalDate('last business date (inclusive)')
   to?: string;
 }

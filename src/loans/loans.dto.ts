@@ -1,8 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
-import { IsMoneyAmount } from '../common/validation';
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsISO8601, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import { IsIsoDate, IsMoneyAmount } from '../common/validation';
 
 export class ApplyLoanRequest {
   @ApiProperty({ description: 'an active beneficiary of the program' })
@@ -38,8 +36,7 @@ export class LoanRepaymentRequest {
   amount!: string;
 
   @ApiProperty({ example: '2020-09-15', description: 'the business date the borrower paid; not in the future' })
-  @Matches(DATE, { message: 'paidOn must be YYYY-MM-DD' })
-  @MaxLength(10)
+  @IsIsoDate()
   paidOn!: string;
 
   @ApiProperty({ example: 'LN-00000012/OP-778812', description: 'the payment reference, unique in the program (a second payment with it → 409 duplicate_repayment)' })

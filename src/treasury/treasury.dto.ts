@@ -1,11 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsISO8601, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
 import { ListQuery } from '../common/pagination';
 import { OptionalEnum, OptionalUuid } from '../common/query-params';
-import { IsMoneyAmount } from '../common/validation';
+import { IsIsoDate, IsMoneyAmount } from '../common/validation';
 import { RECEIVABLE_STATUSES, REINTEGRO_CAUSES, REINTEGRO_STATUSES, REMITTANCE_STATUSES } from './treasury.rules';
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export class CreateRemittanceRequest {
   @ApiProperty({ description: 'The program whose pending reintegros go into the draft batch' })
@@ -15,8 +13,7 @@ export class CreateRemittanceRequest {
 
 export class CardArrivalRequest {
   @ApiProperty({ example: '2016-03-01', description: 'Business date the card arrived at the central office (P21)' })
-  @Matches(DATE, { message: 'arrivedOn must be YYYY-MM-DD' })
-  @MaxLength(10)
+  @IsIsoDate()
   arrivedOn!: string;
 
   @ApiPropertyOptional({ description: 'Delivery batch reference from the issuer' })
@@ -77,8 +74,7 @@ export class RescindGrantRequest {
   cause!: string;
 
   @ApiProperty({ example: '2016-07-04', description: 'The business date the group was notified: the restitution is computed at it and due 20 business days later' })
-  @Matches(DATE, { message: 'notifiedOn must be YYYY-MM-DD' })
-  @MaxLength(10)
+  @IsIsoDate()
   notifiedOn!: string;
 }
 
@@ -88,8 +84,7 @@ export class RestitutionRequest {
   amount!: string;
 
   @ApiProperty({ example: '2016-05-20', description: 'The business date the grantee paid' })
-  @Matches(DATE, { message: 'paidOn must be YYYY-MM-DD' })
-  @MaxLength(10)
+  @IsIsoDate()
   paidOn!: string;
 
   @ApiProperty({ example: 'SPEI 0123456789', description: 'The transfer or deposit-slip reference' })
