@@ -1,6 +1,8 @@
+import { parse } from 'csv-parse/sync';
 import { stringify as stringifyStream } from 'csv-stringify';
 import { stringify, type Options } from 'csv-stringify/sync';
 import { pipeline, Readable } from 'node:stream';
+import { problems } from './problem';
 
 /**
  * Every CSV the service writes (reports, remittance documents, the public padrón, payout files,
@@ -44,4 +46,20 @@ export function csvStream(rows: AsyncIterable<CsvRow> | Iterable<CsvRow>, option
   // pipeline, not pipe: a failing source (a lost connection mid-report) destroys the response stream too.
   pipeline(Readable.from(rows as AsyncIterable<CsvRow>), out, () => undefined);
   return out;
+}
+
+/**
+ * An uploaded CSV file with a header line (a bank's results or repayments): its column names in
+ * lower case and its data rows, trimmed, a BOM and empty lines ignored. Text that is not CSV is
+ * 400 validation_failed naming `what`.
+ */
+export function parseCsvTable(text: string, what: string): { columns: string[]; rows: string[][] } {
+  let rows: string[][];
+  try {
+    rows = parse(text.replace(/^\uFEFF/, ''), { skip_empty_lines: true, relax_column_count: true, trim: true });
+  } catch (error) {
+    throw problems.validation(`${what} is not valid CSV: ${(error as Error).message.slice(0, 200)}`);
+  }
+  const [header, ...data] = rows;
+  return { columns: (header ?? []).map((h) => h.toLowerCase()), rows: data };
 }

@@ -1,4 +1,4 @@
-import { parse } from 'csv-parse/sync';
+import { parseCsvTable } from '../common/csv';
 import type Decimal from 'decimal.js';
 import { addMonths, daysBetween, isDate } from '../common/calendar';
 import { formatMoney, isPositiveMoneyString, money, Money, ZERO } from '../common/money';
@@ -184,14 +184,7 @@ export const MAX_REPAYMENT_LINES = 200_000;
  * reported as refused and the rest are applied.
  */
 export function parseRepaymentCsv(text: string): { lines: RepaymentLine[]; refused: Array<{ line: number; reference: string | null; reason: string }> } {
-  let rows: string[][];
-  try {
-    rows = parse(text.replace(/^\uFEFF/, ''), { skip_empty_lines: true, relax_column_count: true, trim: true });
-  } catch (error) {
-    throw problems.validation(`the repayment file is not valid CSV: ${(error as Error).message.slice(0, 200)}`);
-  }
-  const [header, ...data] = rows;
-  const columns = (header ?? []).map((h) => h.toLowerCase());
+  const { columns, rows: data } = parseCsvTable(text, 'the repayment file');
   const at = { reference: columns.indexOf('reference'), amount: columns.indexOf('amount'), paidOn: columns.indexOf('paidon') };
   if (at.reference < 0 || at.amount < 0 || at.paidOn < 0) throw problems.validation('the repayment file needs a header with reference, amount and paidOn');
   if (!data.length) throw problems.validation('the repayment file has no lines');

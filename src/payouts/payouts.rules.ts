@@ -1,4 +1,4 @@
-import { parse } from 'csv-parse/sync';
+import { parseCsvTable } from '../common/csv';
 import { csvText } from '../common/csv';
 import { formatMoney, isPositiveMoneyString } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
@@ -133,14 +133,7 @@ export function parseResultsJson(body: unknown): ResultLine[] {
  * `TOTAL`, as in the bank file) is skipped.
  */
 export function parseResultsCsv(text: string): ResultLine[] {
-  let rows: string[][];
-  try {
-    rows = parse(text.replace(/^\uFEFF/, ''), { skip_empty_lines: true, relax_column_count: true, trim: true });
-  } catch (error) {
-    throw problems.validation(`the results file is not valid CSV: ${(error as Error).message.slice(0, 200)}`);
-  }
-  const [header, ...data] = rows;
-  const columns = (header ?? []).map((h) => h.toLowerCase());
+  const { columns, rows: data } = parseCsvTable(text, 'the results file');
   const at = (name: string) => columns.indexOf(name);
   if (at('line_id') < 0 || at('status') < 0) throw problems.validation('the results file needs a header with line_id and status (and optionally reason, amount)');
   const lines = data.filter((r) => r[0] !== 'TOTAL');
