@@ -30,7 +30,9 @@ describe('fault: Redis stopped while merchants redeem', () => {
     await redis?.start(); // let the app close its connections cleanly (no-op if running)
     await t?.close();
     await redis?.stop();
-  });
+    // Closing waits for every BullMQ worker to reconnect first, and after the outage BullMQ's
+    // reconnect backoff grows towards 20 s per connection: a loaded CI machine needed over 60 s once.
+  }, 180_000);
 
   it('serves redemptions from PostgreSQL alone and processes queued jobs after Redis returns', async () => {
     const ledger = t.app.get(LedgerService);
