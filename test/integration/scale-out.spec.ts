@@ -3,9 +3,8 @@ process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:scale
 
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { recreateDatabase } from '../../src/database/migrate';
 import { MIGRATIONS } from '../../migrations';
 import { QUEUES } from '../../src/jobs/queues';
@@ -14,7 +13,7 @@ import { createTestApp, TestApp } from '../support/app';
 import { addBeneficiaries, createProgram as createCycleProgram, ledgerTotalsOfCycle } from '../support/cycle-fixtures';
 import { sealAndCheckIntegrity } from '../support/integrity';
 import { createInstrument, createMerchant, createProgram, FixtureInstrument } from '../support/merchant-fixtures';
-import { freePort } from '../support/throwaway-servers';
+import { startServiceProcess } from '../support/service-child';
 
 const LINES = 8000;
 const CHUNK = 400;
@@ -23,7 +22,7 @@ const DUPLICATED_KEYS = 20;
 
 /** Two API and two worker processes (real child processes) on one PostgreSQL database and one Redis prefix. */
 describe('scale-out: 2 API + 2 worker processes', () => {
-  const children: Array<{ role: string; port: number | null; proc: ChildProcess }> = [];
+  const children: Array<{ role: string; base: string | null; proc: ChildProcess }> = [];
   let t: TestApp;
   let databaseUrl: string;
   const saved = process.env.DATABASE_URL;
@@ -36,32 +35,25 @@ describe('scale-out: 2 API + 2 worker processes', () => {
     databaseUrl = url.toString();
     await recreateDatabase(databaseUrl);
 
-    for (const role of ['api', 'api', 'worker', 'worker']) {
-      const port = role === 'api' ? await freePort() : null;
-      const proc = spawn(process.execPath, [join(__dirname, '../support/service-process.js')], {
-        env: {
-          ...process.env,
+    // Started together: they migrate the empty database under one advisory lock.
+    const starts = await Promise.allSettled(
+      ['api', 'api', 'worker', 'worker'].map((role) =>
+        startServiceProcess({
           DATABASE_URL: databaseUrl,
           MONEDERO_ROLE: role,
           MIGRATIONS_RUN: 'true',
-          PORT: String(port ?? 0),
-          HOST: '127.0.0.1',
-          LOG_LEVEL: 'silent',
           DB_POOL_SIZE: '5',
           CYCLES_CONCURRENCY: '2',
           CYCLE_CHUNK_SIZE: String(CHUNK),
-        },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
-      children.push({ role, port, proc });
-    }
-    const apis = children.filter((c) => c.role === 'api');
+        }, 120000).then((child) => ({ role, ...child })),
+      ),
+    );
+    // Every child that started is tracked (afterAll stops it) before a failed start is reported.
+    for (const start of starts) if (start.status === 'fulfilled') children.push(start.value);
+    for (const start of starts) if (start.status === 'rejected') throw start.reason;
     const deadline = Date.now() + 60000;
-    for (const api of apis) {
-      for (;;) {
-        if (api.proc.exitCode !== null) throw new Error(`API process exited with ${api.proc.exitCode}`);
-        const ready = await fetch(`http://127.0.0.1:${api.port}/health/ready`).then((r) => r.status, () => 0);
-        if (ready === 200) break;
+    for (const api of children.filter((c) => c.role === 'api')) {
+      while ((await fetch(`${api.base}/health/ready`).then((r) => r.status, () => 0)) !== 200) {
         if (Date.now() > deadline) throw new Error('API processes did not become ready');
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -74,7 +66,7 @@ describe('scale-out: 2 API + 2 worker processes', () => {
       if (Date.now() > deadline) throw new Error('worker processes did not connect');
       await new Promise((r) => setTimeout(r, 200));
     }
-  }, 90000);
+  }, 150000);
 
   afterAll(async () => {
     for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGTERM');
@@ -93,7 +85,7 @@ describe('scale-out: 2 API + 2 worker processes', () => {
   });
 
   it('runs a cycle and redemption traffic across the processes; nothing is posted twice and integrity holds', async () => {
-    const [api1, api2] = children.filter((c) => c.role === 'api').map((c) => `http://127.0.0.1:${c.port}`);
+    const [api1, api2] = children.filter((c) => c.role === 'api').map((c) => c.base!);
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const call = async (base: string, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: any }> => {
       const res = await fetch(`${base}${path}`, {
