@@ -1,3 +1,4 @@
+import { sumMoney } from '../common/money';
 import { boundInstant, isTimeBound } from '../common/calendar';
 import { csvText } from '../common/csv';
 import { decodeCursor as decodeListCursor, encodeCursor as encodeListCursor } from '../common/pagination';
@@ -51,6 +52,15 @@ export interface PayoutLine {
   amount: string;
   currency: string;
   businessDate: string;
+}
+
+/**
+ * What a settlement run pays, per currency: pesos and Colombian pesos (the Cali fund) never add up
+ * to one figure. Currencies in alphabetical order, each total to the centavo.
+ */
+export function payoutTotalsByCurrency(lines: PayoutLine[]): Record<string, string> {
+  const currencies = [...new Set(lines.map((l) => l.currency))].sort();
+  return Object.fromEntries(currencies.map((c) => [c, sumMoney(lines.filter((l) => l.currency === c).map((l) => l.amount)).toFixed(2)]));
 }
 
 /** The payout file for the bank: one line per settlement with money to pay. */

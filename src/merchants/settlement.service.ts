@@ -6,18 +6,18 @@ import { DataSource } from 'typeorm';
 import { addDays, businessDate, isDate, startOfBusinessDate } from '../common/calendar';
 import { decodeCursor, pageOf } from '../common/pagination';
 import { Clock } from '../common/clock';
-import { sumMoney } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { LedgerService } from '../ledger/ledger.service';
 import type { AccountSpec } from '../ledger/ledger.types';
-import { payoutCsv, PayoutLine } from './merchants.rules';
+import { payoutCsv, PayoutLine, payoutTotalsByCurrency } from './merchants.rules';
 
 export interface SettlementRun {
   businessDate: string;
   cutoffAt: string;
   settlements: number;
-  total: string;
+  /** Net paid per currency, e.g. { MXN: '160.00' }; a run with nothing to pay has none. */
+  totals: Record<string, string>;
   payoutFile: string;
 }
 
@@ -80,8 +80,7 @@ export class SettlementService {
     }
     const lines = await this.payoutLines(date);
     const file = await this.writePayoutFile(date, lines);
-    const total = sumMoney(lines.map((l) => l.amount));
-    const run = { businessDate: date, cutoffAt: cutoff.toISOString(), settlements: lines.length, total: total.toFixed(2), payoutFile: file };
+    const run = { businessDate: date, cutoffAt: cutoff.toISOString(), settlements: lines.length, totals: payoutTotalsByCurrency(lines), payoutFile: file };
     this.log.log(run, 'settlement run');
     return run;
   }

@@ -77,7 +77,9 @@ describe('loans: Cali seed capital in kind (R001-04)', () => {
 
     // The daily settlement pays the supplier exactly what was redeemed, in COP.
     t.clock.set(new Date('2022-06-16T12:00:00Z'));
-    await t.app.get(SettlementService).settle('2022-06-15');
+    const run = await t.app.get(SettlementService).settle('2022-06-15');
+    // Colombian pesos are reported on their own, never added to pesos.
+    expect(run.totals.COP).toBe('1234567.89');
     const settlements = await t.db.query(
       `SELECT currency, captures_count, captures_total::text AS captured, net_amount::text AS net, entry_id FROM settlements WHERE merchant_id = ANY ($1)`,
       [[supplier.id, grocery.id]],

@@ -59,7 +59,7 @@ describe('settlement and merchant lists', () => {
     t.clock.set('2026-03-16T07:00:00.000Z'); // 01:00 on 16 March: after the cutoff
     await redeem('40.00'); // belongs to 16 March
     const run = await t.http.post('/v1/settlements/run').set(finance.auth).send({ businessDate: '2026-03-15' }).expect(200);
-    expect(run.body).toMatchObject({ businessDate: '2026-03-15', cutoffAt: '2026-03-16T06:00:00.000Z', settlements: 1, total: '160.00' });
+    expect(run.body).toMatchObject({ businessDate: '2026-03-15', cutoffAt: '2026-03-16T06:00:00.000Z', settlements: 1, totals: { MXN: '160.00' } });
 
     const mine = await t.http.get('/v1/merchant/settlements').set(shop.headers).expect(200);
     expect(mine.body.nextCursor).toBeNull();
@@ -97,7 +97,7 @@ describe('settlement and merchant lists', () => {
 
     // A second run settles nothing twice.
     const again = await t.app.get(SettlementService).settle('2026-03-15');
-    expect(again.total).toBe('160.00');
+    expect(again.totals).toEqual({ MXN: '160.00' });
     const entries = await t.db.query(`SELECT count(*)::int AS n FROM journal_entries WHERE kind = 'settlement' AND metadata->>'merchantId' = $1`, [shop.id]);
     expect(entries[0].n).toBe(1);
   });
@@ -106,7 +106,7 @@ describe('settlement and merchant lists', () => {
     const settle = (date: string) => t.app.get(SettlementService).settle(date);
     t.clock.set('2026-03-17T08:00:00.000Z');
     const day16 = await settle('2026-03-16');
-    expect(day16.total).toBe('40.00');
+    expect(day16.totals).toEqual({ MXN: '40.00' });
     await t.http.post(`/v1/redemptions/${redemptionIds[2]}/refunds`).set(shop.headers).set(idem()).send({ amount: '10.00' }).expect(201);
     t.clock.set('2026-03-18T08:00:00.000Z');
     const day17 = await settle('2026-03-17');
@@ -114,7 +114,7 @@ describe('settlement and merchant lists', () => {
     await redeem('25.00');
     t.clock.set('2026-03-19T08:00:00.000Z');
     const day18 = await settle('2026-03-18');
-    expect(day18.total).toBe('15.00');
+    expect(day18.totals).toEqual({ MXN: '15.00' });
     const rows = await t.db.query(
       `SELECT business_date::text AS d, captures_total::text AS c, refunds_total::text AS r, net_amount::text AS n
          FROM settlements WHERE merchant_id = $1 ORDER BY business_date`,
