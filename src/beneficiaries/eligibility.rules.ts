@@ -23,6 +23,11 @@ export function wholeYearsBetween(from: string, to: string): number {
   return to.slice(5) < from.slice(5) ? years - 1 : years;
 }
 
+/** "Once every N years" (Desempleo, SD-2): why an application on `applicationDate` is refused after a payment on `last`, or null. */
+export function oncePerYearsRefusal(last: string, applicationDate: string, years: number): string | null {
+  return wholeYearsBetween(last, applicationDate) < years ? `the last benefit was paid on ${last}; ${years} years must pass before a new one` : null;
+}
+
 const ok: EligibilityResult = { eligible: true };
 const fail = (rule: string, detail: string): EligibilityResult => ({ eligible: false, rule, detail });
 const isIsoDate = (v: unknown): v is string => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v);
@@ -59,9 +64,8 @@ export function evaluateEligibility(rules: ProgramRules, applicant: Applicant, a
     const declared = applicant.attributes.lastPaymentAt;
     if (declared !== undefined && declared !== null && !isIsoDate(declared)) return fail('eligibility.oncePerYears', 'attributes.lastPaymentAt must be a date YYYY-MM-DD');
     const last = [declared as string | undefined | null, applicant.lastPaidOn].filter((d): d is string => !!d).sort().pop();
-    if (last !== undefined && wholeYearsBetween(last, applicationDate) < e.oncePerYears) {
-      return fail('eligibility.oncePerYears', `the last benefit was paid on ${last}; ${e.oncePerYears} years must pass before a new one`);
-    }
+    const refusal = last === undefined ? null : oncePerYearsRefusal(last, applicationDate, e.oncePerYears);
+    if (refusal) return fail('eligibility.oncePerYears', refusal);
   }
   if (rules.benefit.type === 'by_attribute') {
     const value = applicant.attributes[rules.benefit.attribute];

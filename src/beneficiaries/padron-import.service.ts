@@ -12,6 +12,7 @@ import { problems } from '../common/problem';
 import { InstrumentsService } from '../instruments/instruments.service';
 import { orderedUuidFactory } from '../database/ordered-uuid';
 import { ProgramsService } from '../programs/programs.service';
+import { oncePerYearsRefusal } from './eligibility.rules';
 import { copyText } from './padron-csv';
 import { headerIndex, parsePadronRow } from './padron-row.rules';
 
@@ -154,6 +155,27 @@ export class PadronImportService {
       await copyDone;
       opts.onProgress?.({ phase: 'validate', done: totalRows, total: totalRows });
       tCopy = (Date.now() - started) / 1000;
+
+      // "Once every N years" across the lineage (SD-2, W9), as the alta checks it: the file cannot
+      // declare away a payment this system made in an earlier fiscal year of the program.
+      const years = program.rules.eligibility?.oncePerYears;
+      if (years !== undefined) {
+        const paid: Array<{ line: number; applicationDate: string; last: string }> = await qr.query(
+          `SELECT s.line, s.application_date::text AS "applicationDate", to_char(max(pp.paid_at AT TIME ZONE p.time_zone), 'YYYY-MM-DD') AS last
+             FROM padron_staging s JOIN programs p ON p.id = $1 JOIN paid_periods pp ON pp.lineage = p.lineage AND pp.beneficiary_key = s.curp
+            GROUP BY s.line, s.application_date`,
+          [program.id],
+        );
+        const refused = paid.flatMap((r) => {
+          const refusal = oncePerYearsRefusal(r.last, r.applicationDate, years);
+          return refusal ? [{ line: r.line, reason: `not_eligible: eligibility.oncePerYears: ${refusal}` }] : [];
+        });
+        if (refused.length) {
+          await qr.query(`DELETE FROM padron_staging WHERE line = ANY ($1::int[])`, [refused.map((r) => r.line)]);
+          staged -= refused.length;
+          refused.forEach(reject);
+        }
+      }
 
       // Phase 2: one set-based insert. The first line of a CURP repeated in the file wins; a CURP
       // already active in the program is skipped by the partial unique index (ON CONFLICT).

@@ -2,6 +2,10 @@
 process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:rollover`;
 
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PadronImportService } from '../../src/beneficiaries/padron-import.service';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { createTestApp, TestApp } from '../support/app';
 import { addBeneficiaries, appropriate, balanceOf, createProgram, fixtureRules, waitForCycle } from '../support/cycle-fixtures';
@@ -133,5 +137,16 @@ describe('fiscal-year rollover and lineage', () => {
     const refused = await t.http.post(`/v1/programs/${next.id}/beneficiaries`).set(officer.auth).send({ ...body, applicationDate: '2017-03-01' }).expect(422);
     expect(refused.body).toMatchObject({ code: 'not_eligible', rule: 'eligibility.oncePerYears' });
     expect(refused.body.detail).toContain('2016-08');
+
+    // The padrón import checks the lineage too: the same person from a file is refused, the other line imported.
+    const other = randomMember();
+    const row = (m: typeof person) => `${m.curp},${m.givenNames},${m.surnames},19${m.curp.slice(4, 6)}-${m.curp.slice(6, 8)}-${m.curp.slice(8, 10)},DF,2017-03-01`;
+    const file = join(mkdtempSync(join(tmpdir(), 'padron-lineage-')), 'padron.csv');
+    writeFileSync(file, ['curp,given_names,surnames,birth_date,state,application_date', row(person), row(other)].join('\n') + '\n');
+    const report = await t.app.get(PadronImportService).importFile(next.id, file, { actor: 'cli:padron:import' });
+    expect(report).toMatchObject({ imported: 1, rejected: 1 });
+    expect(report.rejections).toEqual([{ line: 2, reason: expect.stringMatching(/^not_eligible: eligibility\.oncePerYears: the last benefit was paid on 2016-08/) }]);
+    const imported = await t.db.query(`SELECT curp FROM beneficiaries WHERE program_id = $1 AND status = 'active'`, [next.id]);
+    expect(imported).toEqual([{ curp: other.curp }]);
   });
 });
