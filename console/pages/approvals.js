@@ -7,6 +7,9 @@ export const APPROVAL_LINKS = {
   cycle: (a) => `#/cycles/${a.id}`,
   remittance: (a) => `#/remittances/${a.id}`,
   payout_batch: (a) => `#/payouts/${a.id}`,
+  payment_order: (a) => `#/payment-orders/${a.id}`,
+  loan: (a) => `#/loans/${a.id}`,
+  write_off: (a) => `#/loans/${a.id}`,
 };
 
 /** The approvals inbox: what waits for me (approvers) and what I sent for approval (preparers). */

@@ -1,15 +1,13 @@
 // Own BullMQ prefix (under the run's prefix, so global setup clears it) for this file's workers.
 process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:console-browser`;
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { createTestApp, TestApp } from '../support/app';
 import { siblingTestDatabase } from '../support/integrity';
 import { isolatedDatabase } from '../support/isolated-database';
+import { ConsoleBrowser } from '../support/console-browser';
 import { addBeneficiaries, createProgram, ProgramFixture } from '../support/cycle-fixtures';
 import { createMerchant } from '../support/merchant-fixtures';
 import { programFromFixture, runCycle } from '../support/payout-fixtures';
@@ -20,14 +18,9 @@ import { programFromFixture, runCycle } from '../support/payout-fixtures';
  * the real service, each role doing its own task on a program of 1,200 pensioners: the operator
  * prepares, the approver finds it in the inbox and approves knowing the budget and the exclusions,
  * the exceptions of the whole cycle are found on the server and exported, a remittance and a payout
- * batch go round trip, the auditor checks. Every page is screenshotted at 1366 and 390 px
- * (test-artifacts/console/), must not scroll sideways at 390 px, and axe-core (npm) must report no
- * serious or critical accessibility violation on it.
+ * batch go round trip, the auditor checks. Every page passes ConsoleBrowser.check (screenshots at
+ * 1366 and 390 px, no sideways scroll, no serious axe-core violation).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(__dirname, '../../test-artifacts/console');
-const PASSWORD = 'correct horse battery staple';
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const PEOPLE = 1200;
 // Cards blocked after the draft: exceptions spread over pages of 100 (lines 3, 150, 640, 1,190).
 const BLOCKED_LINES = [3, 150, 640, 1190];
@@ -37,17 +30,12 @@ type Staff = Awaited<ReturnType<TestApp['staff']>>;
 describe('console in headless Chromium: each role at work on a seeded program', () => {
   let t: TestApp;
   let base: string;
-  let context: BrowserContext;
+  let browser: ConsoleBrowser;
   let page: Page;
-  let profile: string;
   let program: ProgramFixture;
-  const pageErrors: string[] = [];
-  const a11y: Record<string, string[]> = {};
   const sharedDatabase = process.env.DATABASE_URL;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run bash scripts/ensure-browser.sh (apt-get install chromium)`);
-    mkdirSync(ARTIFACTS, { recursive: true });
     // A database of its own: the approvals inbox and the lists must show this walk's rows only
     // (other test files draft cycles in the shared test database at the same time).
     process.env.DATABASE_URL = await isolatedDatabase(siblingTestDatabase('console_browser'));
@@ -57,74 +45,20 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     program = await createProgram(t.db, t.app.get(LedgerService), { rules: 'pension', budget: '1500000.00' });
     await addBeneficiaries(t.db, program.id, PEOPLE, { incorporatedOn: '2016-01-10' });
 
-    profile = mkdtempSync(join(tmpdir(), 'monedero-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1366, height: 900 },
-      locale: 'es-MX',
-      timezoneId: 'America/Mexico_City',
-      acceptDownloads: true,
-    });
-    context.setDefaultTimeout(20000);
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    browser = new ConsoleBrowser(base);
+    page = await browser.open();
   }, 60000);
 
   afterAll(async () => {
-    // The last state of the page, to see why a step failed.
-    if (pageErrors.length) console.log('errors in the page:', pageErrors);
-    await page?.screenshot({ path: join(ARTIFACTS, 'last-state.png'), fullPage: true }).catch(() => undefined);
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await t?.close();
     process.env.DATABASE_URL = sharedDatabase;
   });
 
-  /**
-   * The page as it is now: screenshots at 1366 and 390 px, no sideways scroll at 390 px, and no
-   * serious or critical axe-core violation (run in the page through the DevTools protocol, which the
-   * console's Content-Security-Policy does not govern).
-   */
-  async function check(name: string) {
-    await page.screenshot({ path: join(ARTIFACTS, `${name}-1366.png`), fullPage: true });
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.waitForTimeout(50);
-    await page.screenshot({ path: join(ARTIFACTS, `${name}-390.png`) });
-    const width = await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number);
-    expect({ name, width: width <= 390 ? 'fits' : width }).toEqual({ name, width: 'fits' });
-    await page.setViewportSize({ width: 1366, height: 900 });
-    if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(AXE);
-    const violations: Array<{ id: string; impact: string; nodes: unknown[] }> = await page.evaluate(async () => {
-      const g = globalThis as any;
-      const r = await g.axe.run(g.document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
-      return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n: any) => n.target.join(' ')) }));
-    });
-    a11y[name] = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.slice(0, 3).join(', ')}`);
-    expect({ name, serious: a11y[name] }).toEqual({ name, serious: [] });
-  }
-
-  async function login(who: Staff | string, password = PASSWORD) {
-    await page.goto(`${base}/console/`);
-    await page.getByLabel('Usuario').fill(typeof who === 'string' ? who : who.username);
-    await page.getByLabel('Contraseña').fill(password);
-    // Keyboard only: Enter in the password field submits the form.
-    await page.getByLabel('Contraseña').press('Enter');
-    if (password === PASSWORD) await page.locator('#who-am-i').waitFor();
-  }
-
-  async function logout() {
-    await page.getByRole('button', { name: 'Cerrar sesión' }).click();
-    await page.getByRole('heading', { name: 'Iniciar sesión' }).waitFor();
-  }
-
-  async function downloadText(click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
-    const [download] = await Promise.all([page.waitForEvent('download'), click()]);
-    const path = join(ARTIFACTS, download.suggestedFilename());
-    await download.saveAs(path);
-    return { name: download.suggestedFilename(), bytes: readFileSync(path) };
-  }
+  const check = (name: string) => browser.check(name);
+  const login = (who: Staff | string, password?: string) => browser.login(typeof who === 'string' ? who : who.username, password);
+  const logout = () => browser.logout();
+  const downloadText = (click: () => Promise<void>) => browser.download(click);
 
   it('operator prepares, approver approves from the inbox, exceptions are found across pages, money goes round trip, the auditor checks', async () => {
     const [operator, approver, auditor, admin, officer] = await Promise.all([
@@ -186,6 +120,7 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     const waiting = page.locator(`#inbox-to-approve tr[data-id="${cycleId}"]`);
     await waiting.waitFor();
     expect(await page.locator('#inbox-to-approve .count-badge').getAttribute('data-total')).toBe('1');
+    expect(await page.locator('#pending-count').getAttribute('data-total')).toBe('1'); // the header counts it too
     expect(await waiting.textContent()).toContain('$1,290,240.00');
     expect(await waiting.textContent()).toContain(operator.username);
     expect(await waiting.textContent()).not.toContain('user:');
@@ -364,6 +299,6 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     await check('cycle-cancelled');
     const refused = await t.http.post(`/v1/cycles/${own.body.id}/approve`).set(admin.auth).expect(409);
     expect(refused.body.code).toBe('invalid_cycle_state');
-    expect(pageErrors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
   }, 600000);
 });
