@@ -8,9 +8,11 @@ import { html, ProblemAlert, Session, Notice } from './lib/ui.js';
 import { ApprovalsPage } from './pages/approvals.js';
 import { ArrearsPage, PaymentOrderPage } from './pages/arrears.js';
 import { LoanPage, LoansPage } from './pages/loans.js';
+import { ComplaintPage, ComplaintsPage } from './pages/complaints.js';
 import { CyclePage, CyclesPage } from './pages/cycles.js';
 import { PayoutBatchPage, PayoutsPage } from './pages/payouts.js';
 import { EventsPage } from './pages/events.js';
+import { ExecutionPage } from './pages/execution.js';
 import { IntegrityPage } from './pages/integrity.js';
 import { MerchantsPage } from './pages/merchants.js';
 import { ProgramsPage } from './pages/programs.js';
@@ -27,6 +29,8 @@ const PAGES = [
   { path: '/arrears', key: 'nav.arrears', permission: 'viewArrears', component: ArrearsPage },
   { path: '/loans', key: 'nav.loans', permission: 'viewLoans', component: LoansPage },
   { path: '/merchants', key: 'nav.merchants', permission: ['viewMerchants', 'viewSettlements'], component: MerchantsPage },
+  { path: '/complaints', key: 'nav.complaints', permission: 'viewComplaints', component: ComplaintsPage },
+  { path: '/execution', key: 'nav.execution', permission: 'viewExecution', component: ExecutionPage },
   { path: '/reconciliation', key: 'nav.reconciliation', permission: 'viewReconciliation', component: ReconciliationPage },
   { path: '/integrity', key: 'nav.integrity', permission: 'viewIntegrity', component: IntegrityPage },
   { path: '/events', key: 'nav.events', permission: 'viewEvents', component: EventsPage },
@@ -41,6 +45,7 @@ const DETAIL_PAGES = [
   { pattern: /^\/payouts\/([0-9a-f-]{36})$/i, permission: 'viewPayouts', component: PayoutBatchPage },
   { pattern: /^\/payment-orders\/([0-9a-f-]{36})$/i, permission: 'viewArrears', component: PaymentOrderPage, menu: '/arrears' },
   { pattern: /^\/loans\/([0-9a-f-]{36})$/i, permission: 'viewLoans', component: LoanPage },
+  { pattern: /^\/complaints\/([0-9a-f-]{36})$/i, permission: 'viewComplaints', component: ComplaintPage },
 ];
 
 function currentRoute() {

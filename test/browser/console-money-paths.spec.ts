@@ -17,14 +17,15 @@ import { key } from '../support/payout-fixtures';
  * uses it: the operator pays an owed period with a payment order and the approver approves it
  * from the inbox (the header counts what waits); an approver approves a loan application and a
  * write-off the operator asked for, after the operator recorded a repayment; the auditor reads the
- * portfolio. Every page passes ConsoleBrowser.check (1366 and 390 px, no serious axe violation).
+ * portfolio, the budget execution and overdue complaints; a program officer registers and answers a
+ * complaint. Every page passes ConsoleBrowser.check (1366 and 390 px, no serious axe violation).
  */
 const PEOPLE = 40;
 const BLOCKED_LINES = [2, 31];
 
 type Staff = Awaited<ReturnType<TestApp['staff']>>;
 
-describe('console in headless Chromium: arrears, payment orders, loans and write-offs', () => {
+describe('console in headless Chromium: arrears, payment orders, loans, write-offs, complaints and budget execution', () => {
   let t: TestApp;
   let browser: ConsoleBrowser;
   let page: Page;
@@ -47,7 +48,7 @@ describe('console in headless Chromium: arrears, payment orders, loans and write
 
   const go = (route: string) => page.goto(`${browser.base}/console/#${route}`);
 
-  it('an owed period paid by a payment order (maker, checker); a loan approved, a repayment recorded and a write-off approved; the auditor reads the portfolio', async () => {
+  it('an owed period paid by a payment order (maker, checker); a complaint answered; a loan approved, a repayment recorded and a write-off approved; the auditor reads the portfolio, overdue complaints and the execution', async () => {
     const [operator, approver, auditor, officer] = await Promise.all([t.staff('finance_operator'), t.staff('finance_approver'), t.staff('auditor'), t.staff('program_officer')]);
     const login = (who: Staff) => browser.login(who.username);
 
@@ -108,6 +109,32 @@ describe('console in headless Chromium: arrears, payment orders, loans and write
     await page.locator('#arrears-pager').getByText('Adeudos 1–1').waitFor(); // the paid period left the list
     expect(await page.locator('#arrears-table').textContent()).not.toContain(owed.folio);
     expect(await page.locator('#arrears-table button').count()).toBe(0); // approvers do not prepare orders
+    await browser.logout();
+
+    // Program officer: a complaint registered and answered in writing with a commitment; another left open.
+    await t.http.post('/v1/complaints').set(officer.auth).send({ programId: program.id, channel: 'phone', subject: 'other', description: 'no le contestan en el módulo' }).expect(201);
+    await login(officer);
+    await page.getByRole('navigation').getByRole('link', { name: 'Quejas' }).click();
+    await page.getByLabel('Programa').selectOption(program.id);
+    await page.locator('#complaints-table tbody tr[data-status="open"]').waitFor();
+    await page.locator('#complaint-intake summary').click();
+    await page.getByLabel('Medio').selectOption('in_person');
+    await page.getByLabel('Asunto').selectOption('card_balance');
+    await page.getByLabel('Lo que la persona expone').fill('El saldo de marzo no aparece en su tarjeta.');
+    await page.getByRole('button', { name: 'Registrar queja' }).click();
+    await page.waitForURL(/#\/complaints\/[0-9a-f-]{36}$/);
+    await page.locator('#complaint-status-value[data-status="open"]').waitFor();
+    expect(await page.locator('#complaint-due').textContent()).toMatch(/2016/);
+    await browser.check('complaint-open');
+    await page.getByLabel('Respuesta', { exact: true }).fill('Se verificó el abono de marzo; se emitió una orden de pago.');
+    await page.getByLabel('Sentido de la respuesta').selectOption('remedy');
+    await page.getByLabel('Compromiso (opcional)').fill('Confirmar el saldo con la persona');
+    await page.getByLabel('Fecha del compromiso').fill('2016-04-15');
+    await page.getByRole('button', { name: 'Enviar respuesta' }).click();
+    await page.locator('#complaint-status-value[data-status="answered"]').waitFor();
+    await page.locator('#complaint-commitments tbody tr', { hasText: 'Confirmar el saldo' }).waitFor();
+    expect(await page.locator('#complaint-answer').textContent()).toContain('Procedente con reparación');
+    await browser.check('complaint-answered');
     await browser.logout();
 
     // Loans: one applied, one disbursed; the operator records a repayment and asks for a write-off.
@@ -173,6 +200,26 @@ describe('console in headless Chromium: arrears, payment orders, loans and write
     await page.locator('#loan-status-value[data-status="written_off"]').waitFor();
     expect(await page.locator('#approve-loan, #disburse-loan, #request-write-off, #approve-write-off, #repayment-form').count()).toBe(0);
     await browser.check('loan-auditor');
+
+    // Auditor: the complaint left open is overdue now, and is found by that filter; nothing to register.
+    await go(`/complaints?program=${program.id}`);
+    await page.locator('#complaints-table tbody tr').nth(1).waitFor();
+    expect(await page.locator('#complaint-intake').count()).toBe(0);
+    await page.getByLabel('Estado').selectOption('overdue');
+    await page.locator('#complaints-pager').getByText('Quejas 1–1').waitFor();
+    expect(await page.locator('#complaints-table tbody tr').textContent()).toContain('Vencida');
+    expect(await page.locator('#complaints-overdue').getAttribute('data-n')).toBe('1');
+    await browser.check('complaints-auditor');
+
+    // Auditor: the budget execution of the fund by month, every total against its parts, and its CSV in Spanish.
+    await go(`/execution?program=${fund.id}`);
+    await page.locator('#execution-verdict').waitFor();
+    expect(await page.locator('#execution-totals td[data-column="appropriated"]').textContent()).toBe('$100,000.00');
+    expect(await page.locator('#execution-table tbody tr').first().textContent()).toContain('enero de 2020');
+    expect(await page.locator('#execution-checks tbody').textContent()).not.toMatch(/total vs/);
+    await page.getByLabel('Desglose').selectOption('component');
+    await page.locator('#execution-table caption', { hasText: 'por Componente' }).waitFor();
+    await browser.check('execution');
     expect(browser.pageErrors).toEqual([]);
   }, 300000);
 });
