@@ -205,7 +205,7 @@ export function ComplaintPage({ id }) {
                 <td>${k.fulfilledOn
                   ? fmtDay(k.fulfilledOn, lang)
                   : officer
-                    ? html`<button type="button" class="btn btn-secondary" onClick=${fulfil(k.commitmentNo)}>${t('complaints.fulfil')}</button>`
+                    ? html`<button type="button" class="btn btn-secondary" onClick=${fulfil(k.commitmentNo)} aria-label=${`${t('complaints.fulfil')} ${k.commitmentNo}`}>${t('complaints.fulfil')}</button>`
                     : t('complaints.pending')}</td>
               </tr>`,
             )}

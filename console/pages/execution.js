@@ -76,7 +76,7 @@ export function ExecutionPage() {
               : null}
           </div>
           <p id="execution-verdict" data-ok=${String(x.differences.length === 0)} class=${x.differences.length === 0 ? 'verdict ok' : 'verdict bad'}>
-            ${x.differences.length === 0 ? t('execution.adds', { from: fmtDay(x.from, lang), to: fmtDay(x.to, lang) }) : t('execution.differences', { n: x.differences.length })}
+            ${x.differences.length === 0 ? t('execution.adds', { from: fmtDay(x.from, lang), to: fmtDay(x.to, lang) }) : x.differences.length === 1 ? t('execution.difference1') : t('execution.differences', { n: x.differences.length })}
           </p>
           <${TableWrap}><table class="data" id="execution-table">
             <caption>${t('execution.caption', { code, by: t(`execution.by.${x.by}`) })}</caption>

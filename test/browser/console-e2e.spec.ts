@@ -267,6 +267,8 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     await check('events');
     await page.goto(`${base}/console/#/merchants`);
     await page.locator('#merchants-table tbody tr', { hasText: 'Abarrotes La Esperanza' }).waitFor();
+    // Settlements are filtered by the merchant's name, never by typing its id.
+    await page.getByLabel('Comercio', { exact: true }).selectOption({ label: 'Abarrotes La Esperanza' });
     await check('merchants');
     await page.goto(`${base}/console/#/payouts/${batchId}`);
     await page.locator('#batch-status-value').waitFor();
