@@ -211,7 +211,7 @@ export function RemittancePage({ id }) {
             <p>${t('treasury.cancelRestate')}</p>
           <//>`
         : null}
-      <${CsvButton} label=${t('treasury.documentCsv')} onError=${setError} run=${() => downloadCsv(`/v1/remittances/${r.id}/document.csv`, {}, `remesa-${r.number}.csv`)} />
+      <${CsvButton} label=${t('treasury.documentCsv')} onError=${setError} run=${() => downloadCsv(`/v1/remittances/${r.id}/document.csv`, { lang: 'es' }, `remesa-${r.number}.csv`)} />
     </div>
     ${r.status === 'draft' && isPreparer ? html`<div id="sent-for-approval"><${Notice} kind="info">${t('treasury.sentForApproval')}<//></div>` : null}
     ${r.status === 'cancelled'

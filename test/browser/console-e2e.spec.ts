@@ -205,6 +205,14 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     await page.locator('#remittance-status[data-status="approved"]').waitFor();
     expect(await page.locator('#remittance-status').textContent()).toBe('Aprobada y enterada'); // a remesa is feminine
     await page.locator('#remittance-items tbody tr', { hasText: 'Enterado' }).waitFor();
+    // The remittance document for a spreadsheet: Spanish, a BOM, a readable name, Mexico City time.
+    const doc = await downloadText(() => page.getByRole('button', { name: /Documento \(CSV\)/ }).click());
+    expect(doc.name).toMatch(new RegExp(`^remesa-RM-\\d{8}-${program.code}\\.csv$`));
+    expect([...doc.bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const docRows = doc.bytes.subarray(3).toString('utf8').trimEnd().split(/\r?\n/);
+    expect(docRows[0]).toBe('Remesa,Estado,Programa,Reintegro,Causa,Causa de la baja,Fecha y hora,Origen,Referencia del origen,Folio,Últimos 4 dígitos,Importe,Póliza');
+    expect(docRows[1]).toContain('Aprobada y enterada');
+    expect(docRows[1]).toContain('Fallecimiento');
     await check('remittance-approved');
     await logout();
 
