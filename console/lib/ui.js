@@ -332,6 +332,18 @@ export function useChosenProgram(path, only) {
   return { programs: { ...programs, data: list }, programId, program, choose };
 }
 
+/** A labelled filter of a list by status: "Todos", then each status in words (`word(status)`). */
+export function StatusSelect({ id, value, onChange, statuses, word, label }) {
+  const t = useT();
+  return html`<div class="field">
+    <label for=${id}>${label ?? t('cycles.status')}</label>
+    <select id=${id} value=${value} onChange=${(e) => onChange(e.currentTarget.value)}>
+      <option value="">${t('common.all')}</option>
+      ${statuses.map((s) => html`<option value=${s} key=${s}>${word(s)}</option>`)}
+    </select>
+  </div>`;
+}
+
 /** A beneficiary as people read it: folio, and the name for roles that may read names (GET /v1/console/beneficiaries/{id}/label). */
 export function BeneficiaryLabel({ id }) {
   const label = useApi(() => (id ? api('GET', `/v1/console/beneficiaries/${id}/label`) : null), [id]);

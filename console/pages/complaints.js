@@ -15,6 +15,7 @@ import {
   ProblemAlert,
   ProgramSelect,
   StaffName,
+  StatusSelect,
   StatusBadge,
   TableWrap,
   useApi,
@@ -63,13 +64,7 @@ export function ComplaintsPage() {
     ${programs.error ? html`<${ProblemAlert} error=${programs.error} />` : null}
     <div class="row">
       <${ProgramSelect} programs=${programs.data} value=${programId} onChange=${choose} />
-      <div class="field">
-        <label for="complaint-status">${t('cycles.status')}</label>
-        <select id="complaint-status" value=${status} onChange=${(e) => setStatus(e.currentTarget.value)}>
-          <option value="">${t('common.all')}</option>
-          ${STATUSES.map((s) => html`<option value=${s}>${t(`complaints.filter.${s}`)}</option>`)}
-        </select>
-      </div>
+      <${StatusSelect} id="complaint-status" value=${status} onChange=${setStatus} statuses=${STATUSES} word=${(s) => t(`complaints.filter.${s}`)} />
     </div>
     <${ProblemAlert} error=${error} onDismiss=${() => setError(null)} />
     ${!programId ? html`<p>${t('cycles.pickProgram')}</p>` : null}

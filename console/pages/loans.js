@@ -19,6 +19,7 @@ import {
   ProblemAlert,
   ProgramSelect,
   StaffName,
+  StatusSelect,
   StatusBadge,
   TableWrap,
   useApi,
@@ -46,13 +47,7 @@ export function LoansPage() {
     ${programs.error ? html`<${ProblemAlert} error=${programs.error} />` : null}
     <div class="row">
       <${ProgramSelect} programs=${programs.data} value=${programId} onChange=${choose} />
-      <div class="field">
-        <label for="loan-status">${t('cycles.status')}</label>
-        <select id="loan-status" value=${status} onChange=${(e) => setStatus(e.currentTarget.value)}>
-          <option value="">${t('common.all')}</option>
-          ${LOAN_STATUSES.map((s) => html`<option value=${s}>${t(`status.loan.${s}`)}</option>`)}
-        </select>
-      </div>
+      <${StatusSelect} id="loan-status" value=${status} onChange=${setStatus} statuses=${LOAN_STATUSES} word=${(s) => t(`status.loan.${s}`)} />
     </div>
     ${!programId ? html`<p>${t('loans.pickProgram')}</p>` : null}
     <${ProblemAlert} error=${portfolio.error} />

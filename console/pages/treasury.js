@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, downloadCsv } from '../lib/api.js';
-import { hashQuery, loadPrograms, navigate, rememberedProgram, rememberProgram } from '../lib/data.js';
+import { navigate } from '../lib/data.js';
 import { actorName, can } from '../lib/roles.js';
 import {
   ActionButton,
@@ -20,6 +20,7 @@ import {
   StatusBadge,
   TableWrap,
   useApi,
+  useChosenProgram,
   usePager,
   usePageTitle,
   useSession,
@@ -66,16 +67,10 @@ export function ReintegrosTable({ pager, currency, timeZone, id, caption }) {
 export function TreasuryPage() {
   const { t, me, lang } = useSession();
   usePageTitle(t('treasury.title'));
-  const programs = useApi(loadPrograms, []);
-  const [programId, setProgramId] = useState(hashQuery().program || rememberedProgram());
+  const { programs, programId, choose } = useChosenProgram('/treasury');
   const [status, setStatus] = useState('');
   const [error, setError] = useState(null);
   const [message, setMessage] = useState(null);
-  const choose = (id) => {
-    setProgramId(id);
-    rememberProgram(id);
-    navigate('/treasury', { program: id });
-  };
   const totals = useApi(() => (programId ? api('GET', `/v1/console/programs/${programId}/reintegro-totals`) : null), [programId]);
   const reintegros = usePager(
     (cursor) => (programId ? api('GET', '/v1/reintegros', { query: { programId, status, limit: PAGE_SIZE, cursor } }) : null),

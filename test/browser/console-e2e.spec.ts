@@ -1,13 +1,10 @@
 // Own BullMQ prefix (under the run's prefix, so global setup clears it) for this file's workers.
 process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:console-browser`;
 
-import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { LedgerService } from '../../src/ledger/ledger.service';
-import { createTestApp, TestApp } from '../support/app';
-import { siblingTestDatabase } from '../support/integrity';
-import { isolatedDatabase } from '../support/isolated-database';
-import { ConsoleBrowser } from '../support/console-browser';
+import type { TestApp } from '../support/app';
+import { ConsoleBrowser, startConsole } from '../support/console-browser';
 import { addBeneficiaries, createProgram, ProgramFixture } from '../support/cycle-fixtures';
 import { createMerchant } from '../support/merchant-fixtures';
 import { programFromFixture, runCycle } from '../support/payout-fixtures';
@@ -29,31 +26,17 @@ type Staff = Awaited<ReturnType<TestApp['staff']>>;
 
 describe('console in headless Chromium: each role at work on a seeded program', () => {
   let t: TestApp;
-  let base: string;
   let browser: ConsoleBrowser;
   let page: Page;
+  let stop: () => Promise<void>;
   let program: ProgramFixture;
-  const sharedDatabase = process.env.DATABASE_URL;
 
   beforeAll(async () => {
-    // A database of its own: the approvals inbox and the lists must show this walk's rows only
-    // (other test files draft cycles in the shared test database at the same time).
-    process.env.DATABASE_URL = await isolatedDatabase(siblingTestDatabase('console_browser'));
-    t = await createTestApp({ role: 'all', now: new Date('2016-02-25T18:00:00Z') });
-    await t.app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    ({ t, browser, page, stop } = await startConsole('console_browser', new Date('2016-02-25T18:00:00Z')));
     program = await createProgram(t.db, t.app.get(LedgerService), { rules: 'pension', budget: '1500000.00' });
     await addBeneficiaries(t.db, program.id, PEOPLE, { incorporatedOn: '2016-01-10' });
-
-    browser = new ConsoleBrowser(base);
-    page = await browser.open();
   }, 60000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-    process.env.DATABASE_URL = sharedDatabase;
-  });
+  afterAll(() => stop?.());
 
   const check = (name: string) => browser.check(name);
   const login = (who: Staff | string, password?: string) => browser.login(typeof who === 'string' ? who : who.username, password);
@@ -183,7 +166,7 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     const [paid] = await t.db.query(`SELECT beneficiary_id AS id FROM cycle_lines WHERE cycle_id = $1 AND line_no = 10`, [cycleId]);
     await t.http.post(`/v1/beneficiaries/${paid.id}/deactivate`).set(officer.auth).send({ cause: 'death', effectiveDate: '2016-03-10' }).expect(200);
     await login(operator);
-    await page.goto(`${base}/console/#/treasury?program=${program.id}`);
+    await page.goto(`${browser.base}/console/#/treasury?program=${program.id}`);
     await page.locator('#reintegro-totals dd[data-status="pending"]', { hasText: '$1,075.20' }).waitFor();
     await page.locator('#reintegros-pager').getByText('de 1').waitFor();
     await check('treasury');
@@ -221,7 +204,7 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     await addBeneficiaries(t.db, bank.id, 3, { instrument: 'none', bankAccount: true });
     await runCycle(t, bank.id, '2016-03', operator, approver);
     await login(operator);
-    await page.goto(`${base}/console/#/payouts?program=${bank.id}`);
+    await page.goto(`${browser.base}/console/#/payouts?program=${bank.id}`);
     await page.getByLabel('Tipo de lote').selectOption('beneficiaries');
     await page.getByRole('button', { name: 'Preparar lote de pago' }).click();
     await page.waitForURL(/#\/payouts\/[0-9a-f-]{36}$/);
@@ -255,30 +238,30 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     // Auditor: every page read-only, the action log in words, the reconciliation in Spanish words.
     await login(auditor);
     expect(await page.getByRole('button', { name: 'Preparar borrador' }).count()).toBe(0);
-    await page.goto(`${base}/console/#/cycles/${cycleId}`);
+    await page.goto(`${browser.base}/console/#/cycles/${cycleId}`);
     await page.locator('#cycle-status[data-status="completed_with_exceptions"]').waitFor();
     expect(await page.locator('#approve-cycle, #cancel-cycle').count()).toBe(0);
     expect(await page.locator('#lines-table tbody tr').first().textContent()).toContain('Nombre Apellido'); // auditors read names
-    await page.goto(`${base}/console/#/reconciliation?program=${program.id}`);
+    await page.goto(`${browser.base}/console/#/reconciliation?program=${program.id}`);
     await page.locator('#rec-result').waitFor();
     expect(await page.locator('#rec-result').getAttribute('data-ok')).toBe('true');
     expect(await page.locator('#equations-table tbody').textContent()).not.toMatch(/instrumentBalances/);
     await check('reconciliation');
-    await page.goto(`${base}/console/#/integrity`);
+    await page.goto(`${browser.base}/console/#/integrity`);
     await page.locator('#integrity-result').waitFor();
     expect(await page.locator('#integrity-result').getAttribute('data-ok')).toBe('true');
     await check('integrity');
-    await page.goto(`${base}/console/#/events`);
+    await page.goto(`${browser.base}/console/#/events`);
     await page.getByRole('textbox', { name: 'Persona' }).fill(approver.username);
     await page.getByRole('button', { name: 'Buscar' }).click();
     await page.locator('#events-table tbody tr', { hasText: 'Aprobó un ciclo' }).first().waitFor();
     await check('events');
-    await page.goto(`${base}/console/#/merchants`);
+    await page.goto(`${browser.base}/console/#/merchants`);
     await page.locator('#merchants-table tbody tr', { hasText: 'Abarrotes La Esperanza' }).waitFor();
     // Settlements are filtered by the merchant's name, never by typing its id.
     await page.getByLabel('Comercio', { exact: true }).selectOption({ label: 'Abarrotes La Esperanza' });
     await check('merchants');
-    await page.goto(`${base}/console/#/payouts/${batchId}`);
+    await page.goto(`${browser.base}/console/#/payouts/${batchId}`);
     await page.locator('#batch-status-value').waitFor();
     expect(await page.locator('#approve-batch, #cancel-batch, #upload-results').count()).toBe(0);
     await logout();
@@ -286,7 +269,7 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     // Admin prepares a draft of their own: no Approve for them; they cancel it, giving a reason.
     const own = await t.http.post(`/v1/programs/${program.id}/cycles`).set(admin.auth).set('Idempotency-Key', `console-browser-${Date.now()}`).send({ period: '2016-04', kind: 'deposit' }).expect(201);
     await login(admin);
-    await page.goto(`${base}/console/#/cycles/${own.body.id}`);
+    await page.goto(`${browser.base}/console/#/cycles/${own.body.id}`);
     await page.locator('#cycle-status[data-status="draft"]').waitFor();
     await page.locator('#preparer-note').waitFor();
     expect(await page.locator('#approve-cycle').count()).toBe(0);

@@ -1,14 +1,11 @@
 // Own BullMQ prefix (under the run's prefix, so global setup clears it) for this file's workers.
 process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:console-money-paths-browser`;
 
-import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { LedgerService } from '../../src/ledger/ledger.service';
-import { createTestApp, TestApp } from '../support/app';
-import { ConsoleBrowser } from '../support/console-browser';
+import type { TestApp } from '../support/app';
+import { ConsoleBrowser, startConsole } from '../support/console-browser';
 import { addBeneficiaries, createProgram, waitForCycle } from '../support/cycle-fixtures';
-import { siblingTestDatabase } from '../support/integrity';
-import { isolatedDatabase } from '../support/isolated-database';
 import { applyLoan, borrowers, disbursedLoan, loanProgram } from '../support/loan-fixtures';
 import { key } from '../support/payout-fixtures';
 
@@ -29,22 +26,12 @@ describe('console in headless Chromium: arrears, payment orders, loans, write-of
   let t: TestApp;
   let browser: ConsoleBrowser;
   let page: Page;
-  const sharedDatabase = process.env.DATABASE_URL;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    // A database of its own: the inbox and its header count must show this walk's rows only.
-    process.env.DATABASE_URL = await isolatedDatabase(siblingTestDatabase('console_money_browser'));
-    t = await createTestApp({ role: 'all', now: new Date('2016-02-25T18:00:00Z') });
-    await t.app.listen(0, '127.0.0.1');
-    browser = new ConsoleBrowser(`http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`);
-    page = await browser.open();
+    ({ t, browser, page, stop } = await startConsole('console_money_browser', new Date('2016-02-25T18:00:00Z')));
   }, 60000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-    process.env.DATABASE_URL = sharedDatabase;
-  });
+  afterAll(() => stop?.());
 
   const go = (route: string) => page.goto(`${browser.base}/console/#${route}`);
 

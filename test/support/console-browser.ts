@@ -1,7 +1,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { createTestApp, TestApp } from './app';
+import { siblingTestDatabase } from './integrity';
+import { isolatedDatabase } from './isolated-database';
 
 /**
  * The console in real headless Chromium (Debian's package, driven by playwright-core; installed by
@@ -97,4 +101,25 @@ export class ConsoleBrowser {
     await download.saveAs(path);
     return { name: download.suggestedFilename(), bytes: readFileSync(path) };
   }
+}
+
+/**
+ * A browser suite's service and browser: the app (API, console and worker) in a database of its
+ * own (the inbox, its header count and the lists must show this walk's rows only, while other
+ * files draft in the shared test database), listening on a random port, and Chromium on it.
+ * `stop()` closes both and gives the shared database back.
+ */
+export async function startConsole(database: string, now: Date): Promise<{ t: TestApp; browser: ConsoleBrowser; page: Page; stop: () => Promise<void> }> {
+  const shared = process.env.DATABASE_URL;
+  process.env.DATABASE_URL = await isolatedDatabase(siblingTestDatabase(database));
+  const t = await createTestApp({ role: 'all', now });
+  await t.app.listen(0, '127.0.0.1');
+  const browser = new ConsoleBrowser(`http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`);
+  const page = await browser.open();
+  const stop = async () => {
+    await browser.close();
+    await t.close();
+    process.env.DATABASE_URL = shared;
+  };
+  return { t, browser, page, stop };
 }
