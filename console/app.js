@@ -1,14 +1,18 @@
 // Monedero finance and audit console: Preact + htm as plain ES modules (no build step), hash routes.
 import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, getToken, setToken, setUnauthenticatedHandler } from './lib/api.js';
+import { api, CHANGED_EVENT, getToken, setToken, setUnauthenticatedHandler } from './lib/api.js';
 import { storedLang, storeLang, translate } from './lib/i18n.js';
 import { can } from './lib/roles.js';
 import { html, ProblemAlert, Session, Notice } from './lib/ui.js';
 import { ApprovalsPage } from './pages/approvals.js';
+import { ArrearsPage, PaymentOrderPage } from './pages/arrears.js';
+import { LoanPage, LoansPage } from './pages/loans.js';
+import { ComplaintPage, ComplaintsPage } from './pages/complaints.js';
 import { CyclePage, CyclesPage } from './pages/cycles.js';
 import { PayoutBatchPage, PayoutsPage } from './pages/payouts.js';
 import { EventsPage } from './pages/events.js';
+import { ExecutionPage } from './pages/execution.js';
 import { IntegrityPage } from './pages/integrity.js';
 import { MerchantsPage } from './pages/merchants.js';
 import { ProgramsPage } from './pages/programs.js';
@@ -22,7 +26,11 @@ const PAGES = [
   { path: '/cycles', key: 'nav.cycles', permission: 'viewCycles', component: CyclesPage },
   { path: '/treasury', key: 'nav.treasury', permission: 'viewTreasury', component: TreasuryPage },
   { path: '/payouts', key: 'nav.payouts', permission: 'viewPayouts', component: PayoutsPage },
+  { path: '/arrears', key: 'nav.arrears', permission: 'viewArrears', component: ArrearsPage },
+  { path: '/loans', key: 'nav.loans', permission: 'viewLoans', component: LoansPage },
   { path: '/merchants', key: 'nav.merchants', permission: ['viewMerchants', 'viewSettlements'], component: MerchantsPage },
+  { path: '/complaints', key: 'nav.complaints', permission: 'viewComplaints', component: ComplaintsPage },
+  { path: '/execution', key: 'nav.execution', permission: 'viewExecution', component: ExecutionPage },
   { path: '/reconciliation', key: 'nav.reconciliation', permission: 'viewReconciliation', component: ReconciliationPage },
   { path: '/integrity', key: 'nav.integrity', permission: 'viewIntegrity', component: IntegrityPage },
   { path: '/events', key: 'nav.events', permission: 'viewEvents', component: EventsPage },
@@ -35,6 +43,9 @@ const DETAIL_PAGES = [
   { pattern: /^\/cycles\/([0-9a-f-]{36})$/i, permission: 'viewCycles', component: CyclePage },
   { pattern: /^\/remittances\/([0-9a-f-]{36})$/i, permission: 'viewTreasury', component: RemittancePage, menu: '/treasury' },
   { pattern: /^\/payouts\/([0-9a-f-]{36})$/i, permission: 'viewPayouts', component: PayoutBatchPage },
+  { pattern: /^\/payment-orders\/([0-9a-f-]{36})$/i, permission: 'viewArrears', component: PaymentOrderPage, menu: '/arrears' },
+  { pattern: /^\/loans\/([0-9a-f-]{36})$/i, permission: 'viewLoans', component: LoanPage },
+  { pattern: /^\/complaints\/([0-9a-f-]{36})$/i, permission: 'viewComplaints', component: ComplaintPage },
 ];
 
 function currentRoute() {
@@ -130,6 +141,19 @@ function App() {
   }, []);
 
   const pages = useMemo(() => PAGES.filter((p) => allowed(me?.role, p)), [me]);
+  // The header counts what waits for my approval (approvers), refreshed on every navigation.
+  const [pending, setPending] = useState(null);
+  useEffect(() => {
+    if (!me || !can(me.role, 'approveCycle')) return setPending(null);
+    const count = () =>
+      api('GET', '/v1/console/approvals', { query: { scope: 'to_approve', limit: 1 } }).then(
+        (r) => setPending(r.total),
+        () => setPending(null),
+      );
+    count();
+    addEventListener(CHANGED_EVENT, count);
+    return () => removeEventListener(CHANGED_EVENT, count);
+  }, [me, route]);
   // Move focus to the page heading after navigation, so keyboard and screen-reader users follow.
   useEffect(() => {
     const h = mainRef.current?.querySelector('h1');
@@ -170,7 +194,11 @@ function App() {
       <div class="brand">Monedero <span>${t('app.title')}</span></div>
       <nav aria-label=${t('nav.label')}>
         <ul>
-          ${pages.map((p) => html`<li key=${p.path}><a href=${`#${p.path}`} aria-current=${active(p) ? 'page' : undefined}>${t(p.key)}</a></li>`)}
+          ${pages.map(
+            (p) => html`<li key=${p.path}><a href=${`#${p.path}`} aria-current=${active(p) ? 'page' : undefined}>${t(p.key)}${p.path === '/approvals' && pending !== null
+              ? html` <span class="badge count-badge" id="pending-count" data-total=${pending}>${pending}<span class="sr-only"> ${t('approvals.pendingShort')}</span></span>`
+              : null}</a></li>`,
+          )}
         </ul>
       </nav>
       <div class="who">

@@ -21,6 +21,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Dispatched on the window after every request that changed something. */
+export const CHANGED_EVENT = 'monedero:changed';
+
 let onUnauthenticated = () => {};
 /** Called when a request answers 401 (expired or revoked token): the app goes back to the login. */
 export function setUnauthenticatedHandler(fn) {
@@ -68,6 +71,8 @@ export async function api(method, path, { body, raw, contentType, idempotent, qu
     if (res.status === 401 && auth && token) onUnauthenticated(error);
     throw error;
   }
+  // Anything that changed state may change what waits for approval (the header's count listens).
+  if (method !== 'GET') dispatchEvent(new Event(CHANGED_EVENT));
   if (res.status === 204) return null;
   const type = res.headers.get('content-type') || '';
   return type.includes('json') ? res.json() : res.text();

@@ -4,6 +4,8 @@ import { useContext, useEffect, useRef, useState, useCallback } from 'preact/hoo
 import htm from 'htm';
 import { formatMoney, formatCount, ratio, toCents } from './money.js';
 import { translate } from './i18n.js';
+import { api } from './api.js';
+import { hashQuery, loadPrograms, navigate, rememberedProgram, rememberProgram } from './data.js';
 
 export const html = htm.bind(h);
 
@@ -270,7 +272,7 @@ export function Pager({ pager, id, noun }) {
  * A confirmation in a native modal <dialog>: it restates what the action does (the amount and
  * the object) and, for a cancel, asks why. `onConfirm(reason)` runs the action.
  */
-export function ConfirmButton({ id, label, kind = 'primary', title, children, confirmLabel, askReason, onConfirm, onError }) {
+export function ConfirmButton({ id, label, kind = 'primary', title, children, confirmLabel, askReason, onConfirm, onError, ...rest }) {
   const t = useT();
   const ref = useRef(null);
   const [reason, setReason] = useState('');
@@ -294,7 +296,7 @@ export function ConfirmButton({ id, label, kind = 'primary', title, children, co
     }
   };
   const dialogId = `${id}-dialog`;
-  return html`<button type="button" id=${id} class=${`btn btn-${kind}`} onClick=${open} aria-haspopup="dialog">${label}</button>
+  return html`<button type="button" id=${id} class=${`btn btn-${kind}`} onClick=${open} aria-haspopup="dialog" ...${rest}>${label}</button>
     <dialog ref=${ref} id=${dialogId} aria-labelledby=${`${dialogId}-h`} class="confirm">
       <form method="dialog" onSubmit=${submit}>
         <h2 id=${`${dialogId}-h`}>${title}</h2>
@@ -311,6 +313,48 @@ export function ConfirmButton({ id, label, kind = 'primary', title, children, co
         </div>
       </form>
     </dialog>`;
+}
+
+/**
+ * The program a list page works on: from the route (#/loans?program=…) or the one chosen last,
+ * kept in the route when changed. `only` narrows the choice (loan programs for the loans page).
+ */
+export function useChosenProgram(path, only) {
+  const programs = useApi(loadPrograms, []);
+  const [programId, setProgramId] = useState(hashQuery().program || rememberedProgram());
+  const choose = (id) => {
+    setProgramId(id);
+    rememberProgram(id);
+    navigate(path, { program: id });
+  };
+  const list = only && programs.data ? programs.data.filter(only) : programs.data;
+  const program = (programs.data ?? []).find((p) => p.id === programId);
+  return { programs: { ...programs, data: list }, programId, program, choose };
+}
+
+/** A labelled filter of a list by status: "Todos", then each status in words (`word(status)`). */
+export function StatusSelect({ id, value, onChange, statuses, word, label }) {
+  const t = useT();
+  return html`<div class="field">
+    <label for=${id}>${label ?? t('cycles.status')}</label>
+    <select id=${id} value=${value} onChange=${(e) => onChange(e.currentTarget.value)}>
+      <option value="">${t('common.all')}</option>
+      ${statuses.map((s) => html`<option value=${s} key=${s}>${word(s)}</option>`)}
+    </select>
+  </div>`;
+}
+
+/** A beneficiary as people read it: folio, and the name for roles that may read names (GET /v1/console/beneficiaries/{id}/label). */
+export function BeneficiaryLabel({ id }) {
+  const label = useApi(() => (id ? api('GET', `/v1/console/beneficiaries/${id}/label`) : null), [id]);
+  if (!label.data) return html`<span class="muted">${label.error ? '—' : '…'}</span>`;
+  return html`<span class="folio">${label.data.folio}</span>${label.data.name ? html` · <span>${label.data.name}</span>` : null}`;
+}
+
+/** A ratio given as a decimal string ("0.8333") as a percentage with one decimal ("83.3 %"). */
+export function fmtRate(rate, lang) {
+  if (rate === null || rate === undefined || rate === '') return '—';
+  return new Intl.NumberFormat(lang === 'en' ? 'en-US' : 'es-MX', { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(rate);
 }
 
 export { translate };

@@ -7,6 +7,9 @@ export const APPROVAL_LINKS = {
   cycle: (a) => `#/cycles/${a.id}`,
   remittance: (a) => `#/remittances/${a.id}`,
   payout_batch: (a) => `#/payouts/${a.id}`,
+  payment_order: (a) => `#/payment-orders/${a.id}`,
+  loan: (a) => `#/loans/${a.id}`,
+  write_off: (a) => `#/loans/${a.id}`,
 };
 
 /** The approvals inbox: what waits for me (approvers) and what I sent for approval (preparers). */
@@ -46,7 +49,7 @@ function Inbox({ scope, id, heading, empty }) {
         ${pager.page && rows.length === 0 ? html`<tr><td colspan="6">${empty}</td></tr>` : null}
         ${rows.map(
           (a) => html`<tr key=${a.id} data-kind=${a.kind} data-id=${a.id}>
-            <th scope="row"><a href=${APPROVAL_LINKS[a.kind]?.(a) ?? '#/approvals'}>${t(`approvals.kind.${a.kind}`, {}, a.kind)} ${a.reference}${a.detail ? ` · ${t(`detail.${a.detail}`, {}, a.detail)}` : ''}</a>
+            <th scope="row"><a href=${APPROVAL_LINKS[a.kind]?.(a) ?? '#/approvals'}>${t(`approvals.kind.${a.kind}`, {}, a.kind)} <span class="nowrap">${a.reference}</span>${a.detail ? ` · ${t(`detail.${a.detail}`, {}, a.detail)}` : ''}</a>
               ${a.scheduledFor ? html`<br /><small>${t('cycles.scheduledShort', { when: fmtDate(a.scheduledFor, lang, a.timeZone) })}</small>` : null}</th>
             <td>${a.programCode}<br /><small class="muted">${a.programName}</small></td>
             <td class="num"><${Count} value=${a.controlCount} /></td>

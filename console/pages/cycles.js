@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, downloadCsv } from '../lib/api.js';
-import { hashQuery, loadPrograms, navigate, rememberedProgram, rememberProgram } from '../lib/data.js';
+import { hashQuery, navigate } from '../lib/data.js';
 import { subtractMoney } from '../lib/money.js';
 import { actorName, can } from '../lib/roles.js';
 import {
@@ -20,9 +20,11 @@ import {
   ProgramSelect,
   ProgressBar,
   StaffName,
+  StatusSelect,
   StatusBadge,
   TableWrap,
   useApi,
+  useChosenProgram,
   usePager,
   usePageTitle,
   useSession,
@@ -46,14 +48,8 @@ function waitingForDate(c) {
 export function CyclesPage() {
   const { t, me, lang } = useSession();
   usePageTitle(t('cycles.title'));
-  const programs = useApi(loadPrograms, []);
-  const [programId, setProgramId] = useState(hashQuery().program || rememberedProgram());
+  const { programs, programId, choose } = useChosenProgram('/cycles');
   const [status, setStatus] = useState('');
-  const choose = (id) => {
-    setProgramId(id);
-    rememberProgram(id);
-    navigate('/cycles', { program: id });
-  };
   const cycles = usePager(
     (cursor) => (programId ? api('GET', `/v1/console/programs/${programId}/cycles`, { query: { limit: PAGE_SIZE, cursor, status } }) : null),
     [programId, status],
@@ -73,13 +69,8 @@ export function CyclesPage() {
     ${programs.error ? html`<${ProblemAlert} error=${programs.error} />` : null}
     <div class="row">
       <${ProgramSelect} programs=${programs.data} value=${programId} onChange=${choose} />
-      <div class="field">
-        <label for="cycle-status-filter">${t('cycles.status')}</label>
-        <select id="cycle-status-filter" value=${status} onChange=${(e) => setStatus(e.currentTarget.value)}>
-          <option value="">${t('common.all')}</option>
-          ${['draft', 'approved', 'running', 'completed', 'completed_with_exceptions', 'cancelled'].map((s) => html`<option value=${s}>${t(`status.${s}`)}</option>`)}
-        </select>
-      </div>
+      <${StatusSelect} id="cycle-status-filter" value=${status} onChange=${setStatus}
+        statuses=${['draft', 'approved', 'running', 'completed', 'completed_with_exceptions', 'cancelled']} word=${(s) => t(`status.${s}`)} />
     </div>
     ${programId && can(me?.role, 'prepareCycle') ? html`<${PrepareCycle} program=${program} programId=${programId} onCreated=${(c) => navigate(`/cycles/${c.id}`)} />` : null}
     ${!programId ? html`<p>${t('cycles.pickProgram')}</p>` : null}

@@ -46,7 +46,7 @@ export function MerchantsPage() {
                       <td>${m.address?.state ?? ''}</td>
                       <td><${StatusBadge} status=${m.status} /></td>
                       <td>${fmtDate(m.createdAt, lang)}</td>
-                      <td><button type="button" class="btn btn-secondary" onClick=${() => setMerchantId(m.id)}>${t('merchants.showSettlements')}</button></td>
+                      <td><button type="button" class="btn btn-secondary" aria-label=${`${t('merchants.showSettlements')}: ${m.name}`} onClick=${() => setMerchantId(m.id)}>${t('merchants.showSettlements')}</button></td>
                     </tr>`,
                   )}
                 </tbody>
@@ -62,7 +62,10 @@ export function MerchantsPage() {
             </div>
             <div class="field">
               <label for="settlement-merchant">${t('merchants.merchantId')}</label>
-              <input id="settlement-merchant" value=${merchantId} size="38" onChange=${(e) => setMerchantId(e.currentTarget.value.trim())} />
+              <select id="settlement-merchant" value=${merchantId} onChange=${(e) => setMerchantId(e.currentTarget.value)}>
+                <option value="">${t('merchants.allMerchants')}</option>
+                ${(merchants.data?.data ?? []).map((m) => html`<option value=${m.id} key=${m.id}>${m.name}</option>`)}
+              </select>
             </div>
             ${businessDate
               ? html`<div class="field end">

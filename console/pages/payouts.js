@@ -1,6 +1,6 @@
 import { useRef, useState } from 'preact/hooks';
 import { api, downloadCsv } from '../lib/api.js';
-import { hashQuery, loadPrograms, navigate, rememberedProgram, rememberProgram } from '../lib/data.js';
+import { navigate } from '../lib/data.js';
 import { actorName, can } from '../lib/roles.js';
 import {
   ActionButton,
@@ -17,9 +17,11 @@ import {
   ProblemAlert,
   ProgramSelect,
   StaffName,
+  StatusSelect,
   StatusBadge,
   TableWrap,
   useApi,
+  useChosenProgram,
   usePager,
   usePageTitle,
   useSession,
@@ -33,16 +35,10 @@ const LINE_STATUSES = ['', 'sent', 'paid', 'rejected', 'exception', 'draft', 'ca
 export function PayoutsPage() {
   const { t, me, lang } = useSession();
   usePageTitle(t('payouts.title'));
-  const programs = useApi(loadPrograms, []);
-  const [programId, setProgramId] = useState(hashQuery().program || rememberedProgram());
+  const { programs, programId, choose } = useChosenProgram('/payouts');
   const [status, setStatus] = useState('');
   const [kind, setKind] = useState('beneficiaries');
   const [error, setError] = useState(null);
-  const choose = (id) => {
-    setProgramId(id);
-    rememberProgram(id);
-    navigate('/payouts', { program: id });
-  };
   const batches = usePager((cursor) => (programId ? api('GET', '/v1/payout-batches', { query: { programId, status, limit: PAGE_SIZE, cursor } }) : null), [programId, status]);
   const program = (programs.data ?? []).find((p) => p.id === programId);
   const prepare = async () => {
@@ -59,13 +55,7 @@ export function PayoutsPage() {
     ${programs.error ? html`<${ProblemAlert} error=${programs.error} />` : null}
     <div class="row">
       <${ProgramSelect} programs=${programs.data} value=${programId} onChange=${choose} />
-      <div class="field">
-        <label for="batch-status">${t('cycles.status')}</label>
-        <select id="batch-status" value=${status} onChange=${(e) => setStatus(e.currentTarget.value)}>
-          <option value="">${t('common.all')}</option>
-          ${BATCH_STATUSES.map((s) => html`<option value=${s}>${t(`status.payout_batch.${s}`)}</option>`)}
-        </select>
-      </div>
+      <${StatusSelect} id="batch-status" value=${status} onChange=${setStatus} statuses=${BATCH_STATUSES} word=${(s) => t(`status.payout_batch.${s}`)} />
     </div>
     <${ProblemAlert} error=${error} onDismiss=${() => setError(null)} />
     ${!programId ? html`<p>${t('cycles.pickProgram')}</p>` : null}

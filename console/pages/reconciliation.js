@@ -1,8 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, downloadCsv } from '../lib/api.js';
-import { hashQuery, loadPrograms, navigate, rememberedProgram, rememberProgram } from '../lib/data.js';
 import { isZero } from '../lib/money.js';
-import { CsvButton, html, Loading, Money, OkBadge, ProblemAlert, ProgramSelect, StatusBadge, Count, useApi, useSession, TableWrap, usePageTitle } from '../lib/ui.js';
+import { CsvButton, html, Loading, Money, OkBadge, ProblemAlert, ProgramSelect, StatusBadge, Count, useApi, useChosenProgram, useSession, TableWrap, usePageTitle } from '../lib/ui.js';
 
 const FIGURES = ['appropriated', 'available', 'committed', 'disbursed', 'budgetReintegrated', 'instrumentBalances', 'insurerPayable', 'payables', 'inTransit', 'redeemed', 'reintegrated', 'paidOut', 'remitted', 'reintegroPending'];
 
@@ -10,14 +9,8 @@ const FIGURES = ['appropriated', 'available', 'committed', 'disbursed', 'budgetR
 export function ReconciliationPage() {
   const { t } = useSession();
   usePageTitle(t('rec.title'));
-  const programs = useApi(loadPrograms, []);
-  const [programId, setProgramId] = useState(hashQuery().program || rememberedProgram());
+  const { programs, programId, choose } = useChosenProgram('/reconciliation');
   const [error, setError] = useState(null);
-  const choose = (id) => {
-    setProgramId(id);
-    rememberProgram(id);
-    navigate('/reconciliation', { program: id });
-  };
   const rec = useApi(() => (programId ? api('GET', `/v1/audit/programs/${programId}/reconciliation`) : null), [programId]);
   const r = rec.data;
   const cur = r?.currency;

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, downloadCsv } from '../lib/api.js';
-import { hashQuery, loadPrograms, navigate, rememberedProgram, rememberProgram } from '../lib/data.js';
+import { navigate } from '../lib/data.js';
 import { actorName, can } from '../lib/roles.js';
 import {
   ActionButton,
@@ -20,6 +20,7 @@ import {
   StatusBadge,
   TableWrap,
   useApi,
+  useChosenProgram,
   usePager,
   usePageTitle,
   useSession,
@@ -66,16 +67,10 @@ export function ReintegrosTable({ pager, currency, timeZone, id, caption }) {
 export function TreasuryPage() {
   const { t, me, lang } = useSession();
   usePageTitle(t('treasury.title'));
-  const programs = useApi(loadPrograms, []);
-  const [programId, setProgramId] = useState(hashQuery().program || rememberedProgram());
+  const { programs, programId, choose } = useChosenProgram('/treasury');
   const [status, setStatus] = useState('');
   const [error, setError] = useState(null);
   const [message, setMessage] = useState(null);
-  const choose = (id) => {
-    setProgramId(id);
-    rememberProgram(id);
-    navigate('/treasury', { program: id });
-  };
   const totals = useApi(() => (programId ? api('GET', `/v1/console/programs/${programId}/reintegro-totals`) : null), [programId]);
   const reintegros = usePager(
     (cursor) => (programId ? api('GET', '/v1/reintegros', { query: { programId, status, limit: PAGE_SIZE, cursor } }) : null),
@@ -211,7 +206,7 @@ export function RemittancePage({ id }) {
             <p>${t('treasury.cancelRestate')}</p>
           <//>`
         : null}
-      <${CsvButton} label=${t('treasury.documentCsv')} onError=${setError} run=${() => downloadCsv(`/v1/remittances/${r.id}/document.csv`, {}, `remesa-${r.number}.csv`)} />
+      <${CsvButton} label=${t('treasury.documentCsv')} onError=${setError} run=${() => downloadCsv(`/v1/remittances/${r.id}/document.csv`, { lang: 'es' }, `remesa-${r.number}.csv`)} />
     </div>
     ${r.status === 'draft' && isPreparer ? html`<div id="sent-for-approval"><${Notice} kind="info">${t('treasury.sentForApproval')}<//></div>` : null}
     ${r.status === 'cancelled'

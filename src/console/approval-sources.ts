@@ -31,6 +31,28 @@ export const APPROVAL_SOURCES: readonly ApprovalSource[] = [
                  b.prepared_by, b.prepared_by_user_id, b.created_at, NULL::timestamptz
             FROM payout_batches b WHERE b.status = 'draft'`,
   },
+  {
+    // One payment to one beneficiary: the reference is the folio, with the period it pays.
+    kind: 'payment_order',
+    sql: `SELECT 'payment_order'::text, o.id, o.program_id, b.folio || coalesce(' · ' || o.period, ''), NULL::text, 1, o.amount,
+                 o.prepared_by, o.prepared_by_user_id, o.created_at, NULL::timestamptz
+            FROM payment_orders o JOIN beneficiaries b ON b.id = o.beneficiary_id WHERE o.status = 'draft'`,
+  },
+  {
+    // A loan application (made by a program officer, approved by a finance approver). loans keeps
+    // who applied by name only; the user id is found from it, so the applicant never sees it "to approve".
+    kind: 'loan',
+    sql: `SELECT 'loan'::text, l.id, l.program_id, l.number, l.line, 1, l.principal,
+                 l.applied_by, (SELECT u.id FROM staff_users u WHERE 'user:' || u.username = l.applied_by), l.applied_at, NULL::timestamptz
+            FROM loans l WHERE l.status = 'applied'`,
+  },
+  {
+    // A write-off asked for and not yet approved: the principal still outstanding.
+    kind: 'write_off',
+    sql: `SELECT 'write_off'::text, l.id, l.program_id, l.number, NULL::text, 1, l.principal - l.repaid - l.written_off,
+                 l.write_off_requested_by, l.write_off_requested_by_user_id, l.write_off_requested_at, NULL::timestamptz
+            FROM loans l WHERE l.write_off_requested_at IS NOT NULL AND l.written_off_at IS NULL AND l.status IN ('disbursed', 'delinquent')`,
+  },
 ];
 
 export const APPROVAL_KINDS = APPROVAL_SOURCES.map((s) => s.kind);

@@ -6,6 +6,8 @@ import { ListQuery } from '../common/pagination';
 import { OptionalEnum, OptionalUuid } from '../common/query-params';
 import { CYCLE_STATUSES, CycleStatus } from '../disbursements/cycles.rules';
 import { CyclesService } from '../disbursements/cycles.service';
+import { NAME_READERS } from '../disbursements/cycle-lines.rules';
+import { LOAN_STATUSES } from '../loans/loans.rules';
 import { APPROVAL_KINDS, APPROVAL_SCOPES, ApprovalScope } from './approval-sources';
 import { ConsoleService } from './console.service';
 
@@ -23,6 +25,11 @@ export class ApprovalsQuery extends ListQuery {
 
   @OptionalUuid()
   programId?: string;
+}
+
+export class ProgramLoansQuery extends ListQuery {
+  @OptionalEnum(LOAN_STATUSES)
+  status?: string;
 }
 
 /**
@@ -47,7 +54,7 @@ export class ConsoleCyclesController {
 
   /**
    * The approvals inbox: every draft awaiting a second person (cycles, remittances, payout
-   * batches), oldest first, with `total`; `preparedByMe` marks what the caller sent for approval.
+   * batches, payment orders, loans, write-offs), oldest first, with `total`; `preparedByMe` marks what the caller sent for approval.
    */
   @Get('approvals')
   @Roles('finance_operator', 'finance_approver', 'auditor')
@@ -60,5 +67,19 @@ export class ConsoleCyclesController {
   @Roles('finance_operator', 'finance_approver', 'auditor')
   reintegroTotals(@Param('id', new ParseUUIDPipe()) programId: string) {
     return this.console.reintegroTotals(programId);
+  }
+
+  /** The program's loans by number, filtered by status, with `total`; the borrower by folio (and name for name readers). */
+  @Get('programs/:id/loans')
+  @Roles('program_officer', 'finance_operator', 'finance_approver', 'auditor')
+  programLoans(@Param('id', new ParseUUIDPipe()) programId: string, @Query() query: ProgramLoansQuery, @CurrentStaff() staff: StaffPrincipal) {
+    return this.console.loans(programId, query, { withNames: NAME_READERS.has(staff.role) });
+  }
+
+  /** A beneficiary's folio (and name for name readers), for the loan and payment order pages that hold only the id. */
+  @Get('beneficiaries/:id/label')
+  @Roles('program_officer', 'finance_operator', 'finance_approver', 'auditor')
+  beneficiaryLabel(@Param('id', new ParseUUIDPipe()) id: string, @CurrentStaff() staff: StaffPrincipal) {
+    return this.console.beneficiaryLabel(id, { withNames: NAME_READERS.has(staff.role) });
   }
 }

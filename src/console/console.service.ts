@@ -94,4 +94,69 @@ export class ConsoleService {
       total: formatMoney(sumMoney(rows.map((r) => r.total))),
     };
   }
+
+  /**
+   * A program's loans, oldest number first, keyset-paged on the number, with the number that
+   * match: the borrower by folio (and by name for those who may read names), the money lent,
+   * repaid and outstanding, and whether a write-off waits for approval.
+   */
+  async loans(programId: string, q: { status?: string; limit: number; cursor?: string }, viewer: { withNames: boolean }) {
+    const exists = await this.db.query(`SELECT 1 FROM programs WHERE id = $1`, [programId]);
+    if (!exists[0]) throw problems.notFound('program');
+    const after = decodeCursor(q.cursor, ['text'] as const);
+    const rows: LoanListRow[] = await this.db.query(
+      `SELECT l.id, l.number, l.status, l.line, l.principal::text AS principal, l.repaid::text AS repaid, l.written_off::text AS "writtenOff",
+              CASE WHEN l.disbursed_at IS NULL THEN 0 ELSE l.principal - l.repaid - l.written_off END::text AS outstanding,
+              to_char(l.applied_on, 'YYYY-MM-DD') AS "appliedOn", l.applied_by AS "appliedBy", l.approved_by AS "approvedBy",
+              to_char(l.disbursed_on, 'YYYY-MM-DD') AS "disbursedOn", to_char(l.past_due_since, 'YYYY-MM-DD') AS "pastDueSince",
+              (l.write_off_requested_at IS NOT NULL AND l.written_off_at IS NULL) AS "writeOffRequested",
+              l.beneficiary_id AS "beneficiaryId", b.folio,
+              CASE WHEN $5::boolean THEN coalesce(b.legal_name, concat_ws(' ', b.given_names, b.surnames)) END AS name
+         FROM loans l JOIN beneficiaries b ON b.id = l.beneficiary_id
+        WHERE l.program_id = $1 AND ($2::text IS NULL OR l.status = $2) AND ($3::text IS NULL OR l.number > $3)
+        ORDER BY l.number LIMIT $4`,
+      [programId, q.status ?? null, after?.[0] ?? null, q.limit + 1, viewer.withNames],
+    );
+    const [count] = await this.db.query(`SELECT count(*)::int AS n FROM loans WHERE program_id = $1 AND ($2::text IS NULL OR status = $2)`, [programId, q.status ?? null]);
+    const page = pageOf(rows, q.limit, (r) => [r.number], (r) => ({
+      ...r,
+      principal: formatMoney(r.principal),
+      repaid: formatMoney(r.repaid),
+      writtenOff: formatMoney(r.writtenOff),
+      outstanding: formatMoney(r.outstanding),
+    }));
+    return { ...page, total: count.n };
+  }
+
+  /** Who a beneficiary is, for pages that hold only the id (a loan, a payment order): folio, and the name for name readers. */
+  async beneficiaryLabel(id: string, viewer: { withNames: boolean }) {
+    const [b] = await this.db.query(
+      `SELECT b.id, b.folio, b.program_id AS "programId", b.status,
+              CASE WHEN $2::boolean THEN coalesce(b.legal_name, concat_ws(' ', b.given_names, b.surnames)) END AS name
+         FROM beneficiaries b WHERE b.id = $1`,
+      [id, viewer.withNames],
+    );
+    if (!b) throw problems.notFound('beneficiary');
+    return b as { id: string; folio: string; programId: string; status: string; name: string | null };
+  }
+}
+
+interface LoanListRow {
+  id: string;
+  number: string;
+  status: string;
+  line: string | null;
+  principal: string;
+  repaid: string;
+  writtenOff: string;
+  outstanding: string;
+  appliedOn: string;
+  appliedBy: string;
+  approvedBy: string | null;
+  disbursedOn: string | null;
+  pastDueSince: string | null;
+  writeOffRequested: boolean;
+  beneficiaryId: string;
+  folio: string;
+  name: string | null;
 }

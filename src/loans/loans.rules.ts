@@ -143,6 +143,9 @@ function minOf(a: Decimal, b: Decimal): Decimal {
 
 // ------------------------------------------------------------------ delinquency
 
+/** A loan's statuses (the loans table's CHECK). */
+export const LOAN_STATUSES = ['applied', 'approved', 'disbursed', 'delinquent', 'repaid', 'written_off'] as const;
+
 export const AGEING_BUCKETS = ['current', '1-30', '31-60', '61-90', 'over-90'] as const;
 export type AgeingBucket = (typeof AGEING_BUCKETS)[number];
 

@@ -8,7 +8,7 @@ import { Idempotent } from '../common/idempotency/idempotency.interceptor';
 import { isValidIdempotencyKey } from '../common/idempotency/idempotency.rules';
 import { csvStream } from '../common/csv';
 import { ApiProblem } from '../common/problem';
-import { BatchCardArrivalRequest, CardArrivalRequest, CreateRemittanceRequest, DeliveryVisitRequest, ReintegrosQuery, RemittancesQuery } from './treasury.dto';
+import { BatchCardArrivalRequest, CardArrivalRequest, CreateRemittanceRequest, DeliveryVisitRequest, ReintegrosQuery, RemittanceDocumentQuery, RemittancesQuery } from './treasury.dto';
 import { TreasuryService } from './treasury.service';
 
 @ApiTags('treasury')
@@ -76,10 +76,10 @@ export class TreasuryController {
   @Get('remittances/:id/document.csv')
   @Roles('finance_operator', 'finance_approver', 'auditor')
   @ApiProduces('text/csv')
-  async document(@Param('id', new ParseUUIDPipe()) id: string, @Res({ passthrough: true }) reply: FastifyReply) {
-    const r = await this.treasury.getRemittance(id);
-    reply.header('content-disposition', `attachment; filename="remittance-${r.number}.csv"`);
-    return new StreamableFile(csvStream(this.treasury.remittanceCsv(id)), { type: 'text/csv; charset=utf-8' });
+  async document(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: RemittanceDocumentQuery, @Res({ passthrough: true }) reply: FastifyReply) {
+    const doc = await this.treasury.remittanceDocument(id, query.lang);
+    reply.header('content-disposition', `attachment; filename="${doc.fileName}"`);
+    return new StreamableFile(csvStream(doc.rows, { bom: doc.bom }), { type: 'text/csv; charset=utf-8' });
   }
 
   @Post('instruments/:id/arrival')

@@ -100,3 +100,8 @@ export class GrantReceivablesQuery extends ListQuery {
   @OptionalEnum(RECEIVABLE_STATUSES)
   status?: string;
 }
+
+export class RemittanceDocumentQuery {
+  @OptionalEnum(['es'], 'es: Spanish headers and values, times in the program\'s time zone, a BOM and a readable file name (for spreadsheets); absent: the document as docs/treasury.md defines it')
+  lang?: 'es';
+}

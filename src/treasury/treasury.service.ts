@@ -16,6 +16,7 @@ import { ProgramsService, TREASURY_ACCOUNT_CODE } from '../programs/programs.ser
 import type { CsvRow } from '../common/csv';
 import { decodeCursor, pageOf } from '../common/pagination';
 import { cardCollectionDeadline, ReintegroCause } from './treasury.rules';
+import { remittanceCsvEs, remittanceCsvFileNameEs } from './remittance-csv.rules';
 
 export interface ReintegroInput {
   id?: string;
@@ -249,6 +250,14 @@ export class TreasuryService {
    * other reintegro is one line — a late refund (docs/treasury.md) too, even to a swept voucher,
    * with `refund:<id>` as its source reference. No CURP, no card number: folio and last four digits only.
    */
+  /** The remittance document to download: as defined (English codes, UTC), or in Spanish for spreadsheets (`lang=es`). */
+  async remittanceDocument(id: string, lang?: 'es'): Promise<{ fileName: string; rows: AsyncIterable<CsvRow>; bom: boolean }> {
+    const r = await this.remittanceRow(id);
+    if (lang !== 'es') return { fileName: `remittance-${r.number}.csv`, rows: this.remittanceCsv(id), bom: false };
+    const program = await this.programs.getById(r.programId);
+    return { fileName: remittanceCsvFileNameEs(r.number, program.code), rows: remittanceCsvEs(this.remittanceCsv(id), program.timeZone), bom: true };
+  }
+
   async *remittanceCsv(id: string): AsyncGenerator<CsvRow> {
     const r = await this.remittanceRow(id);
     const program = await this.programs.getById(r.programId);

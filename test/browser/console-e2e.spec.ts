@@ -1,15 +1,10 @@
 // Own BullMQ prefix (under the run's prefix, so global setup clears it) for this file's workers.
 process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:console-browser`;
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { LedgerService } from '../../src/ledger/ledger.service';
-import { createTestApp, TestApp } from '../support/app';
-import { siblingTestDatabase } from '../support/integrity';
-import { isolatedDatabase } from '../support/isolated-database';
+import type { TestApp } from '../support/app';
+import { ConsoleBrowser, startConsole } from '../support/console-browser';
 import { addBeneficiaries, createProgram, ProgramFixture } from '../support/cycle-fixtures';
 import { createMerchant } from '../support/merchant-fixtures';
 import { programFromFixture, runCycle } from '../support/payout-fixtures';
@@ -20,14 +15,9 @@ import { programFromFixture, runCycle } from '../support/payout-fixtures';
  * the real service, each role doing its own task on a program of 1,200 pensioners: the operator
  * prepares, the approver finds it in the inbox and approves knowing the budget and the exclusions,
  * the exceptions of the whole cycle are found on the server and exported, a remittance and a payout
- * batch go round trip, the auditor checks. Every page is screenshotted at 1366 and 390 px
- * (test-artifacts/console/), must not scroll sideways at 390 px, and axe-core (npm) must report no
- * serious or critical accessibility violation on it.
+ * batch go round trip, the auditor checks. Every page passes ConsoleBrowser.check (screenshots at
+ * 1366 and 390 px, no sideways scroll, no serious axe-core violation).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(__dirname, '../../test-artifacts/console');
-const PASSWORD = 'correct horse battery staple';
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const PEOPLE = 1200;
 // Cards blocked after the draft: exceptions spread over pages of 100 (lines 3, 150, 640, 1,190).
 const BLOCKED_LINES = [3, 150, 640, 1190];
@@ -36,95 +26,22 @@ type Staff = Awaited<ReturnType<TestApp['staff']>>;
 
 describe('console in headless Chromium: each role at work on a seeded program', () => {
   let t: TestApp;
-  let base: string;
-  let context: BrowserContext;
+  let browser: ConsoleBrowser;
   let page: Page;
-  let profile: string;
+  let stop: () => Promise<void>;
   let program: ProgramFixture;
-  const pageErrors: string[] = [];
-  const a11y: Record<string, string[]> = {};
-  const sharedDatabase = process.env.DATABASE_URL;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run bash scripts/ensure-browser.sh (apt-get install chromium)`);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    // A database of its own: the approvals inbox and the lists must show this walk's rows only
-    // (other test files draft cycles in the shared test database at the same time).
-    process.env.DATABASE_URL = await isolatedDatabase(siblingTestDatabase('console_browser'));
-    t = await createTestApp({ role: 'all', now: new Date('2016-02-25T18:00:00Z') });
-    await t.app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    ({ t, browser, page, stop } = await startConsole('console_browser', new Date('2016-02-25T18:00:00Z')));
     program = await createProgram(t.db, t.app.get(LedgerService), { rules: 'pension', budget: '1500000.00' });
     await addBeneficiaries(t.db, program.id, PEOPLE, { incorporatedOn: '2016-01-10' });
-
-    profile = mkdtempSync(join(tmpdir(), 'monedero-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1366, height: 900 },
-      locale: 'es-MX',
-      timezoneId: 'America/Mexico_City',
-      acceptDownloads: true,
-    });
-    context.setDefaultTimeout(20000);
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.message));
   }, 60000);
+  afterAll(() => stop?.());
 
-  afterAll(async () => {
-    // The last state of the page, to see why a step failed.
-    if (pageErrors.length) console.log('errors in the page:', pageErrors);
-    await page?.screenshot({ path: join(ARTIFACTS, 'last-state.png'), fullPage: true }).catch(() => undefined);
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    await t?.close();
-    process.env.DATABASE_URL = sharedDatabase;
-  });
-
-  /**
-   * The page as it is now: screenshots at 1366 and 390 px, no sideways scroll at 390 px, and no
-   * serious or critical axe-core violation (run in the page through the DevTools protocol, which the
-   * console's Content-Security-Policy does not govern).
-   */
-  async function check(name: string) {
-    await page.screenshot({ path: join(ARTIFACTS, `${name}-1366.png`), fullPage: true });
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.waitForTimeout(50);
-    await page.screenshot({ path: join(ARTIFACTS, `${name}-390.png`) });
-    const width = await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number);
-    expect({ name, width: width <= 390 ? 'fits' : width }).toEqual({ name, width: 'fits' });
-    await page.setViewportSize({ width: 1366, height: 900 });
-    if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(AXE);
-    const violations: Array<{ id: string; impact: string; nodes: unknown[] }> = await page.evaluate(async () => {
-      const g = globalThis as any;
-      const r = await g.axe.run(g.document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
-      return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n: any) => n.target.join(' ')) }));
-    });
-    a11y[name] = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.slice(0, 3).join(', ')}`);
-    expect({ name, serious: a11y[name] }).toEqual({ name, serious: [] });
-  }
-
-  async function login(who: Staff | string, password = PASSWORD) {
-    await page.goto(`${base}/console/`);
-    await page.getByLabel('Usuario').fill(typeof who === 'string' ? who : who.username);
-    await page.getByLabel('Contraseña').fill(password);
-    // Keyboard only: Enter in the password field submits the form.
-    await page.getByLabel('Contraseña').press('Enter');
-    if (password === PASSWORD) await page.locator('#who-am-i').waitFor();
-  }
-
-  async function logout() {
-    await page.getByRole('button', { name: 'Cerrar sesión' }).click();
-    await page.getByRole('heading', { name: 'Iniciar sesión' }).waitFor();
-  }
-
-  async function downloadText(click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
-    const [download] = await Promise.all([page.waitForEvent('download'), click()]);
-    const path = join(ARTIFACTS, download.suggestedFilename());
-    await download.saveAs(path);
-    return { name: download.suggestedFilename(), bytes: readFileSync(path) };
-  }
+  const check = (name: string) => browser.check(name);
+  const login = (who: Staff | string, password?: string) => browser.login(typeof who === 'string' ? who : who.username, password);
+  const logout = () => browser.logout();
+  const downloadText = (click: () => Promise<void>) => browser.download(click);
 
   it('operator prepares, approver approves from the inbox, exceptions are found across pages, money goes round trip, the auditor checks', async () => {
     const [operator, approver, auditor, admin, officer] = await Promise.all([
@@ -186,6 +103,7 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     const waiting = page.locator(`#inbox-to-approve tr[data-id="${cycleId}"]`);
     await waiting.waitFor();
     expect(await page.locator('#inbox-to-approve .count-badge').getAttribute('data-total')).toBe('1');
+    expect(await page.locator('#pending-count').getAttribute('data-total')).toBe('1'); // the header counts it too
     expect(await waiting.textContent()).toContain('$1,290,240.00');
     expect(await waiting.textContent()).toContain(operator.username);
     expect(await waiting.textContent()).not.toContain('user:');
@@ -248,7 +166,7 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     const [paid] = await t.db.query(`SELECT beneficiary_id AS id FROM cycle_lines WHERE cycle_id = $1 AND line_no = 10`, [cycleId]);
     await t.http.post(`/v1/beneficiaries/${paid.id}/deactivate`).set(officer.auth).send({ cause: 'death', effectiveDate: '2016-03-10' }).expect(200);
     await login(operator);
-    await page.goto(`${base}/console/#/treasury?program=${program.id}`);
+    await page.goto(`${browser.base}/console/#/treasury?program=${program.id}`);
     await page.locator('#reintegro-totals dd[data-status="pending"]', { hasText: '$1,075.20' }).waitFor();
     await page.locator('#reintegros-pager').getByText('de 1').waitFor();
     await check('treasury');
@@ -270,6 +188,14 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     await page.locator('#remittance-status[data-status="approved"]').waitFor();
     expect(await page.locator('#remittance-status').textContent()).toBe('Aprobada y enterada'); // a remesa is feminine
     await page.locator('#remittance-items tbody tr', { hasText: 'Enterado' }).waitFor();
+    // The remittance document for a spreadsheet: Spanish, a BOM, a readable name, Mexico City time.
+    const doc = await downloadText(() => page.getByRole('button', { name: /Documento \(CSV\)/ }).click());
+    expect(doc.name).toMatch(new RegExp(`^remesa-RM-\\d{8}-${program.code}\\.csv$`));
+    expect([...doc.bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const docRows = doc.bytes.subarray(3).toString('utf8').trimEnd().split(/\r?\n/);
+    expect(docRows[0]).toBe('Remesa,Estado,Programa,Reintegro,Causa,Causa de la baja,Fecha y hora,Origen,Referencia del origen,Folio,Últimos 4 dígitos,Importe,Póliza');
+    expect(docRows[1]).toContain('Aprobada y enterada');
+    expect(docRows[1]).toContain('Fallecimiento');
     await check('remittance-approved');
     await logout();
 
@@ -278,7 +204,7 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     await addBeneficiaries(t.db, bank.id, 3, { instrument: 'none', bankAccount: true });
     await runCycle(t, bank.id, '2016-03', operator, approver);
     await login(operator);
-    await page.goto(`${base}/console/#/payouts?program=${bank.id}`);
+    await page.goto(`${browser.base}/console/#/payouts?program=${bank.id}`);
     await page.getByLabel('Tipo de lote').selectOption('beneficiaries');
     await page.getByRole('button', { name: 'Preparar lote de pago' }).click();
     await page.waitForURL(/#\/payouts\/[0-9a-f-]{36}$/);
@@ -312,28 +238,30 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     // Auditor: every page read-only, the action log in words, the reconciliation in Spanish words.
     await login(auditor);
     expect(await page.getByRole('button', { name: 'Preparar borrador' }).count()).toBe(0);
-    await page.goto(`${base}/console/#/cycles/${cycleId}`);
+    await page.goto(`${browser.base}/console/#/cycles/${cycleId}`);
     await page.locator('#cycle-status[data-status="completed_with_exceptions"]').waitFor();
     expect(await page.locator('#approve-cycle, #cancel-cycle').count()).toBe(0);
     expect(await page.locator('#lines-table tbody tr').first().textContent()).toContain('Nombre Apellido'); // auditors read names
-    await page.goto(`${base}/console/#/reconciliation?program=${program.id}`);
+    await page.goto(`${browser.base}/console/#/reconciliation?program=${program.id}`);
     await page.locator('#rec-result').waitFor();
     expect(await page.locator('#rec-result').getAttribute('data-ok')).toBe('true');
     expect(await page.locator('#equations-table tbody').textContent()).not.toMatch(/instrumentBalances/);
     await check('reconciliation');
-    await page.goto(`${base}/console/#/integrity`);
+    await page.goto(`${browser.base}/console/#/integrity`);
     await page.locator('#integrity-result').waitFor();
     expect(await page.locator('#integrity-result').getAttribute('data-ok')).toBe('true');
     await check('integrity');
-    await page.goto(`${base}/console/#/events`);
+    await page.goto(`${browser.base}/console/#/events`);
     await page.getByRole('textbox', { name: 'Persona' }).fill(approver.username);
     await page.getByRole('button', { name: 'Buscar' }).click();
     await page.locator('#events-table tbody tr', { hasText: 'Aprobó un ciclo' }).first().waitFor();
     await check('events');
-    await page.goto(`${base}/console/#/merchants`);
+    await page.goto(`${browser.base}/console/#/merchants`);
     await page.locator('#merchants-table tbody tr', { hasText: 'Abarrotes La Esperanza' }).waitFor();
+    // Settlements are filtered by the merchant's name, never by typing its id.
+    await page.getByLabel('Comercio', { exact: true }).selectOption({ label: 'Abarrotes La Esperanza' });
     await check('merchants');
-    await page.goto(`${base}/console/#/payouts/${batchId}`);
+    await page.goto(`${browser.base}/console/#/payouts/${batchId}`);
     await page.locator('#batch-status-value').waitFor();
     expect(await page.locator('#approve-batch, #cancel-batch, #upload-results').count()).toBe(0);
     await logout();
@@ -341,7 +269,7 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     // Admin prepares a draft of their own: no Approve for them; they cancel it, giving a reason.
     const own = await t.http.post(`/v1/programs/${program.id}/cycles`).set(admin.auth).set('Idempotency-Key', `console-browser-${Date.now()}`).send({ period: '2016-04', kind: 'deposit' }).expect(201);
     await login(admin);
-    await page.goto(`${base}/console/#/cycles/${own.body.id}`);
+    await page.goto(`${browser.base}/console/#/cycles/${own.body.id}`);
     await page.locator('#cycle-status[data-status="draft"]').waitFor();
     await page.locator('#preparer-note').waitFor();
     expect(await page.locator('#approve-cycle').count()).toBe(0);
@@ -364,6 +292,6 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     await check('cycle-cancelled');
     const refused = await t.http.post(`/v1/cycles/${own.body.id}/approve`).set(admin.auth).expect(409);
     expect(refused.body.code).toBe('invalid_cycle_state');
-    expect(pageErrors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
   }, 600000);
 });

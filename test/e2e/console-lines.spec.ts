@@ -180,7 +180,7 @@ describe('console: cycle lines filtered and exported on the server, cancel reaso
     const rc = await t.http.post(`/v1/remittances/${remittance.body.id}/cancel`).set(approver.auth).send({ reason: 'falta el oficio' }).expect(200);
     expect(rc.body).toMatchObject({ status: 'cancelled', cancelReason: 'falta el oficio' });
     expect((await inbox(approver, '&scope=to_approve')).data.map((a: { id: string }) => a.id)).toEqual([cycle.body.id]);
-    for (const bad of ['scope=mine', 'kind=loan', 'programId=x']) {
+    for (const bad of ['scope=mine', 'kind=dinner', 'programId=x']) {
       expect((await t.http.get(`/v1/console/approvals?${bad}`).set(auditor.auth).expect(400)).body.code).toBe('validation_failed');
     }
     await t.http.get('/v1/console/approvals').set(officer.auth).expect(403);

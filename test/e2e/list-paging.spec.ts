@@ -197,6 +197,13 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
        SELECT $1, gen_random_uuid(), 'beneficiary', gen_random_uuid(), 'missing_bank_account', 1 FROM generate_series(1, $2) i`,
       [payoutBatchId, N],
     );
+    // Loans of the program (one per beneficiary, repaid: none waits in the approvals inbox), by number.
+    await db.query(
+      `INSERT INTO loans (id, number, program_id, beneficiary_id, principal, status, applied_on, applied_by, applied_at, disbursed_at, disbursed_on, repaid)
+       SELECT gen_random_uuid(), 'LN-' || lpad(nextval('loan_number_seq')::text, 8, '0'), $1, b.id, 1, 'repaid', date '2026-03-01', 'paging', now(), now(), date '2026-03-01', 1
+         FROM beneficiaries b WHERE b.program_id = $1`,
+      [program.id],
+    );
     // Complaints of the program (issue 20), ordered newest first.
     await db.query(
       `INSERT INTO complaints (folio, program_id, channel, subject, description, area, owner, received_on, steps, deadline_rule, due_on, created_by, created_at)
@@ -290,6 +297,13 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
       auth: () => auditor.auth,
       expected: () => ids(`SELECT id FROM disbursement_cycles WHERE program_id = $1 ORDER BY period DESC, created_at DESC, id DESC`, [cyclesProgram.id]),
       id: (r) => r.id,
+    },
+    {
+      route: '/v1/console/programs/{id}/loans',
+      path: () => `/v1/console/programs/${program.id}/loans`,
+      auth: () => auditor.auth,
+      expected: () => ids(`SELECT number AS id FROM loans WHERE program_id = $1 ORDER BY number`, [program.id]),
+      id: (r) => r.number,
     },
     {
       route: '/v1/console/approvals',
