@@ -118,7 +118,7 @@ export class ConditionalService {
       if (!rule) throw notRecorded(`obligation ${input.kind}`, program);
       if (input.metOn > today) throw refused('metOn is in the future');
       if (input.metOn < `${input.period}-01`) throw refused(`metOn is before ${input.period} began`);
-      const first = firstObligationPeriod(b.incorporatedOn);
+      const first = firstObligationPeriod(rule, b.incorporatedOn);
       if (input.period < first) throw refused(`the obligation starts with ${first}`);
       const rows = await m.query(
         `INSERT INTO beneficiary_obligations (id, program_id, beneficiary_id, kind, period, met_on, recorded_by, recorded_at)

@@ -10,7 +10,7 @@ import { LedgerService } from '../../src/ledger/ledger.service';
 import { createTestApp, TestApp } from '../support/app';
 import { siblingTestDatabase } from '../support/integrity';
 import { isolatedDatabase } from '../support/isolated-database';
-import { addBeneficiaries, createProgram, ProgramFixture } from '../support/cycle-fixtures';
+import { addBeneficiaries, createProgram, meetObligations, ProgramFixture } from '../support/cycle-fixtures';
 import { createMerchant } from '../support/merchant-fixtures';
 import { programFromFixture, runCycle } from '../support/payout-fixtures';
 
@@ -276,6 +276,7 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     // A payout batch round trip on a program paid by bank transfer.
     const bank = await programFromFixture(t, 'DESEMPLEO', { budget: '100000.00' });
     await addBeneficiaries(t.db, bank.id, 3, { instrument: 'none', bankAccount: true });
+    await meetObligations(t.db, bank.id, '2016-12');
     await runCycle(t, bank.id, '2016-03', operator, approver);
     await login(operator);
     await page.goto(`${base}/console/#/payouts?program=${bank.id}`);
