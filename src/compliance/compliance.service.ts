@@ -16,7 +16,7 @@ import { LedgerService } from '../ledger/ledger.service';
 import { PayoutsService } from '../payouts/payouts.service';
 import type { OnComplianceBenefit } from '../programs/conditional-rules';
 import { ProgramAccessService } from '../programs/program-access.service';
-import { ProgramRules } from '../programs/program-rules';
+import { benefitOfType } from '../programs/parse-rules';
 import { Program, ProgramsService } from '../programs/programs.service';
 import { paymentRefusal, paymentWindow } from './compliance.rules';
 
@@ -133,9 +133,6 @@ export class ComplianceService {
 
   private async onComplianceProgram(programId: string, q?: Queryable): Promise<{ program: Program; benefit: OnComplianceBenefit }> {
     const program = await this.programs.getById(programId, q);
-    const parsed = ProgramRules.safeParse(program.rules);
-    if (!parsed.success) throw new ApiProblem(422, 'invalid_program_rules', `the program rules do not parse: ${parsed.error.issues[0]?.message}`);
-    if (parsed.data.benefit.type !== 'on_compliance') throw new ApiProblem(422, 'record_not_supported', `program ${program.code} does not pay on compliance`);
-    return { program, benefit: parsed.data.benefit };
+    return { program, benefit: benefitOfType(program, 'on_compliance', 'does not pay on compliance') };
   }
 }
