@@ -161,7 +161,7 @@ export class BeneficiariesService {
   }
 
   /**
-   * A collective grantee (API.md "Grants"): only in grant programs and per-hour training programs (firms, PACTyFP); a legal name, the RFC when
+   * A collective grantee (API.md "Grants"): only in grant programs, per-hour training programs (firms, PACTyFP) and programs paying on compliance (comedores); a legal name, the RFC when
    * legally constituted, and the members' CURPs (at least one; each valid, none twice). The person
    * eligibility rules (age, residence) are about persons and are not applied to a collective.
    */
