@@ -32,6 +32,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const staff = (role: StaffPrincipal['role']): StaffPrincipal => ({ kind: 'staff', userId: randomUUID(), username: `bench-${role}`, role });
   try {
     // Seed (not timed): the program, N beneficiaries with bank details, one month credited to their payables.
+    // Incorporated on 1 February: their first cartilla (rules.obligations) is March's, not due by March's deposit.
     let t0 = Date.now();
     const fixture = readProgramFixtures().find((f) => f.base === 'DESEMPLEO')!;
     const programs = app.get(ProgramsService);
@@ -125,7 +126,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
 async function seedBeneficiaries(pool: Pool, programId: string, n: number): Promise<void> {
   await pool.query(
     `INSERT INTO beneficiaries (program_id, folio, curp, given_names, surnames, birth_date, address, application_date, incorporated_on)
-     SELECT $1, 'B-' || g, 'BENC' || lpad(g::text, 12, '0') || 'XX', 'Nombre', 'Apellido', DATE '1970-01-01', '{"state":"DF"}', DATE '2016-01-01', DATE '2016-01-01'
+     SELECT $1, 'B-' || g, 'BENC' || lpad(g::text, 12, '0') || 'XX', 'Nombre', 'Apellido', DATE '1970-01-01', '{"state":"DF"}', DATE '2016-02-01', DATE '2016-02-01'
        FROM generate_series(1, $2::int) g`,
     [programId, n],
   );

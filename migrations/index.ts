@@ -37,6 +37,8 @@ import { InKindDeliveries1764615000200 } from './1764615000200-in-kind-deliverie
 import { PostingsByMonth1764616000000 } from './1764616000000-postings-by-month';
 import { AuditIntegrityCheckpoints1764616000100 } from './1764616000100-audit-integrity-checkpoints';
 import { MerchantAccreditedSupplier1764617000000 } from './1764617000000-merchant-accredited-supplier';
+import { SeguroSignatureObligation1764618000000 } from './1764618000000-seguro-signature-obligation';
+import { CompliancePayments1764618000100 } from './1764618000100-compliance-payments';
 import { ApprovalInboxIndexes1764618100000 } from './1764618100000-approval-inbox-indexes';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
@@ -80,5 +82,7 @@ export const MIGRATIONS = [
   PostingsByMonth1764616000000,
   AuditIntegrityCheckpoints1764616000100,
   MerchantAccreditedSupplier1764617000000,
+  SeguroSignatureObligation1764618000000,
+  CompliancePayments1764618000100,
   ApprovalInboxIndexes1764618100000,
 ];

@@ -26,6 +26,7 @@ import { TreasuryModule } from './treasury/treasury.module';
 import { TreasuryWorkerModule } from './treasury/treasury-worker.module';
 import { PayoutsModule } from './payouts/payouts.module';
 import { ComplaintsModule } from './complaints/complaints.module';
+import { ComplianceModule } from './compliance/compliance.module';
 import { TrainingModule } from './training/training.module';
 import { DeliveriesModule } from './deliveries/deliveries.module';
 import { LoansModule } from './loans/loans.module';
@@ -34,7 +35,7 @@ import { LoansWorkerModule } from './loans/loans-worker.module';
 export type ProcessRole = 'all' | 'api' | 'worker';
 
 /** Feature modules (HTTP + services) and their background-job parts. */
-const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule, TreasuryModule, PayoutsModule, ComplaintsModule, TrainingModule, DeliveriesModule, LoansModule];
+const FEATURES: NonNullable<ModuleMetadata['imports']> = [LedgerModule, AuthModule, HealthModule, ProgramsModule, BeneficiariesModule, InstrumentsModule, MerchantsModule, DisbursementsModule, AuditModule, ConsoleModule, TreasuryModule, PayoutsModule, ComplaintsModule, TrainingModule, DeliveriesModule, LoansModule, ComplianceModule];
 const WORKERS: NonNullable<ModuleMetadata['imports']> = [LedgerWorkerModule, MerchantsWorkerModule, DisbursementsWorkerModule, AuditWorkerModule, TreasuryWorkerModule, LoansWorkerModule];
 
 /**

@@ -161,14 +161,18 @@ export class BeneficiariesService {
   }
 
   /**
-   * A collective grantee (API.md "Grants"): only in grant programs and per-hour training programs (firms, PACTyFP); a legal name, the RFC when
+   * A collective grantee (API.md "Grants"): only in grant programs, per-hour training programs (firms, PACTyFP) and programs paying on compliance (comedores); a legal name, the RFC when
    * legally constituted, and the members' CURPs (at least one; each valid, none twice). The person
    * eligibility rules (age, residence) are about persons and are not applied to a collective.
    */
   private async enrolCollective(program: Program, kind: BeneficiaryKind, input: EnrolInput & { applicationDate: string }, staff: StaffPrincipal) {
-    // Firms are also the beneficiaries of programs that pay their trainers per hour (PACTyFP, docs/training.md).
-    if (program.instrumentType !== 'grant' && program.rules.benefit.type !== 'per_hour') {
-      throw problems.unprocessable('collective_not_allowed', `${program.code} pays persons; collective beneficiaries belong to grant programs and per-hour training programs`);
+    // Firms are also the beneficiaries of programs that pay their trainers per hour (PACTyFP, docs/training.md),
+    // and comedores (groups) of programs that pay a compliant recipient once a year (Comedores Comunitarios, docs/compliance.md).
+    if (program.instrumentType !== 'grant' && program.rules.benefit.type !== 'per_hour' && program.rules.benefit.type !== 'on_compliance') {
+      throw problems.unprocessable(
+        'collective_not_allowed',
+        `${program.code} pays persons; collective beneficiaries belong to grant programs, per-hour training programs and programs paying on compliance`,
+      );
     }
     if (input.curp !== undefined || input.givenNames !== undefined || input.surnames !== undefined || input.birthDate !== undefined) {
       throw problems.validation('a collective beneficiary has no curp, givenNames, surnames or birthDate: its members do');

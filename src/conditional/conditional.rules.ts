@@ -130,10 +130,13 @@ export function obligationDueOn(rule: ObligationRule, period: string): string {
   return addBusinessDays(addDays(`${period}-01`, -1), rule.due.day);
 }
 
-/** The first period with the obligation: the incorporation month when incorporated on its first day, else the next one. */
-export function firstObligationPeriod(incorporatedOn: string): string {
+/**
+ * The first period with the obligation: the incorporation month when incorporated on its first
+ * day, else the next one; with `from: month_after_incorporation`, always the next one.
+ */
+export function firstObligationPeriod(rule: Pick<ObligationRule, 'from'>, incorporatedOn: string): string {
   const p = incorporatedOn.slice(0, 7);
-  return incorporatedOn.endsWith('-01') ? p : periodBefore(p, -1);
+  return incorporatedOn.endsWith('-01') && rule.from !== 'month_after_incorporation' ? p : periodBefore(p, -1);
 }
 
 /**
@@ -146,7 +149,7 @@ export function firstObligationPeriod(incorporatedOn: string): string {
 export function obligationStanding(rule: ObligationRule, incorporatedOn: string, records: ObligationRecord[], asOf: string): Standing {
   const metOn = new Map(records.filter((r) => r.metOn <= asOf).map((r) => [r.period, r.metOn]));
   const periods: Standing['periods'] = [];
-  for (let p = firstObligationPeriod(incorporatedOn); obligationDueOn(rule, p) < asOf; p = periodBefore(p, -1)) {
+  for (let p = firstObligationPeriod(rule, incorporatedOn); obligationDueOn(rule, p) < asOf; p = periodBefore(p, -1)) {
     const dueOn = obligationDueOn(rule, p);
     const cureUntil = rule.cureDays ? addDays(dueOn, rule.cureDays) : dueOn;
     const met = metOn.get(p);

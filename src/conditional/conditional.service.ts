@@ -12,6 +12,7 @@ import { ApiProblem, problems } from '../common/problem';
 import type { Queryable } from '../database/queryable';
 import { withTransaction } from '../database/transaction';
 import { ProgramAccessService } from '../programs/program-access.service';
+import { parseProgramRules } from '../programs/parse-rules';
 import { ProgramRules } from '../programs/program-rules';
 import { Program, ProgramsService } from '../programs/programs.service';
 import {
@@ -118,7 +119,7 @@ export class ConditionalService {
       if (!rule) throw notRecorded(`obligation ${input.kind}`, program);
       if (input.metOn > today) throw refused('metOn is in the future');
       if (input.metOn < `${input.period}-01`) throw refused(`metOn is before ${input.period} began`);
-      const first = firstObligationPeriod(b.incorporatedOn);
+      const first = firstObligationPeriod(rule, b.incorporatedOn);
       if (input.period < first) throw refused(`the obligation starts with ${first}`);
       const rows = await m.query(
         `INSERT INTO beneficiary_obligations (id, program_id, beneficiary_id, kind, period, met_on, recorded_by, recorded_at)
@@ -276,9 +277,7 @@ export class ConditionalService {
 }
 
 function parseRules(program: Program): ProgramRules {
-  const parsed = ProgramRules.safeParse(program.rules);
-  if (!parsed.success) throw new ApiProblem(422, 'invalid_program_rules', `the program rules do not parse: ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
+  return parseProgramRules(program.rules);
 }
 
 function refused(detail: string): ApiProblem {

@@ -9,7 +9,7 @@ import { formatMoney } from '../common/money';
 import { ApiProblem, problems } from '../common/problem';
 import { ProgramAccessService } from '../programs/program-access.service';
 import type { InKindBenefit } from '../programs/conditional-rules';
-import { ProgramRules } from '../programs/program-rules';
+import { benefitOfType } from '../programs/parse-rules';
 import { Program, ProgramsService } from '../programs/programs.service';
 import { deliveryValue, progressPercent } from './deliveries.rules';
 
@@ -80,9 +80,6 @@ export class DeliveriesService {
 
   private async inKindProgram(programId: string): Promise<{ program: Program; benefit: InKindBenefit }> {
     const program = await this.programs.getById(programId);
-    const parsed = ProgramRules.safeParse(program.rules);
-    if (!parsed.success) throw new ApiProblem(422, 'invalid_program_rules', `the program rules do not parse: ${parsed.error.issues[0]?.message}`);
-    if (parsed.data.benefit.type !== 'in_kind') throw new ApiProblem(422, 'record_not_supported', `program ${program.code} does not deliver in kind`);
-    return { program, benefit: parsed.data.benefit };
+    return { program, benefit: benefitOfType(program, 'in_kind', 'does not deliver in kind') };
   }
 }

@@ -77,6 +77,8 @@ export function lineAmountRule(rules: ProgramRules): LineAmountRule {
       return { mode: 'per_award' };
     case 'in_kind':
       throw new ApiProblem(422, 'cycle_kind_not_supported', 'an in-kind program pays no cash: record its deliveries');
+    case 'on_compliance':
+      throw new ApiProblem(422, 'cycle_kind_not_supported', 'this program pays once a year per compliant recipient: POST /v1/beneficiaries/{id}/compliance-payments');
     case 'per_attendance':
     case 'event':
       if (rules.split) throw new ApiProblem(422, 'invalid_program_rules', 'a split payment needs one fixed amount per line');

@@ -21,6 +21,7 @@ import { MetricsService } from '../ops/metrics.service';
 import { ConditionalService, DraftInputs } from '../conditional/conditional.service';
 import { PayoutsService } from '../payouts/payouts.service';
 import { isBankPaid } from '../payouts/payouts.rules';
+import { parseProgramRules } from '../programs/parse-rules';
 import { ProgramRules } from '../programs/program-rules';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { lineAmountSql } from './line-amount.sql';
@@ -139,9 +140,7 @@ export class CyclesService {
       [programId],
     );
     if (!rows[0]) throw problems.notFound('program');
-    const parsed = ProgramRules.safeParse(rows[0].rules);
-    if (!parsed.success) throw new ApiProblem(422, 'invalid_program_rules', `the program rules do not parse: ${parsed.error.issues[0]?.message}`);
-    return { ...rows[0], rules: parsed.data };
+    return { ...rows[0], rules: parseProgramRules(rows[0].rules) };
   }
 
   /**

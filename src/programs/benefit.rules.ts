@@ -26,6 +26,7 @@ export function benefitAmount(rules: ProgramRules, attributes: Record<string, un
     case 'event':
     case 'per_hour':
     case 'in_kind':
+    case 'on_compliance':
       return null;
   }
 }

@@ -73,6 +73,12 @@ export const ObligationRule = z
       z.object({ by: z.literal('period_end') }).strict(),
       z.object({ by: z.literal('business_day'), day: z.number().int().min(1).max(20) }).strict(),
     ]),
+    /**
+     * The first period with the obligation: the first whole month of the incorporation (default;
+     * Reinserción and Seguro sign the list of each month paid), or the month after the
+     * incorporation (Desempleo: the first cartilla is due «en el mes siguiente a su aprobación», @864690).
+     */
+    from: z.enum(['first_whole_month', 'month_after_incorporation']).optional(),
     cureDays: z.number().int().min(1).max(90).optional(),
     missedInRowForBaja: z.number().int().min(1).max(12),
     bajaCause: z.enum(DEACTIVATION_CAUSES),
@@ -128,6 +134,22 @@ export const InKindBenefit = z
   })
   .strict();
 
+/**
+ * Once a fiscal year to each recipient the program finds compliant, against an invoice, inside a
+ * payment window (Comedores Comunitarios: $10,000 per comedor «a aquellos Comedores que hayan
+ * cumplido con todas las estipulaciones», paid «durante los últimos 10 días hábiles de noviembre»,
+ * «acreditados con la factura correspondiente», CC1–CC2). Paid by src/compliance, never by a cycle.
+ */
+export const OnComplianceBenefit = z
+  .object({
+    type: z.literal('on_compliance'),
+    amount: positiveMoney,
+    /** Paid only in the last `lastBusinessDays` business days of `month` of the fiscal year (federal holidays, common/calendar.ts). */
+    window: z.object({ month: z.number().int().min(1).max(12), lastBusinessDays: z.number().int().min(1).max(20) }).strict(),
+  })
+  .strict();
+
+export type OnComplianceBenefit = z.infer<typeof OnComplianceBenefit>;
 export type PerHourBenefit = z.infer<typeof PerHourBenefit>;
 export type InKindBenefit = z.infer<typeof InKindBenefit>;
 export type PerAttendanceBenefit = z.infer<typeof PerAttendanceBenefit>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEACTIVATION_CAUSES } from '../beneficiaries/beneficiaries.rules';
 import { isMoneyString, isPositiveMoneyString } from '../common/money';
 import { isValidClabe } from '../payouts/clabe.rules';
-import { EventBenefit, InKindBenefit, ObligationRule, PerAttendanceBenefit, PerHourBenefit } from './conditional-rules';
+import { EventBenefit, InKindBenefit, ObligationRule, OnComplianceBenefit, PerAttendanceBenefit, PerHourBenefit } from './conditional-rules';
 import { loanRuleProblems } from '../loans/loans.rules';
 import { AwardCap, Envelope, grantRulesProblems, RecoveryRule, SupportHistoryRule, SupportShare } from './grant-rules';
 
@@ -42,6 +42,8 @@ export const BenefitRule = z.discriminatedUnion('type', [
   PerHourBenefit,
   /** In kind: rations, packages, services recorded as deliveries; no cash (conditional-rules.ts, docs/in-kind.md). */
   InKindBenefit,
+  /** Once a fiscal year per compliant recipient, against an invoice, in a window (Comedores Comunitarios; conditional-rules.ts, docs/compliance.md). */
+  OnComplianceBenefit,
 ]);
 
 /** A credit line inside a loan product (Cali: microcredit, working capital), with its own principal bounds. */
@@ -191,8 +193,6 @@ export const ProgramRules = z
     cardCollectionMonths: z.number().int().min(1).optional(),
     /** What happens to a voucher balance left at expiry (design: the ROs are silent, G2). */
     voucherUnspentAtExpiry: z.enum(['reintegro', 'keep']).optional(),
-    /** Monthly signature of the delivery list; this many consecutive missed months → baja (Seguro S6). */
-    monthlySignature: z.object({ missedMonthsForBaja: z.number().int().min(1) }).strict().optional(),
     /** Grants: caps per stage, modality or sector (grant-rules.ts AwardCap). */
     awardCaps: z.array(AwardCap).min(1).optional(),
     /** Grants: share of the project cost the program may cover, with / without other public programs. */

@@ -16,7 +16,7 @@ import { clabeProblem } from '../payouts/clabe.rules';
 import { BankAccountsService } from '../payouts/bank-accounts.service';
 import { PayoutsService } from '../payouts/payouts.service';
 import type { PerHourBenefit } from '../programs/conditional-rules';
-import { ProgramRules } from '../programs/program-rules';
+import { benefitOfType } from '../programs/parse-rules';
 import { Program, ProgramsService } from '../programs/programs.service';
 import { invoiceProblem, paymentDueOn, paymentTimeliness, supportTerms } from './training.rules';
 
@@ -173,9 +173,6 @@ export class TrainingService {
 
   private async perHourProgram(programId: string): Promise<{ program: Program; benefit: PerHourBenefit }> {
     const program = await this.programs.getById(programId);
-    const parsed = ProgramRules.safeParse(program.rules);
-    if (!parsed.success) throw new ApiProblem(422, 'invalid_program_rules', `the program rules do not parse: ${parsed.error.issues[0]?.message}`);
-    if (parsed.data.benefit.type !== 'per_hour') throw new ApiProblem(422, 'record_not_supported', `program ${program.code} does not pay training per hour`);
-    return { program, benefit: parsed.data.benefit };
+    return { program, benefit: benefitOfType(program, 'per_hour', 'does not pay training per hour') };
   }
 }

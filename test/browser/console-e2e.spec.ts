@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import type { TestApp } from '../support/app';
 import { ConsoleBrowser, startConsole } from '../support/console-browser';
-import { addBeneficiaries, createProgram, ProgramFixture } from '../support/cycle-fixtures';
+import { addBeneficiaries, createProgram, meetObligations, ProgramFixture } from '../support/cycle-fixtures';
 import { createMerchant } from '../support/merchant-fixtures';
 import { programFromFixture, runCycle } from '../support/payout-fixtures';
 
@@ -202,6 +202,7 @@ describe('console in headless Chromium: each role at work on a seeded program', 
     // A payout batch round trip on a program paid by bank transfer.
     const bank = await programFromFixture(t, 'DESEMPLEO', { budget: '100000.00' });
     await addBeneficiaries(t.db, bank.id, 3, { instrument: 'none', bankAccount: true });
+    await meetObligations(t.db, bank.id, '2016-12');
     await runCycle(t, bank.id, '2016-03', operator, approver);
     await login(operator);
     await page.goto(`${browser.base}/console/#/payouts?program=${bank.id}`);

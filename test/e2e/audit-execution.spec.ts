@@ -3,7 +3,7 @@ process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:audit
 
 import { parse } from 'csv-parse/sync';
 import { createTestApp, TestApp } from '../support/app';
-import { addBeneficiaries } from '../support/cycle-fixtures';
+import { addBeneficiaries, meetObligations } from '../support/cycle-fixtures';
 import { key, programFromFixture, runCycle, seedFixture } from '../support/payout-fixtures';
 
 type Staff = Awaited<ReturnType<TestApp['staff']>>;
@@ -32,6 +32,7 @@ describe('audit: budget execution by month, zone and component', () => {
     programId = program.id;
     await t.http.post(`/v1/programs/${programId}/appropriations`).set(operator.auth).set('Idempotency-Key', key()).send({ amount: '100000.00', reference: 'SEFIN-2016-08' }).expect(201);
     const people = await addBeneficiaries(t.db, programId, 3, { instrument: 'none', incorporatedOn: '2016-08-01', bankAccount: true });
+    await meetObligations(t.db, programId, '2016-12');
     const addresses = [{ state: 'DF', municipality: 'Tlalpan' }, { state: 'DF', municipality: 'Coyoacán' }, { state: 'VC', municipality: 'Santiago de Cali', comuna: 'Comuna 3' }];
     for (const [i, p] of people.entries()) await t.db.query(`UPDATE beneficiaries SET address = $2 WHERE id = $1`, [p.beneficiaryId, JSON.stringify(addresses[i])]);
     t.clock.set('2016-09-01T18:00:00Z');

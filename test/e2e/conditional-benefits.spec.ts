@@ -1,11 +1,13 @@
 // Own BullMQ prefix (under the run's prefix, so global setup clears it) for this file's workers.
 process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:conditional`;
 
+import { SeguroSignatureObligation1764618000000 } from '../../migrations/1764618000000-seguro-signature-obligation';
 import { buildCurp } from '../../src/beneficiaries/curp.rules';
+import { ProgramRules } from '../../src/programs/program-rules';
 import { createTestApp, TestApp } from '../support/app';
 import { balanceOf } from '../support/cycle-fixtures';
 import { award, enrolCollective, loadGrantProgram, randomRfc, runTrancheCycle } from '../support/grant-fixtures';
-import { approveBatch, balanceByCode, batchLines, clabe, draftBatch, key, payableOf, postResults, programFromFixture, runCycle } from '../support/payout-fixtures';
+import { approveBatch, balanceByCode, batchLines, clabe, draftBatch, key, payableOf, postResults, programFromFixture, runCycle, seedFixture } from '../support/payout-fixtures';
 
 /**
  * Conditional and variable benefits end to end on their fixture files (fixtures/programs/11–13):
@@ -225,6 +227,134 @@ describe('conditional and variable benefits', () => {
     expect(rec).toMatchObject({ disbursed: '9000.00', paidOut: '9000.00', payables: '0.00', inTransit: '0.00' });
   });
 
+  /** Active beneficiaries' paid lines per person in a program. */
+  async function linesPerPerson(programId: string): Promise<Record<string, number>> {
+    const rows = await t.db.query(
+      `SELECT l.beneficiary_id AS id, count(*)::int AS n FROM cycle_lines l JOIN disbursement_cycles c ON c.id = l.cycle_id WHERE c.program_id = $1 GROUP BY 1`,
+      [programId],
+    );
+    return Object.fromEntries(rows.map((r: { id: string; n: number }) => [r.id, r.n]));
+  }
+  async function withBankAccounts(ids: string[], from: number) {
+    for (const [i, id] of ids.entries()) {
+      await t.http.put(`/v1/beneficiaries/${id}/bank-account`).set(officer.auth).send({ clabe: clabe(from + i), holderName: `TITULAR ${i}` }).expect(200);
+    }
+  }
+
+  it('S5 @236711, S6 @237240: Seguro contra la Violencia Familiar suspends the deposit after an unsigned delivery list (never paid back) and gives the baja breach_of_commitment after two months in a row', async () => {
+    at('2016-01-01');
+    const program = await programFromFixture(t, 'SEGURO-VF', { budget: '50000.00' });
+    await t.db.query(`INSERT INTO staff_program_access (user_id, program_id) VALUES ($1, $2)`, [officer.id, program.id]);
+    const [ana, berta, carla] = [
+      await enrol(program.id, person(1981, {}, '2016-01-01')),
+      await enrol(program.id, person(1983, {}, '2016-01-01')),
+      await enrol(program.id, person(1985, {}, '2016-01-01')),
+    ];
+    await withBankAccounts([ana, berta, carla], 600);
+    const sign = (who: string, period: string, metOn: string) => post(`/v1/beneficiaries/${who}/obligations`, { kind: 'monthly_signature', period, metOn });
+    const standing = async (who: string) => (await t.http.get(`/v1/beneficiaries/${who}/obligations`).set(officer.auth).expect(200)).body;
+
+    // $1,537.00 a month: $1,500.00 to her payable, $37.00 to the insurer's.
+    expect(await runCycle(t, program.id, '2016-01', operator, approver)).toMatchObject({ controlCount: 3, controlTotal: '4611.00' });
+    at('2016-01-29');
+    const signed = await sign(ana, '2016-01', '2016-01-29').expect(201);
+    expect(signed.body).toMatchObject({ kind: 'monthly_signature', period: '2016-01', metOn: '2016-01-29', status: 'active' });
+    await sign(berta, '2016-01', '2016-01-29').expect(201);
+    expect((await post(`/v1/beneficiaries/${ana}/obligations`, { kind: 'cartilla', period: '2016-01', metOn: '2016-01-29' }).expect(422)).body.code).toBe('record_not_supported');
+    const [who] = await t.db.query(`SELECT recorded_by AS "recordedBy", recorded_at AS "recordedAt" FROM beneficiary_obligations WHERE beneficiary_id = $1`, [ana]);
+    expect(who).toEqual({ recordedBy: `user:${officer.username}`, recordedAt: new Date('2016-01-29T18:00:00Z') });
+
+    // February: Carla did not sign January's list → no deposit for her.
+    at('2016-02-01');
+    expect(await runCycle(t, program.id, '2016-02', operator, approver)).toMatchObject({ controlCount: 2, controlTotal: '3074.00', exclusions: { suspended: 1 } });
+    expect(await standing(carla)).toMatchObject({ status: 'suspended', obligations: [{ kind: 'monthly_signature', missedInRow: 1 }] });
+    at('2016-02-26');
+    await sign(ana, '2016-02', '2016-02-26').expect(201);
+    expect((await sign(carla, '2016-02', '2016-02-26').expect(201)).body.status).toBe('suspended');
+
+    // March: Carla signed February and is paid again (January is not paid back); Berta did not sign February.
+    at('2016-03-01');
+    expect((await standing(carla)).status).toBe('active');
+    expect(await runCycle(t, program.id, '2016-03', operator, approver)).toMatchObject({ controlCount: 2, controlTotal: '3074.00', exclusions: { suspended: 1 } });
+    at('2016-03-30');
+    await sign(ana, '2016-03', '2016-03-30').expect(201);
+    await sign(carla, '2016-03', '2016-03-30').expect(201);
+
+    // April: Berta left February and March unsigned → baja definitiva before the draft, the day after March ended.
+    at('2016-04-01');
+    expect((await standing(berta)).pendingBaja).toEqual({ cause: 'breach_of_commitment', on: '2016-04-01', kind: 'monthly_signature' });
+    expect(await runCycle(t, program.id, '2016-04', operator, approver)).toMatchObject({ controlCount: 2, controlTotal: '3074.00', exclusions: {} });
+    const gone = await t.http.get(`/v1/beneficiaries/${berta}`).set(officer.auth).expect(200);
+    expect(gone.body).toMatchObject({ status: 'inactive', deactivationCause: 'breach_of_commitment', deactivatedOn: '2016-04-01' });
+    const history = await t.http.get(`/v1/beneficiaries/${berta}/history`).set(officer.auth).expect(200);
+    expect(history.body.data.at(-1)).toMatchObject({ toStatus: 'inactive', cause: 'breach_of_commitment', actor: 'system:obligations' });
+    expect(await linesPerPerson(program.id)).toEqual({ [ana]: 4, [berta]: 2, [carla]: 3 });
+    // What Berta was paid stays hers (onBaja default keep): her payable still holds her two months.
+    expect(await balanceByCode(t, payableOf(program.id, 'beneficiary', berta))).toBe('3000.00');
+    const rec = await reconciled(program.id);
+    expect(rec.disbursed).toBe('13833.00');
+  });
+
+  it('S6 @237240: migration 1764618000000 rewrites a stored program\'s old monthlySignature field into the monthly_signature obligation of the fixture', async () => {
+    const f = seedFixture('SEGURO-VF');
+    const { obligations, ...rest } = f.rules;
+    const old = { ...rest, monthlySignature: { missedMonthsForBaja: 2 } };
+    const program = await programFromFixture(t, 'SEGURO-VF');
+    await t.db.query(`UPDATE programs SET rules = $2 WHERE id = $1`, [program.id, JSON.stringify(old)]);
+    expect(ProgramRules.safeParse(old).success).toBe(false);
+    const runner = t.db.createQueryRunner();
+    try {
+      await new SeguroSignatureObligation1764618000000().up(runner);
+    } finally {
+      await runner.release();
+    }
+    const [row] = await t.db.query(`SELECT rules FROM programs WHERE id = $1`, [program.id]);
+    expect(row.rules).not.toHaveProperty('monthlySignature');
+    expect(ProgramRules.parse(row.rules).obligations).toEqual(obligations);
+  });
+
+  it('SD-9 @864126 @864690, SD-12 @867698 @867917, SD-11 cause 4 @866731: Seguro de Desempleo suspends the deposit while a cartilla is missing, a cure within 30 days restores the next deposits (the withheld one is not paid), no cure → baja', async () => {
+    at('2016-01-01');
+    const program = await programFromFixture(t, 'DESEMPLEO', { budget: '50000.00' });
+    const [dora, emilio, fabi] = [
+      await enrol(program.id, person(1976, {}, '2016-01-01')),
+      await enrol(program.id, person(1978, {}, '2016-01-01')),
+      await enrol(program.id, person(1979, {}, '2016-01-01')),
+    ];
+    await withBankAccounts([dora, emilio, fabi], 700);
+    const cartilla = (who: string, period: string, metOn: string) => post(`/v1/beneficiaries/${who}/obligations`, { kind: 'cartilla', period, metOn });
+    const standing = async (who: string) => (await t.http.get(`/v1/beneficiaries/${who}/obligations`).set(officer.auth).expect(200)).body;
+
+    // January and February: no cartilla is due yet (the first is February's, due on 15 February).
+    expect(await runCycle(t, program.id, '2016-01', operator, approver)).toMatchObject({ controlCount: 3, controlTotal: '6451.20' });
+    at('2016-02-01');
+    expect(await runCycle(t, program.id, '2016-02', operator, approver)).toMatchObject({ controlCount: 3, controlTotal: '6451.20', exclusions: {} });
+    at('2016-02-10');
+    expect((await cartilla(dora, '2016-01', '2016-01-29').expect(422)).body).toMatchObject({ code: 'record_not_allowed', detail: expect.stringMatching(/starts with 2016-02/) });
+    expect((await cartilla(dora, '2016-02', '2016-02-10').expect(201)).body.status).toBe('active');
+
+    // March: Emilio's and Fabi's February cartillas are missing; their 30-day cure runs to 16 March.
+    at('2016-03-01');
+    expect(await runCycle(t, program.id, '2016-03', operator, approver)).toMatchObject({ controlCount: 1, controlTotal: '2150.40', exclusions: { suspended: 2 } });
+    expect(await standing(fabi)).toMatchObject({ status: 'suspended', pendingBaja: null, obligations: [{ kind: 'cartilla', periods: [{ period: '2016-02', dueOn: '2016-02-15', verdict: 'pending' }] }] });
+    at('2016-03-10');
+    expect((await cartilla(emilio, '2016-02', '2016-03-10').expect(201)).body.status).toBe('active');
+    await cartilla(emilio, '2016-03', '2016-03-10').expect(201);
+    await cartilla(dora, '2016-03', '2016-03-10').expect(201);
+    // Only periods whose deadline has passed are listed: March's is due on 14 March.
+    expect((await standing(emilio)).obligations[0].periods).toEqual([{ period: '2016-02', dueOn: '2016-02-15', verdict: 'cured' }]);
+
+    // April: Emilio is paid again, March is not paid back; Fabi did not cure February by 16 March → baja dated 17 March.
+    at('2016-04-01');
+    expect((await standing(fabi)).pendingBaja).toEqual({ cause: 'breach_of_commitment', on: '2016-03-17', kind: 'cartilla' });
+    expect(await runCycle(t, program.id, '2016-04', operator, approver)).toMatchObject({ controlCount: 2, controlTotal: '4300.80', exclusions: {} });
+    const gone = await t.http.get(`/v1/beneficiaries/${fabi}`).set(officer.auth).expect(200);
+    expect(gone.body).toMatchObject({ status: 'inactive', deactivationCause: 'breach_of_commitment', deactivatedOn: '2016-03-17' });
+    expect(await linesPerPerson(program.id)).toEqual({ [dora]: 4, [emilio]: 3, [fabi]: 2 });
+    const rec = await reconciled(program.id);
+    expect(rec.disbursed).toBe('19353.60');
+  });
+
   it('PACTyFP @762329 @764733 @765364 @789007 @790733 @803034: the supplier is paid 80 % / 70 % of min(price, $600) per hour through a suppliers payout batch, the firm co-pays the rest, and the 45-business-day term is measured', async () => {
     at('2016-03-01');
     const program = await programFromFixture(t, 'PACTYFP', { budget: '100000.00' });
@@ -354,5 +484,62 @@ describe('conditional and variable benefits', () => {
     expect(await summary(alimentate.id)).toMatchObject([{ kind: 'food_package', delivered: 2, value: '380.00', beneficiaries: 1, target: 315348, progressPercent: '0.00' }]);
     expect(await summary(calle.id)).toMatchObject([{ kind: 'assistance_service', delivered: 40, value: '0.00', sites: 1, target: 36000, progressPercent: '0.11' }]);
     for (const p of [comedores, alimentate, calle]) expect((await reconciled(p.id)).disbursed).toBe('0.00');
+  });
+
+  it('CC1 @129432 @129726, CC2 @129860 @130067: Comedores Comunitarios pays $10,000 once to each compliant comedor, against its invoice, only in the last 10 business days of November; parallel requests pay once', async () => {
+    at('2016-11-01');
+    const program = await programFromFixture(t, 'COMEDORES-COMUNITARIOS', { budget: '100000.00' });
+    const [a, b, c] = [
+      await enrolCollective(t, officer, program.id, { kind: 'group', members: 3, applicationDate: '2016-11-01' }),
+      await enrolCollective(t, officer, program.id, { kind: 'group', members: 5, applicationDate: '2016-11-01' }),
+      await enrolCollective(t, officer, program.id, { kind: 'group', members: 4, applicationDate: '2016-11-01' }),
+    ];
+    await withBankAccounts([a.id, b.id, c.id], 800);
+    const comply = (id: string, verifiedOn: string) => post(`/v1/beneficiaries/${id}/compliance`, { verifiedOn, evidenceRef: `DGIDS/CC/${id.slice(0, 4)}` });
+    const pay = (id: string, invoiceAmount = '10000.00', invoiceDate = '2016-11-14') =>
+      t.http.post(`/v1/beneficiaries/${id}/compliance-payment`).set(operator.auth).set('Idempotency-Key', key()).send({ invoiceRef: `FAC-${id.slice(0, 6)}`, invoiceDate, invoiceAmount });
+    // Never through a cycle.
+    const cycle = await t.http.post(`/v1/programs/${program.id}/cycles`).set(operator.auth).set('Idempotency-Key', key()).send({ period: '2016-11', kind: 'deposit' });
+    expect(cycle.body).toMatchObject({ status: 422, code: 'cycle_kind_not_supported' });
+
+    at('2016-11-10');
+    const recorded = await comply(a.id, '2016-11-10').expect(201);
+    expect(recorded.body).toMatchObject({ beneficiaryId: a.id, fiscalYear: 2016, status: 'compliant', verifiedOn: '2016-11-10', recordedBy: `user:${officer.username}` });
+    await comply(b.id, '2016-11-09').expect(201);
+    expect((await comply(a.id, '2016-11-10').expect(409)).body.code).toBe('record_exists');
+    expect((await comply(c.id, '2016-11-11').expect(422)).body.code).toBe('record_not_allowed');
+    await t.http.post(`/v1/beneficiaries/${c.id}/compliance`).set(operator.auth).send({ verifiedOn: '2016-11-10', evidenceRef: 'x' }).expect(403);
+
+    // 15 November is before the window (16–30 November 2016).
+    at('2016-11-15');
+    expect((await pay(a.id).expect(422)).body).toMatchObject({ code: 'outside_payment_window', detail: expect.stringMatching(/2016-11-16 to 2016-11-30/) });
+    at('2016-11-16');
+    expect((await pay(c.id).expect(422)).body.code).toBe('compliance_not_recorded');
+    expect((await pay(a.id, '9999.99').expect(422)).body.code).toBe('invoice_amount_below_support');
+    expect((await pay(a.id, '10000.00', '2016-11-17').expect(422)).body.code).toBe('invoice_not_allowed');
+    await t.http.post(`/v1/beneficiaries/${a.id}/compliance-payment`).set(officer.auth).set('Idempotency-Key', key()).send({ invoiceRef: 'F', invoiceDate: '2016-11-14', invoiceAmount: '10000.00' }).expect(403);
+
+    // Ten payment requests for comedor A at once: one pays, nine are refused as already paid.
+    const parallel = await Promise.all(Array.from({ length: 10 }, () => pay(a.id)));
+    expect(parallel.map((r) => r.status).sort()).toEqual([200, ...Array(9).fill(409)]);
+    expect(parallel.filter((r) => r.status === 409).every((r) => r.body.code === 'already_paid')).toBe(true);
+    at('2016-11-30');
+    expect((await pay(b.id, '12480.50', '2016-11-29').expect(200)).body).toMatchObject({ status: 'paid', amount: '10000.00', invoiceAmount: '12480.50', paidBy: `user:${operator.username}` });
+    at('2016-12-01');
+    expect((await pay(b.id).expect(409)).body.code).toBe('already_paid');
+    expect((await t.http.get(`/v1/beneficiaries/${a.id}/compliance`).set(auditor.auth).expect(200)).body).toMatchObject({
+      status: 'paid', amount: '10000.00', invoiceRef: `FAC-${a.id.slice(0, 6)}`, window: { from: '2016-11-16', to: '2016-11-30' },
+    });
+    await t.http.get(`/v1/beneficiaries/${c.id}/compliance`).set(auditor.auth).expect(404);
+    expect(await balanceByCode(t, payableOf(program.id, 'beneficiary', a.id))).toBe('10000.00');
+    expect(await balanceByCode(t, payableOf(program.id, 'beneficiary', c.id))).toBe('0.00');
+
+    // The DGA disperses: a beneficiaries payout batch sends each $10,000 to the comedor's CLABE.
+    const batch = await draftBatch(t, program.id, 'beneficiaries', operator).expect(201);
+    expect(batch.body).toMatchObject({ controlCount: 2, controlTotal: '20000.00' });
+    await approveBatch(t, batch.body.id, approver).expect(200);
+    const lines = await batchLines(t, batch.body.id, operator);
+    await postResults(t, batch.body.id, operator, lines.map((l) => ({ lineId: l.id, status: 'paid' }))).expect(200);
+    expect(await reconciled(program.id)).toMatchObject({ paidOut: '20000.00', payables: '0.00', inTransit: '0.00' });
   });
 });

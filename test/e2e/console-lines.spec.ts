@@ -3,7 +3,7 @@ process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:conso
 
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { createTestApp, TestApp } from '../support/app';
-import { addBeneficiaries, createProgram, ProgramFixture, waitForCycle } from '../support/cycle-fixtures';
+import { addBeneficiaries, createProgram, meetObligations, ProgramFixture, waitForCycle } from '../support/cycle-fixtures';
 import { approveBatch, draftBatch, key, programFromFixture, runCycle } from '../support/payout-fixtures';
 
 type Staff = Awaited<ReturnType<TestApp['staff']>>;
@@ -132,6 +132,7 @@ describe('console: cycle lines filtered and exported on the server, cancel reaso
   it('the approvals inbox lists every draft of every kind, oldest first, with who sent it, paged with its total', async () => {
     const pay = await programFromFixture(t, 'DESEMPLEO', { budget: '100000.00' });
     const payees = await addBeneficiaries(t.db, pay.id, 2, { instrument: 'none', bankAccount: true });
+    await meetObligations(t.db, pay.id, '2016-12');
     await runCycle(t, pay.id, '2016-03', operator, approver);
     // A baja of a paid beneficiary: a reintegro to remit.
     await t.http.post(`/v1/beneficiaries/${payees[0].beneficiaryId}/deactivate`).set(officer.auth).send({ cause: 'false_information', effectiveDate: '2016-03-30' }).expect(200);

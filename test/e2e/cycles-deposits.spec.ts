@@ -9,7 +9,7 @@ import { DRAFT_SCHEDULER_ID } from '../../src/disbursements/cycles.processor';
 import { QUEUES } from '../../src/jobs/queues';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { createTestApp, TestApp } from '../support/app';
-import { addBeneficiaries, balanceOf, createProgram, ledgerTotalsOfCycle, waitForCycle } from '../support/cycle-fixtures';
+import { addBeneficiaries, balanceOf, createProgram, ledgerTotalsOfCycle, meetObligations, waitForCycle } from '../support/cycle-fixtures';
 import { ProgramsService } from '../../src/programs/programs.service';
 
 describe('disbursement cycles: deposits and voucher loads', () => {
@@ -153,6 +153,7 @@ describe('disbursement cycles: deposits and voucher loads', () => {
     const program = await createProgram(t.db, ledger, { rules: 'seguro', budget: '10000.00' });
     const women = await addBeneficiaries(t.db, program.id, 2, { instrument: 'none', bankAccount: true });
     await addBeneficiaries(t.db, program.id, 1, { instrument: 'none' });
+    await meetObligations(t.db, program.id, '2016-12');
     const c = await runToEnd(program.id, { period: '2016-03', kind: 'deposit' });
     expect(c).toMatchObject({ status: 'completed', controlTotal: '3074.00', postedTotal: '3074.00', exclusions: { missing_bank_account: 1 } });
     for (const w of women) {
@@ -172,6 +173,7 @@ describe('disbursement cycles: deposits and voucher loads', () => {
   it('maximum months: Desempleo 6; Seguro 12, or 18 only with an authorisation record', async () => {
     const desempleo = await createProgram(t.db, ledger, { rules: 'desempleo' });
     await addBeneficiaries(t.db, desempleo.id, 1, { instrument: 'none', bankAccount: true });
+    await meetObligations(t.db, desempleo.id, '2016-12');
     for (let m = 1; m <= 6; m++) expect((await draft(desempleo.id, { period: `2016-0${m}`, kind: 'deposit' }).expect(201)).body.controlTotal).toBe('2150.40');
     const seventh = await draft(desempleo.id, { period: '2016-07', kind: 'deposit' }).expect(201);
     expect(seventh.body).toMatchObject({ controlCount: 0, exclusions: { max_months_reached: 1 } });
@@ -179,6 +181,7 @@ describe('disbursement cycles: deposits and voucher loads', () => {
     const seguro = await createProgram(t.db, ledger, { rules: 'seguro' });
     const [plain] = await addBeneficiaries(t.db, seguro.id, 1, { instrument: 'none', bankAccount: true });
     const [extended] = await addBeneficiaries(t.db, seguro.id, 1, { instrument: 'none', bankAccount: true });
+    await meetObligations(t.db, seguro.id, '2017-12');
     const periods = Array.from({ length: 19 }, (_, i) => `${2016 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`);
     for (const p of periods.slice(0, 12)) expect((await draft(seguro.id, { period: p, kind: 'deposit' }).expect(201)).body.controlCount).toBe(2);
     const officer = await t.staff('program_officer');

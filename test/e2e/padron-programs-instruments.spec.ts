@@ -162,7 +162,7 @@ describe('programs, padrón and instruments (API.md)', () => {
         [
           'PENSION-AM', 'UNIFORMES', 'UTILES', 'SEGURO-VF', 'DESEMPLEO', 'PROFACE', 'COOPERATIVAS', 'ECONOMIA-SOCIAL', 'FONAES', 'FONDESOC',
           'REINSERCION', 'MI-PRIMER-TRABAJO', 'TRABAJO-DIGNO-SCAPAT', 'PACTYFP', 'COINVERSION', 'PROFAIS', 'COMEDORES-PUBLICOS', 'ALIMENTATE', 'CALLE',
-          'CALI-FONDO-SOLIDARIO', 'CALI-CAPITAL-SEMILLA',
+          'CALI-FONDO-SOLIDARIO', 'CALI-CAPITAL-SEMILLA', 'COMEDORES-COMUNITARIOS',
         ].map((b) => `${b}-${year}`),
       );
       expect(first.every((r) => r.created)).toBe(true);

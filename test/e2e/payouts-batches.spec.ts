@@ -6,7 +6,7 @@ import { sumMoney } from '../../src/common/money';
 import { CyclesService } from '../../src/disbursements/cycles.service';
 import { SweepsService } from '../../src/treasury/sweeps.service';
 import { createTestApp, TestApp } from '../support/app';
-import { addBeneficiaries, balanceOf } from '../support/cycle-fixtures';
+import { addBeneficiaries, balanceOf, meetObligations } from '../support/cycle-fixtures';
 import { award, enrolCollective, loadGrantProgram } from '../support/grant-fixtures';
 import {
   approveBatch,
@@ -48,6 +48,7 @@ describe('payouts: batches, results, bajas and reconciliation', () => {
   it('SD-2, W3: Desempleo month 6 (term_completed) keeps what was paid and stops future payments; false_information sends the unpaid money to reintegro', async () => {
     const program = await programFromFixture(t, 'DESEMPLEO', { budget: '100000.00' });
     const [worker, liar] = await addBeneficiaries(t.db, program.id, 2, { instrument: 'none', bankAccount: true });
+    await meetObligations(t.db, program.id, '2016-12');
     for (const period of ['2016-01', '2016-02', '2016-03', '2016-04', '2016-05', '2016-06']) await runCycle(t, program.id, period, operator, approver);
     const payable = payableOf(program.id, 'beneficiary', worker.beneficiaryId);
     expect(await balanceByCode(t, payable)).toBe('12902.40');
@@ -98,6 +99,7 @@ describe('payouts: batches, results, bajas and reconciliation', () => {
   it('results: a line of another batch, an unknown line, an exception line or another amount → 422 and nothing applied; a contradiction → 422; the same results twice change nothing', async () => {
     const program = await programFromFixture(t, 'DESEMPLEO', { budget: '100000.00' });
     const people = await addBeneficiaries(t.db, program.id, 3, { instrument: 'none', bankAccount: true });
+    await meetObligations(t.db, program.id, '2016-12');
     await runCycle(t, program.id, '2016-03', operator, approver);
     const first = await draftBatch(t, program.id, 'beneficiaries', operator).expect(201);
     // Her bank details change between draft and approval: her line is an exception, her money stays on her payable.
@@ -159,6 +161,7 @@ describe('payouts: batches, results, bajas and reconciliation', () => {
   it('concurrency: many approvals of one batch move its money once, many imports of the same results apply them once, one draft per program and kind', async () => {
     const program = await programFromFixture(t, 'DESEMPLEO', { budget: '1000000.00' });
     await addBeneficiaries(t.db, program.id, 40, { instrument: 'none', bankAccount: true });
+    await meetObligations(t.db, program.id, '2016-12');
     await runCycle(t, program.id, '2016-03', operator, approver);
 
     const drafts = await Promise.all(Array.from({ length: 8 }, () => draftBatch(t, program.id, 'beneficiaries', operator)));
@@ -193,6 +196,7 @@ describe('payouts: batches, results, bajas and reconciliation', () => {
     const program = await programFromFixture(t, 'SEGURO-VF', { budget: '100000.00' });
     await t.db.query(`INSERT INTO staff_program_access (user_id, program_id) VALUES ($1, $2)`, [officer.id, program.id]);
     const [stubborn, waiting] = await addBeneficiaries(t.db, program.id, 2, { instrument: 'none', bankAccount: true });
+    await meetObligations(t.db, program.id, '2016-12');
     await runCycle(t, program.id, '2016-03', operator, approver);
     const reject = async (beneficiaryId: string, attempt: number) => {
       const d = await draftBatch(t, program.id, 'beneficiaries', operator).expect(201);
@@ -233,6 +237,7 @@ describe('payouts: batches, results, bajas and reconciliation', () => {
   it('concurrency: an approval and the fiscal-year close racing for the same rejected money never deadlock; each peso is sent or reintegrated once', async () => {
     const program = await programFromFixture(t, 'DESEMPLEO', { budget: '1000000.00' });
     const people = await addBeneficiaries(t.db, program.id, 60, { instrument: 'none', bankAccount: true });
+    await meetObligations(t.db, program.id, '2016-12');
     await runCycle(t, program.id, '2016-03', operator, approver);
     const first = await draftBatch(t, program.id, 'beneficiaries', operator).expect(201);
     await approveBatch(t, first.body.id, approver).expect(200);
@@ -266,6 +271,7 @@ describe('payouts: batches, results, bajas and reconciliation', () => {
   it('payout_rejected: rules.payout.maxAttempts 1 sends the money to reintegro on the first rejection', async () => {
     const program = await programFromFixture(t, 'DESEMPLEO', { budget: '10000.00', rules: (r) => ({ ...r, payout: { method: 'bank', maxAttempts: 1 } }) });
     await addBeneficiaries(t.db, program.id, 1, { instrument: 'none', bankAccount: true });
+    await meetObligations(t.db, program.id, '2016-12');
     await runCycle(t, program.id, '2016-03', operator, approver);
     const d = await draftBatch(t, program.id, 'beneficiaries', operator).expect(201);
     expect(d.body.maxAttempts).toBe(1);
@@ -277,6 +283,7 @@ describe('payouts: batches, results, bajas and reconciliation', () => {
   it('W11: a program reconciles to the centavo with batches in every state (draft, sent, completed with paid, rejected and reintegrated lines, cancelled); the trial balance carries payables and money in transit', async () => {
     const program = await programFromFixture(t, 'DESEMPLEO', { budget: '100000.00', rules: (r) => ({ ...r, payout: { method: 'bank', maxAttempts: 1 } }) });
     await addBeneficiaries(t.db, program.id, 4, { instrument: 'none', bankAccount: true });
+    await meetObligations(t.db, program.id, '2016-12');
     await runCycle(t, program.id, '2016-03', operator, approver);
     const completed = await draftBatch(t, program.id, 'beneficiaries', operator).expect(201);
     await approveBatch(t, completed.body.id, approver).expect(200);

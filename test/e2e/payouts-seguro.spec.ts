@@ -3,7 +3,7 @@ process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:payou
 
 import { parse } from 'csv-parse/sync';
 import { createTestApp, TestApp } from '../support/app';
-import { addBeneficiaries } from '../support/cycle-fixtures';
+import { addBeneficiaries, meetObligations } from '../support/cycle-fixtures';
 import {
   approveBatch,
   balanceByCode,
@@ -43,6 +43,7 @@ describe('payouts: Seguro contra la Violencia Familiar', () => {
     const program = await programFromFixture(t, 'SEGURO-VF', { budget: '100000.00' });
     await t.db.query(`INSERT INTO staff_program_access (user_id, program_id) VALUES ($1, $2)`, [officer.id, program.id]);
     const [ana, berta, carla] = await addBeneficiaries(t.db, program.id, 3, { instrument: 'none' });
+    await meetObligations(t.db, program.id, '2016-12');
     const putBank = (id: string, body: object, who = officer) => t.http.put(`/v1/beneficiaries/${id}/bank-account`).set(who.auth).send(body);
 
     // Bank details: check digit (400 invalid_clabe), the confidential program's officers only.

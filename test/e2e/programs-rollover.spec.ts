@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PadronImportService } from '../../src/beneficiaries/padron-import.service';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { createTestApp, TestApp } from '../support/app';
-import { addBeneficiaries, appropriate, balanceOf, createProgram, fixtureRules, waitForCycle } from '../support/cycle-fixtures';
+import { addBeneficiaries, appropriate, balanceOf, createProgram, fixtureRules, meetObligations, waitForCycle } from '../support/cycle-fixtures';
 import { randomMember } from '../support/grant-fixtures';
 import { clabe } from '../support/payout-fixtures';
 
@@ -105,12 +105,14 @@ describe('fiscal-year rollover and lineage', () => {
     const base = `DESEMPLEO-R${randomUUID().slice(0, 6).toUpperCase()}`;
     const program = await createProgram(t.db, ledger, { rules: fixtureRules('DESEMPLEO'), budget: '100000.00', code: `${base}-2016` });
     await addBeneficiaries(t.db, program.id, 1, { incorporatedOn: '2016-07-01', instrument: 'none', bankAccount: true });
+    await meetObligations(t.db, program.id, '2016-12');
     for (const m of ['08', '09', '10', '11', '12']) {
       at(`2016-${m}-01T18:00:00Z`);
       expect(await runToEnd(program.id, `2016-${m}`)).toMatchObject({ postedCount: 1 });
     }
     const next = (await rollover(program.id, { fiscalYear: 2017 }).expect(201)).body;
     await appropriate(ledger, { id: next.id, code: next.code, budgetAccountId: next.budgetAccountId, reintegroAccountId: next.reintegroAccountId }, '50000.00');
+    await meetObligations(t.db, next.id, '2017-12');
     at('2017-01-02T18:00:00Z');
     expect(await runToEnd(next.id, '2017-01')).toMatchObject({ controlCount: 1, postedCount: 1 }); // the sixth month
     at('2017-02-02T18:00:00Z');

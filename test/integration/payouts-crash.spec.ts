@@ -43,7 +43,8 @@ describe('crash safety of payout batches', () => {
 
   it('an API process killed (SIGKILL) between the move to transit and the bank file: the batch stays a draft, nothing moved; approved again, it is sent once with its whole file', async () => {
     const program = await programFromFixture(t, 'DESEMPLEO', { budget: '100000000.00' });
-    await addBeneficiaries(t.db, program.id, LINES, { instrument: 'none', bankAccount: true });
+    // Incorporated on 1 February: their first cartilla (rules.obligations) is March's, not due by March's deposit.
+    await addBeneficiaries(t.db, program.id, LINES, { instrument: 'none', bankAccount: true, incorporatedOn: '2016-02-01' });
     const cycles = t.app.get(CyclesService);
     const cycle = await cycles.createDraft(program.id, { period: '2016-03', kind: 'deposit' }, { userId: null, name: 'test:preparer' });
     await cycles.approve(cycle.id, { userId: null, name: 'test:approver' });

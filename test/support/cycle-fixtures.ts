@@ -214,3 +214,22 @@ export async function ledgerTotalsOfCycle(db: Queryable, cycleId: string) {
   );
   return rows[0] as { entries: number; duplicates: number; debited: string; exceptions: number };
 }
+
+/**
+ * Every beneficiary of the program meets every monthly obligation of its rules (Seguro's
+ * signature, Desempleo's cartilla: docs/conditional.md) from the month of the incorporation to
+ * `through` (YYYY-MM), met on each period's first day, set-based: for tests about something else
+ * that pay many months, so nobody is suspended by an obligation they did not mean to test.
+ */
+export async function meetObligations(db: Queryable, programId: string, through: string): Promise<void> {
+  await db.query(
+    `INSERT INTO beneficiary_obligations (id, program_id, beneficiary_id, kind, period, met_on, recorded_by, recorded_at)
+     SELECT gen_random_uuid(), b.program_id, b.id, o ->> 'kind', to_char(m, 'YYYY-MM'), m::date, 'test:meetObligations', now()
+       FROM beneficiaries b JOIN programs p ON p.id = b.program_id
+       CROSS JOIN LATERAL jsonb_array_elements(COALESCE(p.rules -> 'obligations', '[]'::jsonb)) o
+       CROSS JOIN LATERAL generate_series(date_trunc('month', b.incorporated_on), to_date($2, 'YYYY-MM'), interval '1 month') m
+      WHERE b.program_id = $1
+     ON CONFLICT (beneficiary_id, kind, period) DO NOTHING`,
+    [programId, through],
+  );
+}

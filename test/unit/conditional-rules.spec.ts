@@ -4,6 +4,7 @@ import {
   attendanceDaysProblem,
   eventAmount,
   eventProblem,
+  firstObligationPeriod,
   lastAttendancePeriodPaid,
   obligationDueOn,
   obligationStanding,
@@ -118,18 +119,37 @@ describe('conditional rules: monthly obligations (Reinserción R7/R8, Seguro S6,
     expect(obligationStanding(signature, inc, [{ period: '2016-01', metOn: '2016-02-05' }], '2016-02-01')).toMatchObject({ status: 'suspended' });
   });
 
-  it('obligations with a cure window (the shape of the Desempleo cartilla, not in its fixture yet): due on the 10th business day, cured within 30 days, baja after the cure window', () => {
-    const cartilla = { kind: 'cartilla', due: { by: 'business_day' as const, day: 10 }, cureDays: 30, missedInRowForBaja: 1, bajaCause: 'breach_of_commitment' as const, curePaysMissed: false as const };
+  it('S5 @236711, S6 @237240: Seguro\'s fixture carries the monthly signature as an obligation: one month unsigned suspends, two in a row → baja breach_of_commitment', () => {
+    const seguro = rules('SEGURO-VF');
+    expect(seguro).not.toHaveProperty('monthlySignature');
+    expect(seguro.obligations).toEqual([expect.objectContaining({ kind: 'monthly_signature', due: { by: 'period_end' }, missedInRowForBaja: 2, bajaCause: 'breach_of_commitment' })]);
+    const jan = { kind: 'monthly_signature', period: '2016-01', metOn: '2016-01-29' };
+    expect(overallStanding(seguro.obligations!, inc, [jan], '2016-02-01')).toMatchObject({ status: 'active', baja: null });
+    expect(overallStanding(seguro.obligations!, inc, [jan], '2016-03-01')).toMatchObject({ status: 'suspended', baja: null });
+    expect(overallStanding(seguro.obligations!, inc, [jan], '2016-04-01')).toMatchObject({ status: 'baja', baja: { cause: 'breach_of_commitment', on: '2016-04-01', kind: 'monthly_signature' } });
+  });
+
+  it('SD-9 @864126 @864690, SD-12 @867698 @867917, SD-11 cause 4 @866731: Desempleo\'s cartilla is due on the 10th business day from the month after the incorporation, cured within 30 days, else baja', () => {
+    const cartilla = rules('DESEMPLEO').obligations!.find((o) => o.kind === 'cartilla')!;
+    expect(cartilla).toMatchObject({ from: 'month_after_incorporation', due: { by: 'business_day', day: 10 }, cureDays: 30, missedInRowForBaja: 1, curePaysMissed: false });
+    // 1 Feb 2016 is a holiday (first Monday of February): the 10th business day is Monday 15 Feb.
+    expect(obligationDueOn(cartilla, '2016-02')).toBe('2016-02-15');
     expect(obligationDueOn(cartilla, '2016-03')).toBe('2016-03-14');
-    expect(obligationDueOn(cartilla, '2016-01')).toBe('2016-01-15');
-    expect(obligationStanding(cartilla, inc, [{ period: '2016-01', metOn: '2016-01-12' }], '2016-01-20')).toMatchObject({ status: 'active', periods: [{ verdict: 'met' }] });
-    expect(obligationStanding(cartilla, inc, [], '2016-01-20')).toMatchObject({ status: 'suspended', periods: [{ verdict: 'pending' }] });
-    expect(obligationStanding(cartilla, inc, [{ period: '2016-01', metOn: '2016-02-10' }], '2016-02-11')).toMatchObject({ status: 'active', periods: [{ verdict: 'cured' }] });
-    // January's cartilla (due Friday 15 Jan: 1 Jan is a holiday) is missed once its 30-day cure ends on 14 Feb;
-    // February's, due on the 15th, is still in its cure window and does not stop the baja.
-    expect(obligationStanding(cartilla, inc, [], '2016-02-14')).toMatchObject({ status: 'suspended', missedInRow: 0 });
-    expect(obligationStanding(cartilla, inc, [], '2016-02-20')).toMatchObject({ status: 'baja', missedInRow: 1, bajaOn: '2016-02-15' });
-    expect(overallStanding([cartilla], inc, [], '2016-02-20')).toMatchObject({ status: 'baja', baja: { cause: 'breach_of_commitment', on: '2016-02-15', kind: 'cartilla' } });
+    // Incorporated on 1 January or in mid-January, the first cartilla is February's.
+    expect(firstObligationPeriod(cartilla, inc)).toBe('2016-02');
+    expect(firstObligationPeriod(cartilla, '2016-01-20')).toBe('2016-02');
+    expect(firstObligationPeriod(signature, inc)).toBe('2016-01');
+    expect(obligationStanding(cartilla, inc, [], '2016-02-15').periods).toEqual([]);
+    expect(obligationStanding(cartilla, inc, [{ period: '2016-02', metOn: '2016-02-10' }], '2016-03-01')).toMatchObject({ status: 'active', periods: [{ verdict: 'met' }] });
+    // Not delivered by 15 Feb: suspended while the 30-day cure runs (to 16 Mar), active again once cured.
+    expect(obligationStanding(cartilla, inc, [], '2016-03-01')).toMatchObject({ status: 'suspended', periods: [{ verdict: 'pending' }] });
+    expect(obligationStanding(cartilla, inc, [{ period: '2016-02', metOn: '2016-03-10' }], '2016-03-11')).toMatchObject({ status: 'active', periods: [{ verdict: 'cured' }] });
+    // The last day of the cure counts; March's cartilla (due 14 Mar) delivered with it is late but cured too.
+    const both = [{ period: '2016-02', metOn: '2016-03-16' }, { period: '2016-03', metOn: '2016-03-16' }];
+    expect(obligationStanding(cartilla, inc, both, '2016-04-01')).toMatchObject({ status: 'active', periods: [{ verdict: 'cured' }, { verdict: 'cured' }] });
+    // Not cured by 16 Mar: baja dated 17 Mar; March's cartilla, still in its own cure window, does not delay it.
+    expect(obligationStanding(cartilla, inc, [{ period: '2016-02', metOn: '2016-03-17' }], '2016-04-01')).toMatchObject({ status: 'baja', missedInRow: 1, bajaOn: '2016-03-17' });
+    expect(overallStanding([cartilla], inc, [], '2016-03-20')).toMatchObject({ status: 'baja', baja: { cause: 'breach_of_commitment', on: '2016-03-17', kind: 'cartilla' } });
   });
 
   it('obligation rules: a cure never pays the months missed (curePaysMissed is false; paying them is an arrears cycle)', () => {

@@ -161,11 +161,11 @@ describe('baja and reingreso rules', () => {
 });
 
 describe('seed program fixtures', () => {
-  it('ships every program of DOMAIN.md in table order (then the Cali fund and its seed capital of seed 001, issue 16), each valid and citing its rules', () => {
+  it('ships every program of DOMAIN.md in table order (then the Cali fund and its seed capital of seed 001, issue 16, then Comedores Comunitarios, issue 18), each valid and citing its rules', () => {
     expect(fixtures.map((f) => fixtureCode(f, f.seedYear))).toEqual([
       'PENSION-AM-2016', 'UNIFORMES-2016', 'UTILES-2016', 'SEGURO-VF-2016', 'DESEMPLEO-2016', 'PROFACE-2016', 'COOPERATIVAS-2016',
       'ECONOMIA-SOCIAL-2020', 'FONAES-2013', 'FONDESOC-2020', 'REINSERCION-2016', 'MI-PRIMER-TRABAJO-2016', 'TRABAJO-DIGNO-SCAPAT-2016', 'PACTYFP-2016', 'COINVERSION-2016', 'PROFAIS-2016', 'COMEDORES-PUBLICOS-2016', 'ALIMENTATE-2016', 'CALLE-2016',
-      'CALI-FONDO-SOLIDARIO-2022', 'CALI-CAPITAL-SEMILLA-2022',
+      'CALI-FONDO-SOLIDARIO-2022', 'CALI-CAPITAL-SEMILLA-2022', 'COMEDORES-COMUNITARIOS-2016',
     ]);
     for (const f of fixtures) expect(f.rules.notes?.length).toBeGreaterThan(0);
   });

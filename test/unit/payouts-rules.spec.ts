@@ -57,9 +57,9 @@ describe('CLABE', () => {
 });
 
 describe('programs paid through a bank', () => {
-  it('S-bank, SD-bank, COOP-8, R000-05: Seguro (bank account), Desempleo (bank card), Cooperativas (transfers), Reinserción (rent, design decision), PACTyFP (its suppliers), Coinversión and PROFAIS (OSC accounts) and the loan programs (disbursed to the borrower) are bank-paid; Pensión is not', () => {
+  it('S-bank, SD-bank, COOP-8, R000-05: Seguro (bank account), Desempleo (bank card), Cooperativas (transfers), Reinserción (rent, design decision), PACTyFP (its suppliers), Coinversión and PROFAIS (OSC accounts), the loan programs (disbursed to the borrower) and Comedores Comunitarios (each comedor account) are bank-paid; Pensión is not', () => {
     const bankPaid = readProgramFixtures().filter((f) => isBankPaid(f)).map((f) => f.base);
-    expect(bankPaid).toEqual(['SEGURO-VF', 'DESEMPLEO', 'COOPERATIVAS', 'FONDESOC', 'REINSERCION', 'PACTYFP', 'COINVERSION', 'PROFAIS', 'CALI-FONDO-SOLIDARIO']);
+    expect(bankPaid).toEqual(['SEGURO-VF', 'DESEMPLEO', 'COOPERATIVAS', 'FONDESOC', 'REINSERCION', 'PACTYFP', 'COINVERSION', 'PROFAIS', 'CALI-FONDO-SOLIDARIO', 'COMEDORES-COMUNITARIOS']);
   });
 
   it('rules.payout.maxAttempts, default 3', () => {
