@@ -13,7 +13,7 @@ export interface ServiceChild {
  * chosen here and bound later could be taken meanwhile by another suite's server, and the test
  * would then talk to that server (seen in CI: a 401 from a database without the test's users).
  */
-export function startServiceProcess(env: Record<string, string>, timeoutMs = 60000): Promise<ServiceChild> {
+export function startServiceProcess(env: Record<string, string>, timeoutMs = 120000): Promise<ServiceChild> {
   const proc = spawn(process.execPath, [join(__dirname, 'service-process.js')], {
     env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env, PORT: '0' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

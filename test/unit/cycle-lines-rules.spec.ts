@@ -28,10 +28,11 @@ describe('cycle lines: search, Spanish CSV', () => {
   });
 
   it('the approvals inbox is the union of one source per kind, each with the same columns', () => {
-    expect(APPROVAL_SOURCES.map((s) => s.kind)).toEqual(['cycle', 'remittance', 'payout_batch']);
+    expect(APPROVAL_SOURCES.map((s) => s.kind)).toEqual(['cycle', 'remittance', 'payout_batch', 'payment_order', 'loan', 'write_off']);
     const sql = approvalsUnionSql();
     expect(sql.match(/UNION ALL/g)).toHaveLength(APPROVAL_SOURCES.length - 1);
-    for (const s of APPROVAL_SOURCES) expect(s.sql).toMatch(/status = 'draft'/);
+    // Each source lists only what waits for a decision: drafts, loan applications, write-offs asked for.
+    for (const s of APPROVAL_SOURCES) expect(s.sql).toMatch(/status = 'draft'|status = 'applied'|written_off_at IS NULL/);
     expect(approvalsUnionSql([APPROVAL_SOURCES[0]])).not.toContain('UNION ALL');
   });
 });
