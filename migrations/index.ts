@@ -37,6 +37,7 @@ import { InKindDeliveries1764615000200 } from './1764615000200-in-kind-deliverie
 import { PostingsByMonth1764616000000 } from './1764616000000-postings-by-month';
 import { AuditIntegrityCheckpoints1764616000100 } from './1764616000100-audit-integrity-checkpoints';
 import { MerchantAccreditedSupplier1764617000000 } from './1764617000000-merchant-accredited-supplier';
+import { ComplaintIntakeKey1764618200000 } from './1764618200000-complaint-intake-key';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -79,4 +80,5 @@ export const MIGRATIONS = [
   PostingsByMonth1764616000000,
   AuditIntegrityCheckpoints1764616000100,
   MerchantAccreditedSupplier1764617000000,
+  ComplaintIntakeKey1764618200000,
 ];

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { Roles, StaffPrincipal } from '../common/auth/principal';
+import { Idempotent } from '../common/idempotency/idempotency.interceptor';
 import { AnswerComplaintRequest, ComplaintsQuery, ComplaintsReportQuery, CreateComplaintRequest, EscalateComplaintRequest } from './complaints.dto';
 import type { Outcome } from './complaints.rules';
 import { ComplaintsService } from './complaints.service';
@@ -18,8 +19,10 @@ export class ComplaintsController {
 
   @Post('complaints')
   @Roles('program_officer')
-  create(@Body() body: CreateComplaintRequest, @CurrentStaff() staff: StaffPrincipal) {
-    return this.complaints.create(body, staff);
+  @Idempotent()
+  create(@Body() body: CreateComplaintRequest, @Headers('idempotency-key') key: string, @CurrentStaff() staff: StaffPrincipal) {
+    // The complaint's intake key derives from the request (caller + Idempotency-Key), so a retry never files twice.
+    return this.complaints.create(body, staff, `${staff.userId}:${key}`);
   }
 
   @Get('complaints')

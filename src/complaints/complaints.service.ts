@@ -72,7 +72,11 @@ export class ComplaintsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async create(input: ComplaintInput, staff: StaffPrincipal) {
+  /**
+   * Files a complaint once per `intakeKey` (caller + Idempotency-Key): a second request with the
+   * key, even one the idempotency record did not stop, answers the complaint already filed.
+   */
+  async create(input: ComplaintInput, staff: StaffPrincipal, intakeKey: string) {
     const program = await this.programs.getById(input.programId);
     const rules = complaintRulesOf(program.code);
     if (!(rules.subjects as readonly string[]).includes(input.subject)) {
@@ -87,13 +91,25 @@ export class ComplaintsService {
     const receivedOn = businessDate(this.clock.now(), program.timeZone);
     const schedule = complaintSchedule(receivedOn, rules);
     const [row] = await this.db.query(
-      `INSERT INTO complaints (folio, program_id, beneficiary_id, channel, subject, description, area, owner, received_on, steps, deadline_rule, due_on, created_by, created_at)
-       VALUES ('Q-' || $1 || '-' || lpad(nextval('complaint_folio_seq')::text, 6, '0'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $8, $13)
+      `INSERT INTO complaints (folio, program_id, beneficiary_id, channel, subject, description, area, owner, received_on, steps, deadline_rule, due_on, created_by, created_at, intake_key)
+       VALUES ('Q-' || $1 || '-' || lpad(nextval('complaint_folio_seq')::text, 6, '0'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $8, $13, $14)
+       ON CONFLICT (intake_key) WHERE intake_key IS NOT NULL DO NOTHING
        RETURNING id, folio`,
       [receivedOn.slice(0, 4), program.id, input.beneficiaryId ?? null, input.channel, input.subject, input.description, input.area ?? rules.firstInstance,
-        staff.username, receivedOn, JSON.stringify(schedule.steps), rules.seedId, schedule.dueOn, this.clock.now()],
+        staff.username, receivedOn, JSON.stringify(schedule.steps), rules.seedId, schedule.dueOn, this.clock.now(), intakeKey],
     );
+    if (!row) return this.filed(intakeKey);
     return { id: row.id as string, folio: row.folio as string, status: 'open' as const, receivedOn, dueOn: schedule.dueOn, steps: schedule.steps, deadlineRule: rules.seedId };
+  }
+
+  /** The intake answer of the complaint already filed under `intakeKey`, as it was first given. */
+  private async filed(intakeKey: string) {
+    const [c] = await this.db.query(
+      `SELECT id, folio, to_char(received_on, 'YYYY-MM-DD') AS "receivedOn", to_char(due_on, 'YYYY-MM-DD') AS "dueOn", steps, deadline_rule AS "deadlineRule"
+         FROM complaints WHERE intake_key = $1`,
+      [intakeKey],
+    );
+    return { id: c.id as string, folio: c.folio as string, status: 'open' as const, receivedOn: c.receivedOn as string, dueOn: c.dueOn as string, steps: c.steps as Array<{ step: string; businessDays: number; dueOn: string }>, deadlineRule: c.deadlineRule as string };
   }
 
   async get(id: string, staff: StaffPrincipal) {
