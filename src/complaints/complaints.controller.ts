@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { Roles, StaffPrincipal } from '../common/auth/principal';
 import { Idempotent } from '../common/idempotency/idempotency.interceptor';
-import { AnswerComplaintRequest, ComplaintsQuery, ComplaintsReportQuery, CreateComplaintRequest, EscalateComplaintRequest } from './complaints.dto';
+import { AnswerComplaintRequest, ComplaintsQuery, ComplaintsReportListQuery, ComplaintsReportQuery, CreateComplaintRequest, EscalateComplaintRequest } from './complaints.dto';
 import type { Outcome } from './complaints.rules';
 import { ComplaintsService } from './complaints.service';
 
@@ -36,6 +36,20 @@ export class ComplaintsController {
   @Roles('program_officer', 'auditor')
   report(@Query() query: ComplaintsReportQuery) {
     return this.complaints.report(query.programId);
+  }
+
+  /** Every overdue complaint, keyset-paged, with their total (the report gives the first page). */
+  @Get('complaints/report/overdue')
+  @Roles('program_officer', 'auditor')
+  overdue(@Query() query: ComplaintsReportListQuery) {
+    return this.complaints.overdue(query);
+  }
+
+  /** Every commitment not yet fulfilled, keyset-paged, with their total (the report gives the first page). */
+  @Get('complaints/report/open-commitments')
+  @Roles('program_officer', 'auditor')
+  openCommitments(@Query() query: ComplaintsReportListQuery) {
+    return this.complaints.openCommitments(query);
   }
 
   @Get('complaints/:id')

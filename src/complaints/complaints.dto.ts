@@ -78,3 +78,8 @@ export class ComplaintsReportQuery {
   @OptionalUuid('only this program')
   programId?: string;
 }
+
+export class ComplaintsReportListQuery extends ListQuery {
+  @OptionalUuid('only this program')
+  programId?: string;
+}

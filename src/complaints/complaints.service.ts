@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import type { StaffPrincipal } from '../common/auth/principal';
 import { businessDate, businessDaysBetween, isDate } from '../common/calendar';
 import { Clock } from '../common/clock';
-import { decodeCursor, pageOf } from '../common/pagination';
+import { decodeCursor, LIST_DEFAULT_LIMIT, pageOf } from '../common/pagination';
 import { ApiProblem, problems } from '../common/problem';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import type { Queryable } from '../database/queryable';
@@ -186,18 +186,14 @@ export class ComplaintsService {
   }
 
   /**
-   * As of today: overdue complaints (with business days late), the share of complaints by area
-   * (total, open, overdue, share of all), and the commitments not yet fulfilled.
+   * As of today: the first page of the overdue complaints (with business days late) and of the
+   * commitments not yet fulfilled, each with its total and the cursor of the rest
+   * (GET /v1/complaints/report/overdue and /open-commitments), and the share of complaints by area
+   * (total, open, overdue, share of all).
    */
   async report(programId: string | undefined) {
-    const today = this.today(programId ? await this.timeZoneOf(programId) : null);
-    const overdue = await this.db.query(
-      `SELECT c.id, c.folio, p.code AS "programCode", c.area, c.owner, c.subject, to_char(c.due_on, 'YYYY-MM-DD') AS "dueOn"
-         FROM complaints c JOIN programs p ON p.id = c.program_id
-        WHERE c.status = 'open' AND c.due_on < $2 AND ($1::uuid IS NULL OR c.program_id = $1)
-        ORDER BY c.due_on, c.folio LIMIT 1000`,
-      [programId ?? null, today],
-    );
+    const overdue = await this.overdue({ programId, limit: LIST_DEFAULT_LIMIT });
+    const open = await this.openCommitments({ programId, limit: LIST_DEFAULT_LIMIT });
     const areas = await this.db.query(
       `SELECT c.area, count(*)::int AS total, count(*) FILTER (WHERE c.status = 'open')::int AS open,
               count(*) FILTER (WHERE c.status = 'open' AND c.due_on < $2)::int AS overdue,
@@ -205,21 +201,54 @@ export class ComplaintsService {
               round(100.0 * count(*) / sum(count(*)) OVER (), 2)::text AS share
          FROM complaints c WHERE ($1::uuid IS NULL OR c.program_id = $1)
         GROUP BY c.area ORDER BY total DESC, c.area`,
-      [programId ?? null, today],
-    );
-    const open = await this.db.query(
-      `SELECT c.folio, k.commitment_no AS "commitmentNo", k.description, to_char(k.due_on, 'YYYY-MM-DD') AS "dueOn", k.due_on < $2 AS overdue
-         FROM complaint_commitments k JOIN complaints c ON c.id = k.complaint_id
-        WHERE k.fulfilled_on IS NULL AND ($1::uuid IS NULL OR c.program_id = $1)
-        ORDER BY k.due_on, c.folio, k.commitment_no LIMIT 1000`,
-      [programId ?? null, today],
+      [programId ?? null, overdue.asOf],
     );
     return {
-      asOf: today,
-      overdue: overdue.map((o: { dueOn: string }) => ({ ...o, businessDaysLate: businessDaysBetween(o.dueOn, today) })),
+      asOf: overdue.asOf,
+      overdue: overdue.data,
+      overdueTotal: overdue.total,
+      overdueNextCursor: overdue.nextCursor,
       byArea: areas,
-      openCommitments: open,
+      openCommitments: open.data,
+      openCommitmentsTotal: open.total,
+      openCommitmentsNextCursor: open.nextCursor,
     };
+  }
+
+  /** Every open complaint past its due date as of today, oldest due first (due date, folio), keyset-paged, with their total. */
+  async overdue(q: { programId?: string; limit: number; cursor?: string }) {
+    const today = this.today(q.programId ? await this.timeZoneOf(q.programId) : null);
+    const after = decodeCursor(q.cursor, ['date', 'text'] as const);
+    const where = `c.status = 'open' AND c.due_on < $2 AND ($1::uuid IS NULL OR c.program_id = $1)`;
+    const rows: Array<{ folio: string; dueOn: string }> = await this.db.query(
+      `SELECT c.id, c.folio, p.code AS "programCode", c.area, c.owner, c.subject, to_char(c.due_on, 'YYYY-MM-DD') AS "dueOn"
+         FROM complaints c JOIN programs p ON p.id = c.program_id
+        WHERE ${where} AND ($3::date IS NULL OR (c.due_on, c.folio) > ($3, $4::text))
+        ORDER BY c.due_on, c.folio LIMIT $5`,
+      [q.programId ?? null, today, after?.[0] ?? null, after?.[1] ?? null, q.limit + 1],
+    );
+    const [{ total }] = await this.db.query(`SELECT count(*)::int AS total FROM complaints c WHERE ${where}`, [q.programId ?? null, today]);
+    const page = pageOf(rows, q.limit, (r) => [r.dueOn, r.folio], (r) => ({ ...r, businessDaysLate: businessDaysBetween(r.dueOn, today) }));
+    return { asOf: today, total: total as number, ...page };
+  }
+
+  /** Every commitment not yet fulfilled (`overdue` once past its date), by due date, folio and number, keyset-paged, with their total. */
+  async openCommitments(q: { programId?: string; limit: number; cursor?: string }) {
+    const today = this.today(q.programId ? await this.timeZoneOf(q.programId) : null);
+    const after = decodeCursor(q.cursor, ['date', 'text', 'int'] as const);
+    const where = `k.fulfilled_on IS NULL AND ($1::uuid IS NULL OR c.program_id = $1)`;
+    const rows: Array<{ folio: string; commitmentNo: number; dueOn: string }> = await this.db.query(
+      `SELECT c.folio, k.commitment_no AS "commitmentNo", k.description, to_char(k.due_on, 'YYYY-MM-DD') AS "dueOn", k.due_on < $2 AS overdue
+         FROM complaint_commitments k JOIN complaints c ON c.id = k.complaint_id
+        WHERE ${where} AND ($3::date IS NULL OR (k.due_on, c.folio, k.commitment_no) > ($3, $4::text, $5::int))
+        ORDER BY k.due_on, c.folio, k.commitment_no LIMIT $6`,
+      [q.programId ?? null, today, after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null, q.limit + 1],
+    );
+    const [{ total }] = await this.db.query(
+      `SELECT count(*)::int AS total FROM complaint_commitments k JOIN complaints c ON c.id = k.complaint_id WHERE ${where}`,
+      [q.programId ?? null],
+    );
+    return { asOf: today, total: total as number, ...pageOf(rows, q.limit, (r) => [r.dueOn, r.folio, r.commitmentNo]) };
   }
 
   private today(timeZone: string | null): string {

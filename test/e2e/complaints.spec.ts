@@ -41,6 +41,10 @@ describe('complaints', () => {
     expect(overdue.body.data.map((c: { id: string; overdue: boolean }) => [c.id, c.overdue])).toEqual([[created.body.id, true]]);
     const report = await t.http.get(`/v1/complaints/report?programId=${program.id}`).set(auditor.auth).expect(200);
     expect(report.body.overdue).toEqual([expect.objectContaining({ folio: created.body.folio, dueOn: '2016-03-15', businessDaysLate: 2 })]);
+    expect(report.body).toMatchObject({ overdueTotal: 1, overdueNextCursor: null, openCommitmentsTotal: 0 });
+    // The complete list, keyset-paged with its total (no silent cut-off; test/e2e/list-paging.spec.ts pages 2,000).
+    const all = await t.http.get(`/v1/complaints/report/overdue?programId=${program.id}&limit=1`).set(auditor.auth).expect(200);
+    expect(all.body).toEqual({ asOf: '2016-03-17', total: 1, data: report.body.overdue, nextCursor: null });
     expect(report.body.byArea).toEqual([{ area: 'Instituto para la Atención de los Adultos Mayores', total: 1, open: 1, overdue: 1, escalated: 0, share: '100.00' }]);
 
     await t.http.post(`/v1/complaints/${created.body.id}/escalate`).set(officer.auth).send({ to: 'ministerio' }).expect(400);
@@ -96,6 +100,8 @@ describe('complaints', () => {
 
     const open = await t.http.get(`/v1/complaints/report?programId=${program.id}`).set(auditor.auth).expect(200);
     expect(open.body.openCommitments).toEqual([{ folio: created.body.folio, commitmentNo: 1, description: 'Depositar marzo', dueOn: '2016-03-20', overdue: false }]);
+    expect(open.body.openCommitmentsTotal).toBe(1);
+    expect((await t.http.get(`/v1/complaints/report/open-commitments?programId=${program.id}`).set(auditor.auth).expect(200)).body).toMatchObject({ total: 1, data: open.body.openCommitments, nextCursor: null });
     await t.http.post(`/v1/complaints/${created.body.id}/commitments/1/fulfil`).set(officer.auth).expect(200);
     await t.http.post(`/v1/complaints/${created.body.id}/commitments/1/fulfil`).set(officer.auth).expect(409);
     await t.http.post(`/v1/complaints/${created.body.id}/commitments/2/fulfil`).set(officer.auth).expect(404);
