@@ -38,6 +38,7 @@ import { PostingsByMonth1764616000000 } from './1764616000000-postings-by-month'
 import { AuditIntegrityCheckpoints1764616000100 } from './1764616000100-audit-integrity-checkpoints';
 import { MerchantAccreditedSupplier1764617000000 } from './1764617000000-merchant-accredited-supplier';
 import { ComplaintIntakeKey1764618200000 } from './1764618200000-complaint-intake-key';
+import { AuditExecutionDays1764618210000 } from './1764618210000-audit-execution-days';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -81,4 +82,5 @@ export const MIGRATIONS = [
   AuditIntegrityCheckpoints1764616000100,
   MerchantAccreditedSupplier1764617000000,
   ComplaintIntakeKey1764618200000,
+  AuditExecutionDays1764618210000,
 ];
