@@ -18,6 +18,7 @@ import {
   totalsChecks,
   zoneOf,
 } from './execution.rules';
+import { foldFinalEntries } from './final-entries';
 
 /** Journal entry kinds of cycle lines (disbursements/cycles.rules.ts entryKind): what executes the budget. */
 export const CYCLE_KINDS = ['cycle_deposit', 'cycle_voucher_load', 'cycle_tranche'];
@@ -155,18 +156,10 @@ export class ExecutionService {
    * Run by the seals job; returns the entries folded.
    */
   async refreshSummary(batch = 50_000): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const n = await this.db.transaction(async (m) => {
-        const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock(hashtext('monedero:audit:execution-days')) AS locked`);
-        if (!locked) return 0;
-        const [{ horizon }] = await m.query(`SELECT audit_seal_horizon()::text AS horizon`);
-        const [{ n }] = await m.query(`SELECT audit_fold_execution_days($1::xid8, $2, $3) AS n`, [horizon, CYCLE_KINDS, batch]);
-        return n as number;
-      });
-      total += n;
-      if (n < batch) return total;
-    }
+    return foldFinalEntries(this.db, 'monedero:audit:execution-days', batch, async (m, horizon) => {
+      const [{ n }] = await m.query(`SELECT audit_fold_execution_days($1::xid8, $2, $3) AS n`, [horizon, CYCLE_KINDS, batch]);
+      return n as number;
+    });
   }
 
   /**
