@@ -39,6 +39,7 @@ import { AuditIntegrityCheckpoints1764616000100 } from './1764616000100-audit-in
 import { MerchantAccreditedSupplier1764617000000 } from './1764617000000-merchant-accredited-supplier';
 import { ComplaintIntakeKey1764618200000 } from './1764618200000-complaint-intake-key';
 import { AuditExecutionDays1764618210000 } from './1764618210000-audit-execution-days';
+import { ComplaintAnswerReceipt1764618220000 } from './1764618220000-complaint-answer-receipt';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -83,4 +84,5 @@ export const MIGRATIONS = [
   MerchantAccreditedSupplier1764617000000,
   ComplaintIntakeKey1764618200000,
   AuditExecutionDays1764618210000,
+  ComplaintAnswerReceipt1764618220000,
 ];

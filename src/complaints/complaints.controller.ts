@@ -3,8 +3,8 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { Roles, StaffPrincipal } from '../common/auth/principal';
 import { Idempotent } from '../common/idempotency/idempotency.interceptor';
-import { AnswerComplaintRequest, ComplaintsQuery, ComplaintsReportListQuery, ComplaintsReportQuery, CreateComplaintRequest, EscalateComplaintRequest } from './complaints.dto';
-import type { Outcome } from './complaints.rules';
+import { AnswerComplaintRequest, ComplaintsQuery, ComplaintsReportListQuery, ComplaintsReportQuery, CreateComplaintRequest, EscalateComplaintRequest, ReceiptRequest } from './complaints.dto';
+import type { Outcome, ReceiptSigner } from './complaints.rules';
 import { ComplaintsService } from './complaints.service';
 
 /**
@@ -63,6 +63,13 @@ export class ComplaintsController {
   @Roles('program_officer')
   answer(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: AnswerComplaintRequest, @CurrentStaff() staff: StaffPrincipal) {
     return this.complaints.answer(id, { answer: body.answer, outcome: body.outcome as Outcome, commitments: body.commitments }, staff);
+  }
+
+  @Post('complaints/:id/receipt')
+  @HttpCode(200)
+  @Roles('program_officer')
+  receipt(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReceiptRequest, @CurrentStaff() staff: StaffPrincipal) {
+    return this.complaints.receipt(id, body.signedBy as ReceiptSigner, staff);
   }
 
   @Post('complaints/:id/escalate')

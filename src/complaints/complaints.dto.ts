@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
 import { ListQuery } from '../common/pagination';
 import { OptionalEnum, OptionalUuid } from '../common/query-params';
-import { CHANNELS, ESCALATION_TARGETS, OUTCOMES, SUBJECTS } from './complaints.rules';
+import { CHANNELS, ESCALATION_TARGETS, OUTCOMES, RECEIPT_SIGNERS, SUBJECTS } from './complaints.rules';
 import { IsIsoDate } from '../common/validation';
 
 export class CreateComplaintRequest {
@@ -64,6 +64,12 @@ export class EscalateComplaintRequest {
   @ApiProperty({ enum: ESCALATION_TARGETS, description: 'X6: where the person takes it; must be one of the program\'s (else 422 escalation_target_not_allowed)' })
   @IsIn(ESCALATION_TARGETS)
   to!: string;
+}
+
+export class ReceiptRequest {
+  @ApiProperty({ enum: RECEIPT_SIGNERS, description: 'P54: who signed the receipt of the answer: the holder (Derechohabiente) or their Representante Solidario' })
+  @IsIn(RECEIPT_SIGNERS)
+  signedBy!: string;
 }
 
 export class ComplaintsQuery extends ListQuery {

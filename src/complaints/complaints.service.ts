@@ -12,7 +12,7 @@ import { returnedRows } from '../database/returning';
 import { withTransaction } from '../database/transaction';
 import { ProgramAccessService } from '../programs/program-access.service';
 import { ProgramsService } from '../programs/programs.service';
-import { complaintRulesOf, complaintSchedule, ComplaintStatus, escalationRefusal, isOverdue, Outcome } from './complaints.rules';
+import { complaintRulesOf, complaintSchedule, ComplaintStatus, escalationRefusal, isOverdue, Outcome, ReceiptSigner } from './complaints.rules';
 
 interface ComplaintRow {
   id: string;
@@ -37,6 +37,8 @@ interface ComplaintRow {
   answeredBy: string | null;
   escalatedTo: string | null;
   escalatedOn: string | null;
+  receiptSignedBy: ReceiptSigner | null;
+  receiptOn: string | null;
   createdAt: Date;
   cursorAt: string;
 }
@@ -45,7 +47,7 @@ const COLUMNS = `c.id, c.folio, c.program_id AS "programId", p.code AS "programC
   c.channel, c.subject, c.description, c.area, c.owner, to_char(c.received_on, 'YYYY-MM-DD') AS "receivedOn", c.steps,
   c.deadline_rule AS "deadlineRule", to_char(c.due_on, 'YYYY-MM-DD') AS "dueOn", c.status, c.answer, c.outcome,
   to_char(c.answered_on, 'YYYY-MM-DD') AS "answeredOn", c.answered_by AS "answeredBy", c.escalated_to AS "escalatedTo",
-  to_char(c.escalated_on, 'YYYY-MM-DD') AS "escalatedOn", c.created_at AS "createdAt", c.created_at::text AS "cursorAt"`;
+  to_char(c.escalated_on, 'YYYY-MM-DD') AS "escalatedOn", c.receipt_signed_by AS "receiptSignedBy", to_char(c.receipt_on, 'YYYY-MM-DD') AS "receiptOn", c.created_at AS "createdAt", c.created_at::text AS "cursorAt"`;
 
 export interface ComplaintInput {
   programId: string;
@@ -132,6 +134,18 @@ export class ComplaintsService {
       }
       const after = await this.find(id, m);
       return this.view(after, await this.commitments([id], m), staff, today);
+    });
+  }
+
+  /** P54: the holder or their Representante Solidario signed the receipt of the answer (once, after the answer). */
+  async receipt(id: string, signedBy: ReceiptSigner, staff: StaffPrincipal) {
+    return withTransaction(this.db, async (m) => {
+      const c = await this.lockForChange(id, staff, m);
+      if (c.answeredOn === null) throw problems.conflict('invalid_status_transition', 'the complaint has no answer to sign for');
+      if (c.receiptOn !== null) throw problems.conflict('invalid_status_transition', 'the receipt of the answer is already recorded');
+      const today = this.today(await this.timeZoneOf(c.programId));
+      await m.query(`UPDATE complaints SET receipt_signed_by = $2, receipt_on = $3 WHERE id = $1`, [id, signedBy, today]);
+      return this.view(await this.find(id, m), await this.commitments([id], m), staff, today);
     });
   }
 
