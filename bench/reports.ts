@@ -1,4 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
+import { loadavg } from 'node:os';
 import { Pool } from 'pg';
 import { readProgramFixtures } from '../src/programs/program-fixtures';
 import { freshBenchDatabase, option } from './support';
@@ -19,12 +20,18 @@ const ALCALDIAS = [
  * routes call: the indicators as of the year end and for Q2 (P56, P57, P58), the execution report
  * by month, zone (16 alcaldías) and component, and the whole public padrón streamed as CSV; and, as
  * the reference of the same run, a plain count(*) of every posting.
+ * The execution report reads its summary (audit_execution_days): the seeded year is folded first
+ * (timed: what the seals job does as entries arrive), then each report is timed from the summary
+ * and, as its reference in the same run, from every posting (source `entries`, the query the
+ * summary replaced), and the two answers compared. `--only execution` skips the indicators and
+ * the padrón.
  */
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const opt = (name: string, dflt: number) => Number(option(args, name) ?? dflt);
   const n = opt('beneficiaries', 1_000_000);
   const months = opt('months', 12);
   const runs = opt('runs', 3);
+  const executionOnly = option(args, 'only') === 'execution';
   const url = await freshBenchDatabase('monedero_bench_reports');
   Object.assign(process.env, { DATABASE_URL: url, QUEUE_PREFIX: `bench-reports-${Date.now()}`, MIGRATIONS_RUN: 'false', LOG_LEVEL: 'silent' });
   const pool = new Pool({ connectionString: url, max: 2 });
@@ -57,21 +64,31 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       ms.sort((a, b) => a - b);
       return { result: last as T, medianMs: Math.round(ms[Math.floor(ms.length / 2)]), minMs: Math.round(ms[0]), maxMs: Math.round(ms[ms.length - 1]) };
     };
+    const loadBefore = loadavg().map((x) => Number(x.toFixed(2)));
     // Reference from the same run: one plain scan of every posting (how loaded the machine is).
     const reference = await time(async () => (await pool.query(`SELECT count(*) FROM postings`)).rows[0].count as string);
-    const year = await time(() => indicators.program(programId, now, { asOf: '2016-12-31' }));
-    const q2 = await time(() => indicators.program(programId, now, { quarter: '2016-Q2' }));
-    const byMonth = await time(() => execution.program(programId, now, { from: '2016-01-01', to: '2016-12-31', by: 'month' }));
-    const byZone = await time(() => execution.program(programId, now, { from: '2016-01-01', to: '2016-12-31', by: 'zone' }));
-    const byComponent = await time(() => execution.program(programId, now, { from: '2016-01-01', to: '2016-12-31', by: 'component' }));
-    const padron = await time(async () => {
-      let bytes = 0;
-      for await (const chunk of beneficiaries.publicExport(programId)) bytes += Buffer.byteLength(chunk);
-      return bytes;
-    });
-    const ind = (r: typeof year.result) => Object.fromEntries(r.indicators.map((i) => [i.id, { numerator: i.numerator, denominator: i.denominator, value: i.value }]));
     const strip = <T extends { result: unknown }>(x: T) => ({ medianMs: (x as unknown as { medianMs: number }).medianMs, minMs: (x as unknown as { minMs: number }).minMs, maxMs: (x as unknown as { maxMs: number }).maxMs });
-    return {
+
+    const f0 = Date.now();
+    const folded = await execution.refreshSummary();
+    const summaryFoldSeconds = Number(((Date.now() - f0) / 1000).toFixed(1));
+    const [{ rows: summaryRows }] = (await pool.query(`SELECT count(*)::int AS rows FROM audit_execution_days`)).rows;
+    progress(`summary: ${folded} entries folded into ${summaryRows} rows in ${summaryFoldSeconds} s`);
+    const year2016 = { from: '2016-01-01', to: '2016-12-31' };
+    const executionFigures: Record<string, unknown> = {};
+    for (const by of ['month', 'zone', 'component'] as const) {
+      const summary = await time(() => execution.program(programId, now, { ...year2016, by }, 'summary'));
+      const entriesRef = await time(() => execution.program(programId, now, { ...year2016, by }, 'entries'));
+      executionFigures[by] = {
+        summary: strip(summary),
+        referenceFromEveryPosting: strip(entriesRef),
+        identical: JSON.stringify(summary.result) === JSON.stringify(entriesRef.result),
+        rows: summary.result.rows.length,
+        differences: summary.result.differences.length,
+        ...(by === 'month' ? { totals: summary.result.totals } : {}),
+      };
+    }
+    const out: Record<string, unknown> = {
       beneficiaries: n,
       months,
       entries: Number(entries),
@@ -79,13 +96,25 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       runsEach: runs,
       seedSeconds,
       referenceCountPostings: strip(reference),
-      indicatorsYear: { ...strip(year), indicators: ind(year.result) },
-      indicatorsQ2: { ...strip(q2), indicators: ind(q2.result) },
-      executionByMonth: { ...strip(byMonth), totals: byMonth.result.totals, differences: byMonth.result.differences.length },
-      executionByZone: { ...strip(byZone), rows: byZone.result.rows.length, differences: byZone.result.differences.length },
-      executionByComponent: { ...strip(byComponent), differences: byComponent.result.differences.length },
-      publicPadronCsv: { ...strip(padron), bytes: padron.result, mbPerSecond: Number((padron.result / 1e6 / (padron.medianMs / 1000)).toFixed(1)) },
+      summaryFold: { entries: folded, rows: summaryRows, seconds: summaryFoldSeconds },
+      execution: executionFigures,
     };
+    if (!executionOnly) {
+      const year = await time(() => indicators.program(programId, now, { asOf: '2016-12-31' }));
+      const q2 = await time(() => indicators.program(programId, now, { quarter: '2016-Q2' }));
+      const padron = await time(async () => {
+        let bytes = 0;
+        for await (const chunk of beneficiaries.publicExport(programId)) bytes += Buffer.byteLength(chunk);
+        return bytes;
+      });
+      const ind = (r: typeof year.result) => Object.fromEntries(r.indicators.map((i) => [i.id, { numerator: i.numerator, denominator: i.denominator, value: i.value }]));
+      Object.assign(out, {
+        indicatorsYear: { ...strip(year), indicators: ind(year.result) },
+        indicatorsQ2: { ...strip(q2), indicators: ind(q2.result) },
+        publicPadronCsv: { ...strip(padron), bytes: padron.result, mbPerSecond: Number((padron.result / 1e6 / (padron.medianMs / 1000)).toFixed(1)) },
+      });
+    }
+    return { ...out, loadAverage: { before: loadBefore, after: loadavg().map((x) => Number(x.toFixed(2))) } };
   } finally {
     await app.close();
     await pool.end();

@@ -40,6 +40,9 @@ import { MerchantAccreditedSupplier1764617000000 } from './1764617000000-merchan
 import { SeguroSignatureObligation1764618000000 } from './1764618000000-seguro-signature-obligation';
 import { CompliancePayments1764618000100 } from './1764618000100-compliance-payments';
 import { ApprovalInboxIndexes1764618100000 } from './1764618100000-approval-inbox-indexes';
+import { ComplaintIntakeKey1764618200000 } from './1764618200000-complaint-intake-key';
+import { AuditExecutionDays1764618210000 } from './1764618210000-audit-execution-days';
+import { ComplaintAnswerReceipt1764618220000 } from './1764618220000-complaint-answer-receipt';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -85,4 +88,7 @@ export const MIGRATIONS = [
   SeguroSignatureObligation1764618000000,
   CompliancePayments1764618000100,
   ApprovalInboxIndexes1764618100000,
+  ComplaintIntakeKey1764618200000,
+  AuditExecutionDays1764618210000,
+  ComplaintAnswerReceipt1764618220000,
 ];

@@ -25,7 +25,7 @@ import { SealsService } from './seals.service';
     SealsService,
     { provide: APP_GUARD, useClass: AuditHandlerGuard },
   ],
-  exports: [SealsService, BalancesService, IntegrityService, AuditLogService],
+  exports: [SealsService, BalancesService, IntegrityService, AuditLogService, ExecutionService],
 })
 export class AuditModule implements OnModuleInit {
   constructor(

@@ -18,6 +18,7 @@ import {
   totalsChecks,
   zoneOf,
 } from './execution.rules';
+import { foldFinalEntries } from './final-entries';
 
 /** Journal entry kinds of cycle lines (disbursements/cycles.rules.ts entryKind): what executes the budget. */
 export const CYCLE_KINDS = ['cycle_deposit', 'cycle_voucher_load', 'cycle_tranche'];
@@ -50,6 +51,23 @@ export async function executedFromBudget(m: EntityManager | DataSource, programI
 }
 
 type Part = { key: string; column: ExecutionColumn; amount: string };
+export type ExecutionSource = 'summary' | 'entries';
+/**
+ * Stocks as of the end of the period by budget-side account: available per budget account (the
+ * program's, or an envelope), committed per cycle or award component. %SOURCE% is the signed
+ * amounts (account_id, amount) up to the end ($3), from the postings or from the summary.
+ */
+const STOCKS_BY_ACCOUNT = `SELECT CASE WHEN a.category = 'program_budget' THEN
+                 CASE WHEN $4 = 'component' AND a.code LIKE 'program:%:envelope:%' THEN 'envelope:' || split_part(a.code, ':envelope:', 2) ELSE '${PROGRAM_KEY}' END
+               WHEN $4 = 'zone' THEN '${PROGRAM_KEY}'
+               WHEN a.category = 'grant_award' THEN coalesce(g.component, 'awards')
+               ELSE 'benefit' END AS key,
+          CASE WHEN a.category = 'program_budget' THEN 'available' ELSE 'committed' END AS column,
+          coalesce(sum(x.amount), 0)::text AS amount
+     FROM ledger_accounts a JOIN %SOURCE% x ON x.account_id = a.id
+     LEFT JOIN grants g ON g.award_account_id = a.id
+    WHERE a.program_id = $1 AND a.category = ANY($2)
+    GROUP BY 1, 2`;
 type ZoneFields = { comuna?: string; municipality?: string } | null;
 /** The address fields a zone is made of (execution.rules zoneOf decides). */
 const ADDRESS_ZONE = `jsonb_build_object('comuna', b.address->>'comuna', 'municipality', b.address->>'municipality')`;
@@ -63,7 +81,12 @@ const ADDRESS_ZONE = `jsonb_build_object('comuna', b.address->>'comuna', 'munici
 export class ExecutionService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async program(programId: string, now: Date, query: { from?: string; to?: string; by?: ExecutionDimension }) {
+  /**
+   * `source`: `summary` (the default) reads audit_execution_days plus the entries after its mark;
+   * `entries` reads every posting of the period (the reference the summary is tested and
+   * benchmarked against).
+   */
+  async program(programId: string, now: Date, query: { from?: string; to?: string; by?: ExecutionDimension }, source: ExecutionSource = 'summary') {
     const by = query.by ?? 'month';
     return this.db.transaction('REPEATABLE READ', async (m) => {
       const [p] = await m.query(
@@ -78,14 +101,22 @@ export class ExecutionService {
       const to = endOfBusinessDate(period.to, p.timeZone);
       const tz = p.timeZone as string;
 
-      const totals = await this.totals(m, p, from, to);
-      const parts = await this.parts(m, p, by, from, to, tz);
+      let totals: Record<ExecutionColumn, string>;
+      let parts: Part[];
+      let appropriatedAll: string;
+      let executedAll: string;
+      if (source === 'entries') {
+        totals = await this.totals(m, p, from, to);
+        parts = await this.parts(m, p, by, from, to, tz);
+        // Since the start, as of `to`: what the budget holds is what was appropriated less what is committed and executed.
+        const sinceStart = new Date(0);
+        appropriatedAll = await this.appropriated(m, p.budgetAccountId, sinceStart, to);
+        executedAll = await executedFromBudget(m, p.id, sinceStart, to);
+      } else {
+        ({ totals, parts, appropriatedAll, executedAll } = await this.fromSummary(m, p, by, period));
+      }
       const rows = assembleRows(parts, by === 'month' ? monthsOf(period.from, period.to) : []);
       const checks: Check[] = totalsChecks(by, totals, rows);
-      // Since the start, as of `to`: what the budget holds is what was appropriated less what is committed and executed.
-      const sinceStart = new Date(0);
-      const appropriatedAll = await this.appropriated(m, p.budgetAccountId, sinceStart, to);
-      const executedAll = await executedFromBudget(m, p.id, sinceStart, to);
       checks.push(check('available vs appropriated − committed − executed (since the start)', totals.available, [
         appropriatedAll,
         new Money(totals.committed).negated(),
@@ -117,6 +148,87 @@ export class ExecutionService {
         ...(calendar ? { spendingCalendar: { seedOffset: calendar.seedOffset } } : {}),
       };
     });
+  }
+
+  /**
+   * Folds the entries below the sealing horizon not yet summarised into audit_execution_days
+   * (incremental, keyed on the last summarised entry like the day totals; one folder at a time).
+   * Run by the seals job; returns the entries folded.
+   */
+  async refreshSummary(batch = 50_000): Promise<number> {
+    return foldFinalEntries(this.db, 'monedero:audit:execution-days', batch, async (m, horizon) => {
+      const [{ n }] = await m.query(`SELECT audit_fold_execution_days($1::xid8, $2, $3) AS n`, [horizon, CYCLE_KINDS, batch]);
+      return n as number;
+    });
+  }
+
+  /**
+   * Totals and parts from the summary: the program's rows of audit_execution_days plus the
+   * contributions of the entries after its mark (the tail), gathered once into a temporary table
+   * in the report's snapshot (the mark and the rows it covers are read together). Days are the
+   * program's business dates, so a period [from, to] is a range of days.
+   */
+  private async fromSummary(m: EntityManager, p: { id: string; budgetAccountId: string; reintegroAccountId: string }, by: ExecutionDimension, period: { from: string; to: string }) {
+    await m.query(
+      `CREATE TEMP TABLE audit_execution_report ON COMMIT DROP AS
+       SELECT d.day, d.category, d.account_id, d.kind, d.component, d.zone, d.net FROM audit_execution_days d WHERE d.program_id = $1
+       UNION ALL
+       SELECT t.day, t.category, t.account_id, t.kind, t.component, t.zone, t.net
+         FROM audit_execution_rows(ARRAY(SELECT e.id FROM journal_entries e, audit_execution_progress g WHERE (e.txid, e.seq) > (g.last_txid, g.last_seq)), $2, $1) t`,
+      [p.id, CYCLE_KINDS],
+    );
+    const sum = async (where: string, params: unknown[], sign = '') =>
+      ((await m.query(`SELECT coalesce(${sign}sum(net), 0)::text AS n FROM audit_execution_report WHERE ${where}`, params))[0].n as string);
+    const inPeriod = `day >= $2::date AND day <= $3::date`;
+    const appropriatedWhere = `account_id = $1 AND kind = 'appropriation'`;
+    const reintegroWhere = `account_id = $1 AND kind <> 'remittance'`;
+    const f = (v: string) => new Money(v).toFixed(2);
+    const totals: Record<ExecutionColumn, string> = {
+      appropriated: f(await sum(`${appropriatedWhere} AND ${inPeriod}`, [p.budgetAccountId, period.from, period.to])),
+      committed: f(await sum(`category = ANY($1) AND day <= $2::date`, [['cycle_commitment', 'grant_award'], period.to])),
+      executed: f(await sum(`category = ANY($1) AND kind = ANY($4) AND ${inPeriod}`, [BUDGET_SIDE, period.from, period.to, CYCLE_KINDS], '-')),
+      reintegrated: f(await sum(`${reintegroWhere} AND ${inPeriod}`, [p.reintegroAccountId, period.from, period.to])),
+      available: f(await sum(`category = ANY($1) AND day <= $2::date`, [['program_budget'], period.to])),
+    };
+    const appropriatedAll = await sum(`${appropriatedWhere} AND day <= $2::date`, [p.budgetAccountId, period.to]);
+    const executedAll = await sum(`category = ANY($1) AND kind = ANY($2) AND day <= $3::date`, [BUDGET_SIDE, CYCLE_KINDS, period.to], '-');
+
+    const month = `to_char(day, 'YYYY-MM')`;
+    const grouped = async (keyExpr: string, where: string, params: unknown[]) =>
+      (await m.query(`SELECT ${keyExpr} AS key, sum(net)::text AS amount FROM audit_execution_report WHERE ${where} GROUP BY 1`, params)) as Array<{ key: string | ZoneFields | null; amount: string }>;
+    const executedKey =
+      by === 'month' ? month : by === 'component' ? `CASE WHEN category = 'insurer_payable' THEN 'insurer' ELSE coalesce(component, 'benefit') END` : 'zone';
+    const parts: Part[] = [
+      ...(await grouped(executedKey, `NOT (category = ANY($1)) AND kind = ANY($2) AND day >= $3::date AND day <= $4::date`, [BUDGET_SIDE, CYCLE_KINDS, period.from, period.to])).map((r) => ({
+        key: by === 'zone' ? zoneOf(r.key as ZoneFields) : (r.key as string),
+        amount: r.amount,
+        column: 'executed' as const,
+      })),
+      ...(await grouped(by === 'month' ? month : `'${PROGRAM_KEY}'`, `${appropriatedWhere} AND ${inPeriod}`, [p.budgetAccountId, period.from, period.to])).map((r) => ({
+        key: r.key as string,
+        amount: r.amount,
+        column: 'appropriated' as const,
+      })),
+      ...(await grouped(by === 'month' ? month : by === 'zone' ? 'zone' : `'${PROGRAM_KEY}'`, `${reintegroWhere} AND ${inPeriod}`, [p.reintegroAccountId, period.from, period.to])).map((r) => ({
+        key: by !== 'zone' ? (r.key as string) : r.key === null ? PROGRAM_KEY : zoneOf(r.key as ZoneFields),
+        amount: r.amount,
+        column: 'reintegrated' as const,
+      })),
+    ];
+    if (by === 'month') {
+      // End-of-month balances: the opening balance before `from` plus each month's net change.
+      for (const [column, categories] of [['committed', ['cycle_commitment', 'grant_award']], ['available', ['program_budget']]] as const) {
+        let running = new Money(await sum(`category = ANY($1) AND day < $2::date`, [[...categories], period.from]));
+        const changes = new Map((await grouped(month, `category = ANY($1) AND ${inPeriod}`, [[...categories], period.from, period.to])).map((c) => [c.key as string, c.amount]));
+        for (const mm of monthsOf(period.from, period.to)) {
+          running = running.plus(changes.get(mm) ?? '0');
+          parts.push({ key: mm, column, amount: running.toFixed(2) });
+        }
+      }
+    } else {
+      parts.push(...(await m.query(`${STOCKS_BY_ACCOUNT.replace('%SOURCE%', `(SELECT account_id, net AS amount FROM audit_execution_report WHERE day <= $3::date)`)}`, [p.id, BUDGET_SIDE, period.to, by])));
+    }
+    return { totals, parts, appropriatedAll, executedAll };
   }
 
   private async appropriated(m: EntityManager, budgetAccountId: string, from: Date, to: Date): Promise<string> {
@@ -233,17 +345,7 @@ export class ExecutionService {
     } else {
       // Stocks as of `to`: available per budget account (the program's, or an envelope), committed per cycle or award component.
       const stocks: Array<{ key: string; column: ExecutionColumn; amount: string }> = await m.query(
-        `SELECT CASE WHEN a.category = 'program_budget' THEN
-                       CASE WHEN $4 = 'component' AND a.code LIKE 'program:%:envelope:%' THEN 'envelope:' || split_part(a.code, ':envelope:', 2) ELSE '${PROGRAM_KEY}' END
-                     WHEN $4 = 'zone' THEN '${PROGRAM_KEY}'
-                     WHEN a.category = 'grant_award' THEN coalesce(g.component, 'awards')
-                     ELSE 'benefit' END AS key,
-                CASE WHEN a.category = 'program_budget' THEN 'available' ELSE 'committed' END AS column,
-                coalesce(sum(CASE WHEN x.side = 'credit' THEN x.amount ELSE -x.amount END), 0)::text AS amount
-           FROM ledger_accounts a JOIN postings x ON x.account_id = a.id AND x.effective_at < $3
-           LEFT JOIN grants g ON g.award_account_id = a.id
-          WHERE a.program_id = $1 AND a.category = ANY($2)
-          GROUP BY 1, 2`,
+        STOCKS_BY_ACCOUNT.replace('%SOURCE%', `(SELECT account_id, CASE WHEN side = 'credit' THEN amount ELSE -amount END AS amount FROM postings WHERE effective_at < $3)`),
         [p.id, BUDGET_SIDE, to, by],
       );
       parts.push(...stocks);

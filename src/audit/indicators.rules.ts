@@ -23,6 +23,8 @@ export const MEASURES = {
   grantsAwarded: 'awards (grants) made up to the date',
   grantsProven: 'awards with a released tranche whose every released tranche is proven by the date',
   grantsFinished: 'awards whose every planned tranche is proven by the date',
+  complaintsAnswered: 'complaints (no conformidades) answered in the period',
+  answerReceiptsSigned: 'of those, the answers whose receipt the holder or their Representante Solidario signed by the date (P54)',
 } as const;
 export type Measure = keyof typeof MEASURES;
 
@@ -57,6 +59,8 @@ export interface IndicatorDefinition {
  */
 export const INDICATORS: Record<string, IndicatorDefinition[]> = {
   'PENSION-AM': [
+    // P54 is a rule, not a formula of the RO: modelled as the share of answers whose receipt was signed (docs/complaints.md).
+    { id: 'P54', name: 'Respuestas a no conformidades firmadas de recibido', formula: 'Respuestas firmadas de recibido por el Derechohabiente o su Representante Solidario / respuestas dadas × 100', seedOffset: 46432, numerator: 'answerReceiptsSigned', denominator: 'complaintsAnswered', unit: 'percent' },
     { id: 'P56', name: 'Cumplimiento de la meta física', formula: 'Número total de Adultos Mayores Derechohabientes / Meta física anual × 100', seedOffset: 53204, numerator: 'activeBeneficiaries', denominator: 'target', unit: 'percent' },
     // The seed multiplies a mean time by 100 (rules-002-part-a P57): reported as the mean, in business days (P21 counts them so).
     { id: 'P57', name: 'Tiempo promedio de entrega de tarjetas', formula: 'Suma de tiempos de entrega de las tarjetas / Número total de tarjetas entregadas', seedOffset: 54770, numerator: 'deliveryBusinessDays', denominator: 'cardsDelivered', unit: 'business_days' },

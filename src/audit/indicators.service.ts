@@ -149,6 +149,13 @@ export class IndicatorsService {
       ));
     if (wanted.has('registered'))
       out.set('registered', await one(`SELECT count(*) AS n FROM beneficiaries WHERE program_id = $1 AND application_date <= $2`, [p.id, period.to]));
+    if (wanted.has('complaintsAnswered'))
+      out.set('complaintsAnswered', await one(`SELECT count(*) AS n FROM complaints WHERE program_id = $1 AND answered_on BETWEEN $2 AND $3`, [p.id, period.from, period.to]));
+    if (wanted.has('answerReceiptsSigned'))
+      out.set('answerReceiptsSigned', await one(
+        `SELECT count(*) AS n FROM complaints WHERE program_id = $1 AND answered_on BETWEEN $2 AND $3 AND receipt_on <= $3`,
+        [p.id, period.from, period.to],
+      ));
     if (wanted.has('completedTerm'))
       out.set('completedTerm', await one(
         `SELECT count(*) AS n FROM beneficiaries

@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { QUEUES } from '../jobs/queues';
 import { keepScheduled } from '../jobs/schedules';
+import { ExecutionService } from './execution.service';
 import { SealsService } from './seals.service';
 
 /**
@@ -16,6 +17,7 @@ import { SealsService } from './seals.service';
 export class SealsProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
     private readonly seals: SealsService,
+    private readonly execution: ExecutionService,
     @InjectQueue(QUEUES.seals) private readonly queue: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
@@ -26,7 +28,9 @@ export class SealsProcessor extends WorkerHost implements OnApplicationBootstrap
     keepScheduled(this.queue, 'seal-entries', { every: this.config.SEAL_EVERY_MS }, 'seal-entries', {}, { attempts: 1 });
   }
 
-  async process(): Promise<{ blocks: number; entries: number; folded: number }> {
-    return this.seals.sealPending();
+  /** Seals, then folds the same final entries into the execution summary (ExecutionService.refreshSummary). */
+  async process(): Promise<{ blocks: number; entries: number; folded: number; executionFolded: number }> {
+    const sealed = await this.seals.sealPending();
+    return { ...sealed, executionFolded: await this.execution.refreshSummary() };
   }
 }

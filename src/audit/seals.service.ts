@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { blockHash, GENESIS_HASH } from './audit.rules';
+import { foldFinalEntries } from './final-entries';
 
 /** Most entries per seal block (a huge cycle transaction is split across several blocks). */
 export const SEAL_BLOCK_MAX_ENTRIES = 20_000;
@@ -95,18 +96,10 @@ export class SealsService {
 
   /** Folds final entries into audit_account_day_totals (same horizon rule). */
   async foldDayTotals(batch = 50_000): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const n = await this.db.transaction(async (m) => {
-        const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock(hashtext('monedero:audit:day-totals')) AS locked`);
-        if (!locked) return 0;
-        const [{ horizon }] = await m.query(`SELECT audit_seal_horizon()::text AS horizon`);
-        const [{ n }] = await m.query(`SELECT audit_fold_day_totals($1::xid8, $2) AS n`, [horizon, batch]);
-        return n as number;
-      });
-      total += n;
-      if (n < batch) return total;
-    }
+    return foldFinalEntries(this.db, 'monedero:audit:day-totals', batch, async (m, horizon) => {
+      const [{ n }] = await m.query(`SELECT audit_fold_day_totals($1::xid8, $2) AS n`, [horizon, batch]);
+      return n as number;
+    });
   }
 
   async listSeals(limit: number, cursor: string | undefined) {

@@ -1,9 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentStaff } from '../common/auth/current-principal';
 import { Roles, StaffPrincipal } from '../common/auth/principal';
-import { AnswerComplaintRequest, ComplaintsQuery, ComplaintsReportQuery, CreateComplaintRequest, EscalateComplaintRequest } from './complaints.dto';
-import type { Outcome } from './complaints.rules';
+import { Idempotent } from '../common/idempotency/idempotency.interceptor';
+import { AnswerComplaintRequest, ComplaintsQuery, ComplaintsReportListQuery, ComplaintsReportQuery, CreateComplaintRequest, EscalateComplaintRequest, ReceiptRequest } from './complaints.dto';
+import type { Outcome, ReceiptSigner } from './complaints.rules';
 import { ComplaintsService } from './complaints.service';
 
 /**
@@ -18,8 +19,10 @@ export class ComplaintsController {
 
   @Post('complaints')
   @Roles('program_officer')
-  create(@Body() body: CreateComplaintRequest, @CurrentStaff() staff: StaffPrincipal) {
-    return this.complaints.create(body, staff);
+  @Idempotent()
+  create(@Body() body: CreateComplaintRequest, @Headers('idempotency-key') key: string, @CurrentStaff() staff: StaffPrincipal) {
+    // The complaint's intake key derives from the request (caller + Idempotency-Key), so a retry never files twice.
+    return this.complaints.create(body, staff, `${staff.userId}:${key}`);
   }
 
   @Get('complaints')
@@ -35,6 +38,20 @@ export class ComplaintsController {
     return this.complaints.report(query.programId);
   }
 
+  /** Every overdue complaint, keyset-paged, with their total (the report gives the first page). */
+  @Get('complaints/report/overdue')
+  @Roles('program_officer', 'auditor')
+  overdue(@Query() query: ComplaintsReportListQuery) {
+    return this.complaints.overdue(query);
+  }
+
+  /** Every commitment not yet fulfilled, keyset-paged, with their total (the report gives the first page). */
+  @Get('complaints/report/open-commitments')
+  @Roles('program_officer', 'auditor')
+  openCommitments(@Query() query: ComplaintsReportListQuery) {
+    return this.complaints.openCommitments(query);
+  }
+
   @Get('complaints/:id')
   @Roles('program_officer', 'auditor')
   get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentStaff() staff: StaffPrincipal) {
@@ -46,6 +63,13 @@ export class ComplaintsController {
   @Roles('program_officer')
   answer(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: AnswerComplaintRequest, @CurrentStaff() staff: StaffPrincipal) {
     return this.complaints.answer(id, { answer: body.answer, outcome: body.outcome as Outcome, commitments: body.commitments }, staff);
+  }
+
+  @Post('complaints/:id/receipt')
+  @HttpCode(200)
+  @Roles('program_officer')
+  receipt(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReceiptRequest, @CurrentStaff() staff: StaffPrincipal) {
+    return this.complaints.receipt(id, body.signedBy as ReceiptSigner, staff);
   }
 
   @Post('complaints/:id/escalate')

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
 import { ListQuery } from '../common/pagination';
 import { OptionalEnum, OptionalUuid } from '../common/query-params';
-import { CHANNELS, ESCALATION_TARGETS, OUTCOMES, SUBJECTS } from './complaints.rules';
+import { CHANNELS, ESCALATION_TARGETS, OUTCOMES, RECEIPT_SIGNERS, SUBJECTS } from './complaints.rules';
 import { IsIsoDate } from '../common/validation';
 
 export class CreateComplaintRequest {
@@ -66,6 +66,12 @@ export class EscalateComplaintRequest {
   to!: string;
 }
 
+export class ReceiptRequest {
+  @ApiProperty({ enum: RECEIPT_SIGNERS, description: 'P54: who signed the receipt of the answer: the holder (Derechohabiente) or their Representante Solidario' })
+  @IsIn(RECEIPT_SIGNERS)
+  signedBy!: string;
+}
+
 export class ComplaintsQuery extends ListQuery {
   @OptionalUuid('only this program')
   programId?: string;
@@ -75,6 +81,11 @@ export class ComplaintsQuery extends ListQuery {
 }
 
 export class ComplaintsReportQuery {
+  @OptionalUuid('only this program')
+  programId?: string;
+}
+
+export class ComplaintsReportListQuery extends ListQuery {
   @OptionalUuid('only this program')
   programId?: string;
 }

@@ -19,6 +19,9 @@ export type EscalationTarget = (typeof ESCALATION_TARGETS)[number];
 /** P53: the answer may refute, confirm or remedy the act complained of. */
 export const OUTCOMES = ['refute', 'confirm', 'remedy'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
+/** P54: who signs the receipt of the answer — the holder (Derechohabiente) or their Representante Solidario. */
+export const RECEIPT_SIGNERS = ['holder', 'representative'] as const;
+export type ReceiptSigner = (typeof RECEIPT_SIGNERS)[number];
 
 export interface ComplaintRules {
   /** Seed id of the deadline, or `default` where the seed gives none (design decision). */

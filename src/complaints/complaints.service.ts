@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import type { StaffPrincipal } from '../common/auth/principal';
 import { businessDate, businessDaysBetween, isDate } from '../common/calendar';
 import { Clock } from '../common/clock';
-import { decodeCursor, pageOf } from '../common/pagination';
+import { decodeCursor, LIST_DEFAULT_LIMIT, pageOf } from '../common/pagination';
 import { ApiProblem, problems } from '../common/problem';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import type { Queryable } from '../database/queryable';
@@ -12,7 +12,7 @@ import { returnedRows } from '../database/returning';
 import { withTransaction } from '../database/transaction';
 import { ProgramAccessService } from '../programs/program-access.service';
 import { ProgramsService } from '../programs/programs.service';
-import { complaintRulesOf, complaintSchedule, ComplaintStatus, escalationRefusal, isOverdue, Outcome } from './complaints.rules';
+import { complaintRulesOf, complaintSchedule, ComplaintStatus, escalationRefusal, isOverdue, Outcome, ReceiptSigner } from './complaints.rules';
 
 interface ComplaintRow {
   id: string;
@@ -37,6 +37,8 @@ interface ComplaintRow {
   answeredBy: string | null;
   escalatedTo: string | null;
   escalatedOn: string | null;
+  receiptSignedBy: ReceiptSigner | null;
+  receiptOn: string | null;
   createdAt: Date;
   cursorAt: string;
 }
@@ -45,7 +47,7 @@ const COLUMNS = `c.id, c.folio, c.program_id AS "programId", p.code AS "programC
   c.channel, c.subject, c.description, c.area, c.owner, to_char(c.received_on, 'YYYY-MM-DD') AS "receivedOn", c.steps,
   c.deadline_rule AS "deadlineRule", to_char(c.due_on, 'YYYY-MM-DD') AS "dueOn", c.status, c.answer, c.outcome,
   to_char(c.answered_on, 'YYYY-MM-DD') AS "answeredOn", c.answered_by AS "answeredBy", c.escalated_to AS "escalatedTo",
-  to_char(c.escalated_on, 'YYYY-MM-DD') AS "escalatedOn", c.created_at AS "createdAt", c.created_at::text AS "cursorAt"`;
+  to_char(c.escalated_on, 'YYYY-MM-DD') AS "escalatedOn", c.receipt_signed_by AS "receiptSignedBy", to_char(c.receipt_on, 'YYYY-MM-DD') AS "receiptOn", c.created_at AS "createdAt", c.created_at::text AS "cursorAt"`;
 
 export interface ComplaintInput {
   programId: string;
@@ -72,7 +74,11 @@ export class ComplaintsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async create(input: ComplaintInput, staff: StaffPrincipal) {
+  /**
+   * Files a complaint once per `intakeKey` (caller + Idempotency-Key): a second request with the
+   * key, even one the idempotency record did not stop, answers the complaint already filed.
+   */
+  async create(input: ComplaintInput, staff: StaffPrincipal, intakeKey: string) {
     const program = await this.programs.getById(input.programId);
     const rules = complaintRulesOf(program.code);
     if (!(rules.subjects as readonly string[]).includes(input.subject)) {
@@ -87,13 +93,25 @@ export class ComplaintsService {
     const receivedOn = businessDate(this.clock.now(), program.timeZone);
     const schedule = complaintSchedule(receivedOn, rules);
     const [row] = await this.db.query(
-      `INSERT INTO complaints (folio, program_id, beneficiary_id, channel, subject, description, area, owner, received_on, steps, deadline_rule, due_on, created_by, created_at)
-       VALUES ('Q-' || $1 || '-' || lpad(nextval('complaint_folio_seq')::text, 6, '0'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $8, $13)
+      `INSERT INTO complaints (folio, program_id, beneficiary_id, channel, subject, description, area, owner, received_on, steps, deadline_rule, due_on, created_by, created_at, intake_key)
+       VALUES ('Q-' || $1 || '-' || lpad(nextval('complaint_folio_seq')::text, 6, '0'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $8, $13, $14)
+       ON CONFLICT (intake_key) WHERE intake_key IS NOT NULL DO NOTHING
        RETURNING id, folio`,
       [receivedOn.slice(0, 4), program.id, input.beneficiaryId ?? null, input.channel, input.subject, input.description, input.area ?? rules.firstInstance,
-        staff.username, receivedOn, JSON.stringify(schedule.steps), rules.seedId, schedule.dueOn, this.clock.now()],
+        staff.username, receivedOn, JSON.stringify(schedule.steps), rules.seedId, schedule.dueOn, this.clock.now(), intakeKey],
     );
+    if (!row) return this.filed(intakeKey);
     return { id: row.id as string, folio: row.folio as string, status: 'open' as const, receivedOn, dueOn: schedule.dueOn, steps: schedule.steps, deadlineRule: rules.seedId };
+  }
+
+  /** The intake answer of the complaint already filed under `intakeKey`, as it was first given. */
+  private async filed(intakeKey: string) {
+    const [c] = await this.db.query(
+      `SELECT id, folio, to_char(received_on, 'YYYY-MM-DD') AS "receivedOn", to_char(due_on, 'YYYY-MM-DD') AS "dueOn", steps, deadline_rule AS "deadlineRule"
+         FROM complaints WHERE intake_key = $1`,
+      [intakeKey],
+    );
+    return { id: c.id as string, folio: c.folio as string, status: 'open' as const, receivedOn: c.receivedOn as string, dueOn: c.dueOn as string, steps: c.steps as Array<{ step: string; businessDays: number; dueOn: string }>, deadlineRule: c.deadlineRule as string };
   }
 
   async get(id: string, staff: StaffPrincipal) {
@@ -116,6 +134,18 @@ export class ComplaintsService {
       }
       const after = await this.find(id, m);
       return this.view(after, await this.commitments([id], m), staff, today);
+    });
+  }
+
+  /** P54: the holder or their Representante Solidario signed the receipt of the answer (once, after the answer). */
+  async receipt(id: string, signedBy: ReceiptSigner, staff: StaffPrincipal) {
+    return withTransaction(this.db, async (m) => {
+      const c = await this.lockForChange(id, staff, m);
+      if (c.answeredOn === null) throw problems.conflict('invalid_status_transition', 'the complaint has no answer to sign for');
+      if (c.receiptOn !== null) throw problems.conflict('invalid_status_transition', 'the receipt of the answer is already recorded');
+      const today = this.today(await this.timeZoneOf(c.programId));
+      await m.query(`UPDATE complaints SET receipt_signed_by = $2, receipt_on = $3 WHERE id = $1`, [id, signedBy, today]);
+      return this.view(await this.find(id, m), await this.commitments([id], m), staff, today);
     });
   }
 
@@ -170,18 +200,14 @@ export class ComplaintsService {
   }
 
   /**
-   * As of today: overdue complaints (with business days late), the share of complaints by area
-   * (total, open, overdue, share of all), and the commitments not yet fulfilled.
+   * As of today: the first page of the overdue complaints (with business days late) and of the
+   * commitments not yet fulfilled, each with its total and the cursor of the rest
+   * (GET /v1/complaints/report/overdue and /open-commitments), and the share of complaints by area
+   * (total, open, overdue, share of all).
    */
   async report(programId: string | undefined) {
-    const today = this.today(programId ? await this.timeZoneOf(programId) : null);
-    const overdue = await this.db.query(
-      `SELECT c.id, c.folio, p.code AS "programCode", c.area, c.owner, c.subject, to_char(c.due_on, 'YYYY-MM-DD') AS "dueOn"
-         FROM complaints c JOIN programs p ON p.id = c.program_id
-        WHERE c.status = 'open' AND c.due_on < $2 AND ($1::uuid IS NULL OR c.program_id = $1)
-        ORDER BY c.due_on, c.folio LIMIT 1000`,
-      [programId ?? null, today],
-    );
+    const overdue = await this.overdue({ programId, limit: LIST_DEFAULT_LIMIT });
+    const open = await this.openCommitments({ programId, limit: LIST_DEFAULT_LIMIT });
     const areas = await this.db.query(
       `SELECT c.area, count(*)::int AS total, count(*) FILTER (WHERE c.status = 'open')::int AS open,
               count(*) FILTER (WHERE c.status = 'open' AND c.due_on < $2)::int AS overdue,
@@ -189,21 +215,54 @@ export class ComplaintsService {
               round(100.0 * count(*) / sum(count(*)) OVER (), 2)::text AS share
          FROM complaints c WHERE ($1::uuid IS NULL OR c.program_id = $1)
         GROUP BY c.area ORDER BY total DESC, c.area`,
-      [programId ?? null, today],
-    );
-    const open = await this.db.query(
-      `SELECT c.folio, k.commitment_no AS "commitmentNo", k.description, to_char(k.due_on, 'YYYY-MM-DD') AS "dueOn", k.due_on < $2 AS overdue
-         FROM complaint_commitments k JOIN complaints c ON c.id = k.complaint_id
-        WHERE k.fulfilled_on IS NULL AND ($1::uuid IS NULL OR c.program_id = $1)
-        ORDER BY k.due_on, c.folio, k.commitment_no LIMIT 1000`,
-      [programId ?? null, today],
+      [programId ?? null, overdue.asOf],
     );
     return {
-      asOf: today,
-      overdue: overdue.map((o: { dueOn: string }) => ({ ...o, businessDaysLate: businessDaysBetween(o.dueOn, today) })),
+      asOf: overdue.asOf,
+      overdue: overdue.data,
+      overdueTotal: overdue.total,
+      overdueNextCursor: overdue.nextCursor,
       byArea: areas,
-      openCommitments: open,
+      openCommitments: open.data,
+      openCommitmentsTotal: open.total,
+      openCommitmentsNextCursor: open.nextCursor,
     };
+  }
+
+  /** Every open complaint past its due date as of today, oldest due first (due date, folio), keyset-paged, with their total. */
+  async overdue(q: { programId?: string; limit: number; cursor?: string }) {
+    const today = this.today(q.programId ? await this.timeZoneOf(q.programId) : null);
+    const after = decodeCursor(q.cursor, ['date', 'text'] as const);
+    const where = `c.status = 'open' AND c.due_on < $2 AND ($1::uuid IS NULL OR c.program_id = $1)`;
+    const rows: Array<{ folio: string; dueOn: string }> = await this.db.query(
+      `SELECT c.id, c.folio, p.code AS "programCode", c.area, c.owner, c.subject, to_char(c.due_on, 'YYYY-MM-DD') AS "dueOn"
+         FROM complaints c JOIN programs p ON p.id = c.program_id
+        WHERE ${where} AND ($3::date IS NULL OR (c.due_on, c.folio) > ($3, $4::text))
+        ORDER BY c.due_on, c.folio LIMIT $5`,
+      [q.programId ?? null, today, after?.[0] ?? null, after?.[1] ?? null, q.limit + 1],
+    );
+    const [{ total }] = await this.db.query(`SELECT count(*)::int AS total FROM complaints c WHERE ${where}`, [q.programId ?? null, today]);
+    const page = pageOf(rows, q.limit, (r) => [r.dueOn, r.folio], (r) => ({ ...r, businessDaysLate: businessDaysBetween(r.dueOn, today) }));
+    return { asOf: today, total: total as number, ...page };
+  }
+
+  /** Every commitment not yet fulfilled (`overdue` once past its date), by due date, folio and number, keyset-paged, with their total. */
+  async openCommitments(q: { programId?: string; limit: number; cursor?: string }) {
+    const today = this.today(q.programId ? await this.timeZoneOf(q.programId) : null);
+    const after = decodeCursor(q.cursor, ['date', 'text', 'int'] as const);
+    const where = `k.fulfilled_on IS NULL AND ($1::uuid IS NULL OR c.program_id = $1)`;
+    const rows: Array<{ folio: string; commitmentNo: number; dueOn: string }> = await this.db.query(
+      `SELECT c.folio, k.commitment_no AS "commitmentNo", k.description, to_char(k.due_on, 'YYYY-MM-DD') AS "dueOn", k.due_on < $2 AS overdue
+         FROM complaint_commitments k JOIN complaints c ON c.id = k.complaint_id
+        WHERE ${where} AND ($3::date IS NULL OR (k.due_on, c.folio, k.commitment_no) > ($3, $4::text, $5::int))
+        ORDER BY k.due_on, c.folio, k.commitment_no LIMIT $6`,
+      [q.programId ?? null, today, after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null, q.limit + 1],
+    );
+    const [{ total }] = await this.db.query(
+      `SELECT count(*)::int AS total FROM complaint_commitments k JOIN complaints c ON c.id = k.complaint_id WHERE ${where}`,
+      [q.programId ?? null],
+    );
+    return { asOf: today, total: total as number, ...pageOf(rows, q.limit, (r) => [r.dueOn, r.folio, r.commitmentNo]) };
   }
 
   private today(timeZone: string | null): string {

@@ -2,6 +2,8 @@
 process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:audit-execution`;
 
 import { parse } from 'csv-parse/sync';
+import { Client } from 'pg';
+import { ExecutionService } from '../../src/audit/execution.service';
 import { createTestApp, TestApp } from '../support/app';
 import { addBeneficiaries, meetObligations } from '../support/cycle-fixtures';
 import { key, programFromFixture, runCycle, seedFixture } from '../support/payout-fixtures';
@@ -87,6 +89,43 @@ describe('audit: budget execution by month, zone and component', () => {
     const wrong = await programFromFixture(t, 'DESEMPLEO', { rules: (r) => ({ ...r, authorizedBudget: '509575587.00' }) });
     const r = (await t.http.get(`/v1/audit/programs/${wrong.id}/execution`).set(auditor.auth).expect(200)).body;
     expect(r.differences).toEqual([{ what: expect.stringContaining('spending calendar'), total: '509575587.00', sumOfParts: '509375587.00', difference: '200000.00' }]);
+  });
+
+  it('M11: the execution summary (audit_execution_days plus the entries after its mark) gives what every posting gives, by month, zone and component', async () => {
+    const execution = t.app.get(ExecutionService);
+    await execution.refreshSummary();
+    for (const by of ['month', 'zone', 'component'] as const) {
+      for (const q of [{ by }, { by, from: '2016-09-15', to: '2016-10-09' }]) {
+        expect(await execution.program(programId, t.clock.now(), q, 'summary')).toEqual(await execution.program(programId, t.clock.now(), q, 'entries'));
+      }
+    }
+  });
+
+  it('M11: money posted after the summary was refreshed is counted (the tail after the mark), and again once folded', async () => {
+    const execution = t.app.get(ExecutionService);
+    await execution.refreshSummary();
+    const before = await execution.program(programId, t.clock.now(), { by: 'month' });
+    // Hold the folder's lock so the seals job cannot fold the new entry: it stays in the tail.
+    const holder = new Client({ connectionString: process.env.DATABASE_URL });
+    await holder.connect();
+    try {
+      await holder.query(`SELECT pg_advisory_lock(hashtext('monedero:audit:execution-days'))`);
+      const posted = await t.http.post(`/v1/programs/${programId}/appropriations`).set(operator.auth).set('Idempotency-Key', key()).send({ amount: '2500.00', reference: 'SEFIN-2016-11' }).expect(201);
+      const [tail] = await t.db.query(
+        `SELECT (e.txid, e.seq) > (g.last_txid, g.last_seq) AS "inTail" FROM journal_entries e, audit_execution_progress g WHERE e.id = $1`,
+        [posted.body.journalEntryId],
+      );
+      expect(tail.inTail).toBe(true);
+      const after = await execution.program(programId, t.clock.now(), { by: 'month' });
+      expect(after.totals).toEqual({ ...before.totals, appropriated: '102500.00', available: '89597.60' });
+      expect(after.rows.find((r) => r.key === '2016-11')).toMatchObject({ appropriated: '2500.00', available: '89597.60' });
+      expect(after).toEqual(await execution.program(programId, t.clock.now(), { by: 'month' }, 'entries'));
+    } finally {
+      await holder.query(`SELECT pg_advisory_unlock(hashtext('monedero:audit:execution-days'))`);
+      await holder.end();
+    }
+    await execution.refreshSummary();
+    expect(await execution.program(programId, t.clock.now(), { by: 'month' })).toEqual(await execution.program(programId, t.clock.now(), { by: 'month' }, 'entries'));
   });
 
   it('validates its query and refuses other roles', async () => {

@@ -4,7 +4,7 @@ process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'monedero-test'}:audit
 import { buildCurp } from '../../src/beneficiaries/curp.rules';
 import { createTestApp, TestApp } from '../support/app';
 import { addBeneficiaries } from '../support/cycle-fixtures';
-import { programFromFixture, runCycle, seedFixture } from '../support/payout-fixtures';
+import { key, programFromFixture, runCycle, seedFixture } from '../support/payout-fixtures';
 
 type Staff = Awaited<ReturnType<TestApp['staff']>>;
 type Indicator = { id: string; numerator: string | null; denominator: string | null; value: string | null; unrecorded?: string[] };
@@ -97,7 +97,7 @@ describe('audit: indicators of the rules of operation', () => {
 
     const april = await indicators(program.id, '?asOf=2016-04-30');
     expect(april.byId.P56.numerator).toBe('3');
-    expect(april.body.indicators.map((i: Indicator) => i.id)).toEqual(['P56', 'P57', 'P58']);
+    expect(april.body.indicators.map((i: Indicator) => i.id)).toEqual(['P54', 'P56', 'P57', 'P58']);
 
     const csv = await t.http.get(`/v1/audit/programs/${program.id}/indicators?quarter=2016-Q2&format=csv`).set(auditor.auth).expect(200);
     expect(csv.text).toContain(`,P57,business_days,6.00,12,2`);
@@ -155,5 +155,33 @@ describe('audit: indicators of the rules of operation', () => {
     const after = await indicators(program.id, '?quarter=2016-Q3');
     expect(after.byId['SD-17.2']).toMatchObject({ numerator: '4300.80', denominator: '100000.00', value: '4.30' });
     expect(after.byId['SD-17.1']).toMatchObject({ numerator: '2', denominator: null, value: null, unrecorded: [expect.stringContaining('outside statistic')] });
+  });
+
+  it('P54: answers whose receipt the holder or their Representante Solidario signed, over the answers given in the period', async () => {
+    t.clock.set('2016-08-01T18:00:00Z');
+    const program = await programFromFixture(t, 'PENSION-AM');
+    const file = async () =>
+      (await t.http.post('/v1/complaints').set(officer.auth).set('Idempotency-Key', key()).send({ programId: program.id, channel: 'writing', subject: 'card_balance', description: 'Saldo incorrecto' }).expect(201)).body.id as string;
+    const [a, b] = [await file(), await file()];
+    await file(); // never answered: not in the denominator
+    const answer = (id: string) => t.http.post(`/v1/complaints/${id}/answer`).set(officer.auth).send({ answer: 'Se verificó el saldo.', outcome: 'refute' }).expect(200);
+    const receipt = (id: string, signedBy: string) => t.http.post(`/v1/complaints/${id}/receipt`).set(officer.auth).send({ signedBy });
+    expect((await receipt(a, 'holder').expect(409)).body.code).toBe('invalid_status_transition'); // nothing answered yet
+    t.clock.set('2016-08-03T18:00:00Z');
+    await answer(a);
+    await answer(b);
+    await receipt(a, 'neighbour').expect(400);
+    await receipt(a, 'auditor').expect(400);
+    await receipt(a, 'holder').set(auditor.auth).expect(403);
+    t.clock.set('2016-08-05T18:00:00Z');
+    expect((await receipt(a, 'representative').expect(200)).body).toMatchObject({ receiptSignedBy: 'representative', receiptOn: '2016-08-05' });
+    expect((await receipt(a, 'holder').expect(409)).body.code).toBe('invalid_status_transition');
+
+    t.clock.set('2016-10-10T18:00:00Z');
+    const q3 = await indicators(program.id, '?quarter=2016-Q3');
+    expect(q3.byId.P54).toMatchObject({ numerator: '1', denominator: '2', value: '50.00' });
+    // As of the day before the receipt was signed, it does not count yet.
+    expect((await indicators(program.id, '?asOf=2016-08-04')).byId.P54).toMatchObject({ numerator: '0', denominator: '2' });
+    expect((await indicators(program.id, '?quarter=2016-Q2')).byId.P54).toMatchObject({ numerator: '0', denominator: '0', value: null });
   });
 });

@@ -1,6 +1,6 @@
 import { createTestApp, TestApp } from '../support/app';
 import { addBeneficiaries } from '../support/cycle-fixtures';
-import { programFromFixture } from '../support/payout-fixtures';
+import { key, programFromFixture } from '../support/payout-fixtures';
 
 type Staff = Awaited<ReturnType<TestApp['staff']>>;
 
@@ -17,7 +17,9 @@ describe('complaints', () => {
   });
   afterAll(() => t.close());
 
-  const file = (body: Record<string, unknown>, who: Staff = officer) => t.http.post('/v1/complaints').set(who.auth).send({ channel: 'writing', description: 'No llegó el depósito de marzo', ...body });
+  const file = (body: Record<string, unknown>, who: Staff = officer, idempotencyKey = key()) =>
+    t.http.post('/v1/complaints').set(who.auth).set('Idempotency-Key', idempotencyKey).send({ channel: 'writing', description: 'No llegó el depósito de marzo', ...body });
+  const countOf = async (programId: string) => (await t.db.query(`SELECT count(*)::int AS n FROM complaints WHERE program_id = $1`, [programId]))[0].n as number;
 
   it('P51, P52, X6: a Pensión complaint is due in 10 business days, shows as overdue after, then escalates; every step is in the staff action log', async () => {
     t.clock.set('2016-03-01T18:00:00Z');
@@ -39,6 +41,10 @@ describe('complaints', () => {
     expect(overdue.body.data.map((c: { id: string; overdue: boolean }) => [c.id, c.overdue])).toEqual([[created.body.id, true]]);
     const report = await t.http.get(`/v1/complaints/report?programId=${program.id}`).set(auditor.auth).expect(200);
     expect(report.body.overdue).toEqual([expect.objectContaining({ folio: created.body.folio, dueOn: '2016-03-15', businessDaysLate: 2 })]);
+    expect(report.body).toMatchObject({ overdueTotal: 1, overdueNextCursor: null, openCommitmentsTotal: 0 });
+    // The complete list, keyset-paged with its total (no silent cut-off; test/e2e/list-paging.spec.ts pages 2,000).
+    const all = await t.http.get(`/v1/complaints/report/overdue?programId=${program.id}&limit=1`).set(auditor.auth).expect(200);
+    expect(all.body).toEqual({ asOf: '2016-03-17', total: 1, data: report.body.overdue, nextCursor: null });
     expect(report.body.byArea).toEqual([{ area: 'Instituto para la Atención de los Adultos Mayores', total: 1, open: 1, overdue: 1, escalated: 0, share: '100.00' }]);
 
     await t.http.post(`/v1/complaints/${created.body.id}/escalate`).set(officer.auth).send({ to: 'ministerio' }).expect(400);
@@ -94,6 +100,8 @@ describe('complaints', () => {
 
     const open = await t.http.get(`/v1/complaints/report?programId=${program.id}`).set(auditor.auth).expect(200);
     expect(open.body.openCommitments).toEqual([{ folio: created.body.folio, commitmentNo: 1, description: 'Depositar marzo', dueOn: '2016-03-20', overdue: false }]);
+    expect(open.body.openCommitmentsTotal).toBe(1);
+    expect((await t.http.get(`/v1/complaints/report/open-commitments?programId=${program.id}`).set(auditor.auth).expect(200)).body).toMatchObject({ total: 1, data: open.body.openCommitments, nextCursor: null });
     await t.http.post(`/v1/complaints/${created.body.id}/commitments/1/fulfil`).set(officer.auth).expect(200);
     await t.http.post(`/v1/complaints/${created.body.id}/commitments/1/fulfil`).set(officer.auth).expect(409);
     await t.http.post(`/v1/complaints/${created.body.id}/commitments/2/fulfil`).set(officer.auth).expect(404);
@@ -108,5 +116,35 @@ describe('complaints', () => {
     expect(new Set(res.map((r) => r.body.folio)).size).toBe(12);
     // Uniformes' seed gives no deadline: the documented default of ten business days.
     expect(res[0].body).toMatchObject({ deadlineRule: 'default', dueOn: '2016-04-15' });
+  });
+
+  it('intake honours Idempotency-Key: a retry answers the first complaint again; 50 concurrent retries make one complaint', async () => {
+    t.clock.set('2016-05-02T18:00:00Z');
+    const program = await programFromFixture(t, 'PENSION-AM');
+    const body = { programId: program.id, subject: 'card_balance' };
+    expect((await t.http.post('/v1/complaints').set(officer.auth).send({ channel: 'writing', description: 'x', ...body }).expect(400)).body.code).toBe('idempotency_key_required');
+
+    const k = key();
+    const first = await file(body, officer, k).expect(201);
+    const retry = await file(body, officer, k).expect(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect((await file({ ...body, subject: 'wrongful_baja' }, officer, k).expect(422)).body.code).toBe('idempotency_key_reused');
+    expect(await countOf(program.id)).toBe(1);
+
+    const burstKey = key();
+    const burst = await Promise.all(Array.from({ length: 50 }, () => file(body, officer, burstKey)));
+    expect(burst.every((r) => r.status === 201 || (r.status === 409 && r.body.code === 'request_in_progress'))).toBe(true);
+    expect(new Set(burst.filter((r) => r.status === 201).map((r) => r.body.id)).size).toBe(1);
+    expect(await countOf(program.id)).toBe(2);
+
+    // The key's record lost (its lease taken over after a crash between the insert and the
+    // record's completion): the complaint's own unique intake key still answers the same complaint.
+    const lostKey = key();
+    const original = await file(body, officer, lostKey).expect(201);
+    await t.db.query(`DELETE FROM idempotency_keys WHERE key = $1`, [lostKey]);
+    const again = await file(body, officer, lostKey).expect(201);
+    expect(again.body).toEqual(original.body);
+    expect(await countOf(program.id)).toBe(3);
   });
 });

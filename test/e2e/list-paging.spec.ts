@@ -204,12 +204,18 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
          FROM beneficiaries b WHERE b.program_id = $1`,
       [program.id],
     );
-    // Complaints of the program (issue 20), ordered newest first.
+    // Complaints of the program (issue 20), ordered newest first; all open and overdue on five due
+    // dates (the overdue report pages by due date then folio), each with an open commitment.
     await db.query(
       `INSERT INTO complaints (folio, program_id, channel, subject, description, area, owner, received_on, steps, deadline_rule, due_on, created_by, created_at)
        SELECT 'PAGING-' || $2::text || '-' || i, $1, 'phone', 'card_balance', 'paging', 'atención', 'paging', date '2026-03-01', '[]', 'paging',
-              date '2026-03-13', 'paging', ${tsMs} FROM generate_series(1, $3) i`,
+              date '2026-03-13' - i % 5, 'paging', ${tsMs} FROM generate_series(1, $3) i`,
       [program.id, randomUUID(), N],
+    );
+    await db.query(
+      `INSERT INTO complaint_commitments (complaint_id, commitment_no, description, due_on)
+       SELECT id, 1 + (row_number() OVER (ORDER BY id)) % 2, 'paging', date '2026-03-20' + ((row_number() OVER (ORDER BY id)) % 3)::int FROM complaints WHERE program_id = $1`,
+      [program.id],
     );
     // Money owed: N/2 beneficiaries without a card, two deposit cycles run → N owed periods.
     await db.query(
@@ -397,6 +403,27 @@ describe('lists: every cursor-paged list pages through thousands of rows, each r
       auth: () => auditor.auth,
       expected: () => ids(`SELECT id FROM complaints WHERE program_id = $1 ORDER BY created_at DESC, id DESC`, [program.id]),
       id: (r) => r.id,
+    },
+    {
+      route: '/v1/complaints/report/overdue',
+      path: () => '/v1/complaints/report/overdue',
+      query: { programId: '' },
+      auth: () => auditor.auth,
+      expected: () => ids(`SELECT folio AS id FROM complaints WHERE program_id = $1 AND status = 'open' AND due_on < date '2026-03-15' ORDER BY due_on, folio`, [program.id]),
+      id: (r) => r.folio,
+    },
+    {
+      route: '/v1/complaints/report/open-commitments',
+      path: () => '/v1/complaints/report/open-commitments',
+      query: { programId: '' },
+      auth: () => auditor.auth,
+      expected: () =>
+        ids(
+          `SELECT c.folio || '#' || k.commitment_no AS id FROM complaint_commitments k JOIN complaints c ON c.id = k.complaint_id
+            WHERE c.program_id = $1 AND k.fulfilled_on IS NULL ORDER BY k.due_on, c.folio, k.commitment_no`,
+          [program.id],
+        ),
+      id: (r) => `${r.folio}#${r.commitmentNo}`,
     },
     {
       route: '/v1/grant-receivables',

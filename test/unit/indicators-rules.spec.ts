@@ -50,7 +50,7 @@ describe('indicator rules', () => {
       expect(indicatorsOf(`${base}-2016`).base).toBe(base);
       expect(indicatorsOf(`${base}-2016-Tabc`).definitions).toBe(defs);
     }
-    expect(indicatorsOf('PENSION-AM-2016').definitions.map((d) => d.id)).toEqual(['P56', 'P57', 'P58']);
+    expect(indicatorsOf('PENSION-AM-2016').definitions.map((d) => d.id)).toEqual(['P54', 'P56', 'P57', 'P58']);
     expect(indicatorsOf('UNIFORMES-2016').definitions.map((d) => d.id)).toEqual(['U20', 'U20.2']);
     expect(indicatorsOf('FONAES-2013')).toEqual({ base: null, definitions: [] });
   });
