@@ -52,7 +52,7 @@ export function ComplaintsPage() {
     e.preventDefault();
     setError(null);
     try {
-      const c = await api('POST', '/v1/complaints', { body: { programId, channel: form.channel, subject: form.subject, description: form.description.trim() } });
+      const c = await api('POST', '/v1/complaints', { idempotent: true, body: { programId, channel: form.channel, subject: form.subject, description: form.description.trim() } });
       navigate(`/complaints/${c.id}`);
     } catch (err) {
       setError(err);
@@ -91,7 +91,7 @@ export function ComplaintsPage() {
     <${ProblemAlert} error=${report.error} />
     ${r
       ? html`<dl class="facts" id="complaints-report">
-          <div><dt>${t('complaints.overdueNow', { date: fmtDay(r.asOf, lang) })}</dt><dd id="complaints-overdue" data-n=${r.overdue.length}><${Count} value=${r.overdue.length} /></dd></div>
+          <div><dt>${t('complaints.overdueNow', { date: fmtDay(r.asOf, lang) })}</dt><dd id="complaints-overdue" data-n=${r.overdueTotal}><${Count} value=${r.overdueTotal} /></dd></div>
           <div><dt>${t('complaints.openCommitments')}</dt><dd><${Count} value=${r.openCommitments.length} /></dd></div>
           ${r.byArea.map((a) => html`<div key=${a.area}><dt>${a.area}</dt><dd>${t('complaints.areaFigures', { total: a.total, open: a.open, overdue: a.overdue, share: a.share })}</dd></div>`)}
         </dl>`

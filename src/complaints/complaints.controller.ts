@@ -19,10 +19,11 @@ export class ComplaintsController {
 
   @Post('complaints')
   @Roles('program_officer')
-  @Idempotent()
-  create(@Body() body: CreateComplaintRequest, @Headers('idempotency-key') key: string, @CurrentStaff() staff: StaffPrincipal) {
+  // API.md names no key for an intake (it moves no money): one is honoured when sent, never required.
+  @Idempotent({ optional: true })
+  create(@Body() body: CreateComplaintRequest, @Headers('idempotency-key') key: string | undefined, @CurrentStaff() staff: StaffPrincipal) {
     // The complaint's intake key derives from the request (caller + Idempotency-Key), so a retry never files twice.
-    return this.complaints.create(body, staff, `${staff.userId}:${key}`);
+    return this.complaints.create(body, staff, key === undefined ? null : `${staff.userId}:${key}`);
   }
 
   @Get('complaints')

@@ -78,7 +78,7 @@ export class ComplaintsService {
    * Files a complaint once per `intakeKey` (caller + Idempotency-Key): a second request with the
    * key, even one the idempotency record did not stop, answers the complaint already filed.
    */
-  async create(input: ComplaintInput, staff: StaffPrincipal, intakeKey: string) {
+  async create(input: ComplaintInput, staff: StaffPrincipal, intakeKey: string | null) {
     const program = await this.programs.getById(input.programId);
     const rules = complaintRulesOf(program.code);
     if (!(rules.subjects as readonly string[]).includes(input.subject)) {
@@ -100,7 +100,7 @@ export class ComplaintsService {
       [receivedOn.slice(0, 4), program.id, input.beneficiaryId ?? null, input.channel, input.subject, input.description, input.area ?? rules.firstInstance,
         staff.username, receivedOn, JSON.stringify(schedule.steps), rules.seedId, schedule.dueOn, this.clock.now(), intakeKey],
     );
-    if (!row) return this.filed(intakeKey);
+    if (!row) return this.filed(intakeKey!);
     return { id: row.id as string, folio: row.folio as string, status: 'open' as const, receivedOn, dueOn: schedule.dueOn, steps: schedule.steps, deadlineRule: rules.seedId };
   }
 

@@ -15,8 +15,11 @@ const IDEMPOTENT = 'monedero:idempotent';
  * Marks a POST that moves money: it requires an Idempotency-Key (API.md "Conventions"). The
  * interceptor runs on these routes only: as a global one it cost every other request Nest's
  * interceptor plumbing (async-resource binding, rxjs) for nothing.
+ * `{ optional: true }`: a POST that moves no money and whose contract names no key (a complaint's
+ * intake) honours a key when the client sends one, and runs plainly without.
  */
-export const Idempotent = () => applyDecorators(SetMetadata(IDEMPOTENT, true), UseInterceptors(IdempotencyInterceptor));
+export const Idempotent = (options: { optional?: boolean } = {}) =>
+  applyDecorators(SetMetadata(IDEMPOTENT, options.optional ? 'optional' : 'required'), UseInterceptors(IdempotencyInterceptor));
 
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -26,9 +29,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (!this.reflector.get<boolean>(IDEMPOTENT, context.getHandler())) return next.handle();
+    const mode = this.reflector.get<'required' | 'optional' | undefined>(IDEMPOTENT, context.getHandler());
+    if (!mode) return next.handle();
     const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
     const key = request.headers['idempotency-key'];
+    if (key === undefined && mode === 'optional') return next.handle();
     if (key === undefined) throw new ApiProblem(400, 'idempotency_key_required', 'This request needs an Idempotency-Key header');
     if (!isValidIdempotencyKey(key)) {
       throw new ApiProblem(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1–255 printable ASCII characters');
