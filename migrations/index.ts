@@ -43,6 +43,7 @@ import { ApprovalInboxIndexes1764618100000 } from './1764618100000-approval-inbo
 import { ComplaintIntakeKey1764618200000 } from './1764618200000-complaint-intake-key';
 import { AuditExecutionDays1764618210000 } from './1764618210000-audit-execution-days';
 import { ComplaintAnswerReceipt1764618220000 } from './1764618220000-complaint-answer-receipt';
+import { DropCardCollectionMonths1764618400000 } from './1764618400000-drop-card-collection-months';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -91,4 +92,5 @@ export const MIGRATIONS = [
   ComplaintIntakeKey1764618200000,
   AuditExecutionDays1764618210000,
   ComplaintAnswerReceipt1764618220000,
+  DropCardCollectionMonths1764618400000,
 ];

@@ -189,8 +189,6 @@ export const ProgramRules = z
     authorizedBudget: money.optional(),
     /** Meta física: people the program plans to reach (coverage indicator). */
     targetBeneficiaries: z.number().int().min(0).optional(),
-    /** Card collection deadline in calendar months (Desempleo: 3 months, then the trámite is cancelled). */
-    cardCollectionMonths: z.number().int().min(1).optional(),
     /** What happens to a voucher balance left at expiry (design: the ROs are silent, G2). */
     voucherUnspentAtExpiry: z.enum(['reintegro', 'keep']).optional(),
     /** Grants: caps per stage, modality or sector (grant-rules.ts AwardCap). */
