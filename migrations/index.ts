@@ -44,6 +44,7 @@ import { ComplaintIntakeKey1764618200000 } from './1764618200000-complaint-intak
 import { AuditExecutionDays1764618210000 } from './1764618210000-audit-execution-days';
 import { ComplaintAnswerReceipt1764618220000 } from './1764618220000-complaint-answer-receipt';
 import { DropCardCollectionMonths1764618400000 } from './1764618400000-drop-card-collection-months';
+import { AuditExecutionExecutingKinds1764618400100 } from './1764618400100-audit-execution-executing-kinds';
 
 /** Every migration, in timestamp order. New migrations are appended here; released ones are never edited. */
 export const MIGRATIONS = [
@@ -93,4 +94,5 @@ export const MIGRATIONS = [
   AuditExecutionDays1764618210000,
   ComplaintAnswerReceipt1764618220000,
   DropCardCollectionMonths1764618400000,
+  AuditExecutionExecutingKinds1764618400100,
 ];

@@ -20,8 +20,14 @@ import {
 } from './execution.rules';
 import { foldFinalEntries } from './final-entries';
 
-/** Journal entry kinds of cycle lines (disbursements/cycles.rules.ts entryKind): what executes the budget. */
+/** Journal entry kinds of cycle lines (disbursements/cycles.rules.ts entryKind). */
 export const CYCLE_KINDS = ['cycle_deposit', 'cycle_voucher_load', 'cycle_tranche'];
+/**
+ * What executes a program's budget: cycle lines, payment orders, payments on compliance, supplier
+ * invoices and loan disbursements; and, negative, a revolving fund's repayments returned to its
+ * pool (the budget). Any other kind that leaves the budget side shows as a difference in `checks`.
+ */
+export const EXECUTING_KINDS = [...CYCLE_KINDS, 'payment_order', 'compliance_payment', 'supplier_invoice', 'loan_disbursement', 'loan_pool_return'];
 /**
  * The cycle entries effective in [$3, $4) of kinds $2, and the reversals of such entries effective
  * then, each with the metadata of the original (its beneficiary, its component): two index scans
@@ -32,12 +38,14 @@ const CYCLE_ENTRIES = `e AS (
   UNION ALL
   SELECT r.id, r.effective_at, o.metadata FROM journal_entries r JOIN journal_entries o ON o.id = r.reverses_entry_id
    WHERE r.reverses_entry_id IS NOT NULL AND o.kind = ANY($2) AND r.effective_at >= $3 AND r.effective_at < $4)`;
+/** Where money committed and not yet executed waits: a cycle's, an award's, approved loans'. */
+const COMMITTED = ['cycle_commitment', 'grant_award', 'loan_commitment'];
 /** Where the money of a program waits before it is executed. */
-const BUDGET_SIDE = ['program_budget', 'cycle_commitment', 'grant_award'];
+const BUDGET_SIDE = ['program_budget', ...COMMITTED];
 
 /**
- * Money executed seen from the budget side: what cycle entries (deposits, voucher loads, tranches)
- * took out of the program's budget, commitment and award accounts in [from, to), net of reversals.
+ * Money executed seen from the budget side: what executing entries (EXECUTING_KINDS) took out of
+ * the program's budget, commitment, award and loan-commitment accounts in [from, to), net of reversals.
  */
 export async function executedFromBudget(m: EntityManager | DataSource, programId: string, from: Date, to: Date): Promise<string> {
   const [r] = await m.query(
@@ -45,7 +53,7 @@ export async function executedFromBudget(m: EntityManager | DataSource, programI
      SELECT coalesce(sum(CASE WHEN x.side = 'debit' THEN x.amount ELSE -x.amount END), 0)::text AS n
        FROM e JOIN postings x ON x.entry_id = e.id
        JOIN ledger_accounts a ON a.id = x.account_id AND a.program_id = $1 AND a.category = ANY($5)`,
-    [programId, CYCLE_KINDS, from, to, BUDGET_SIDE],
+    [programId, EXECUTING_KINDS, from, to, BUDGET_SIDE],
   );
   return r.n;
 }
@@ -157,7 +165,7 @@ export class ExecutionService {
    */
   async refreshSummary(batch = 50_000): Promise<number> {
     return foldFinalEntries(this.db, 'monedero:audit:execution-days', batch, async (m, horizon) => {
-      const [{ n }] = await m.query(`SELECT audit_fold_execution_days($1::xid8, $2, $3) AS n`, [horizon, CYCLE_KINDS, batch]);
+      const [{ n }] = await m.query(`SELECT audit_fold_execution_days($1::xid8, $2, $3) AS n`, [horizon, EXECUTING_KINDS, batch]);
       return n as number;
     });
   }
@@ -175,7 +183,7 @@ export class ExecutionService {
        UNION ALL
        SELECT t.day, t.category, t.account_id, t.kind, t.component, t.zone, t.net
          FROM audit_execution_rows(ARRAY(SELECT e.id FROM journal_entries e, audit_execution_progress g WHERE (e.txid, e.seq) > (g.last_txid, g.last_seq)), $2, $1) t`,
-      [p.id, CYCLE_KINDS],
+      [p.id, EXECUTING_KINDS],
     );
     const sum = async (where: string, params: unknown[], sign = '') =>
       ((await m.query(`SELECT coalesce(${sign}sum(net), 0)::text AS n FROM audit_execution_report WHERE ${where}`, params))[0].n as string);
@@ -185,13 +193,13 @@ export class ExecutionService {
     const f = (v: string) => new Money(v).toFixed(2);
     const totals: Record<ExecutionColumn, string> = {
       appropriated: f(await sum(`${appropriatedWhere} AND ${inPeriod}`, [p.budgetAccountId, period.from, period.to])),
-      committed: f(await sum(`category = ANY($1) AND day <= $2::date`, [['cycle_commitment', 'grant_award'], period.to])),
-      executed: f(await sum(`category = ANY($1) AND kind = ANY($4) AND ${inPeriod}`, [BUDGET_SIDE, period.from, period.to, CYCLE_KINDS], '-')),
+      committed: f(await sum(`category = ANY($1) AND day <= $2::date`, [COMMITTED, period.to])),
+      executed: f(await sum(`category = ANY($1) AND kind = ANY($4) AND ${inPeriod}`, [BUDGET_SIDE, period.from, period.to, EXECUTING_KINDS], '-')),
       reintegrated: f(await sum(`${reintegroWhere} AND ${inPeriod}`, [p.reintegroAccountId, period.from, period.to])),
       available: f(await sum(`category = ANY($1) AND day <= $2::date`, [['program_budget'], period.to])),
     };
     const appropriatedAll = await sum(`${appropriatedWhere} AND day <= $2::date`, [p.budgetAccountId, period.to]);
-    const executedAll = await sum(`category = ANY($1) AND kind = ANY($2) AND day <= $3::date`, [BUDGET_SIDE, CYCLE_KINDS, period.to], '-');
+    const executedAll = await sum(`category = ANY($1) AND kind = ANY($2) AND day <= $3::date`, [BUDGET_SIDE, EXECUTING_KINDS, period.to], '-');
 
     const month = `to_char(day, 'YYYY-MM')`;
     const grouped = async (keyExpr: string, where: string, params: unknown[]) =>
@@ -199,7 +207,7 @@ export class ExecutionService {
     const executedKey =
       by === 'month' ? month : by === 'component' ? `CASE WHEN category = 'insurer_payable' THEN 'insurer' ELSE coalesce(component, 'benefit') END` : 'zone';
     const parts: Part[] = [
-      ...(await grouped(executedKey, `NOT (category = ANY($1)) AND kind = ANY($2) AND day >= $3::date AND day <= $4::date`, [BUDGET_SIDE, CYCLE_KINDS, period.from, period.to])).map((r) => ({
+      ...(await grouped(executedKey, `NOT (category = ANY($1)) AND kind = ANY($2) AND day >= $3::date AND day <= $4::date`, [BUDGET_SIDE, EXECUTING_KINDS, period.from, period.to])).map((r) => ({
         key: by === 'zone' ? zoneOf(r.key as ZoneFields) : (r.key as string),
         amount: r.amount,
         column: 'executed' as const,
@@ -217,7 +225,7 @@ export class ExecutionService {
     ];
     if (by === 'month') {
       // End-of-month balances: the opening balance before `from` plus each month's net change.
-      for (const [column, categories] of [['committed', ['cycle_commitment', 'grant_award']], ['available', ['program_budget']]] as const) {
+      for (const [column, categories] of [['committed', COMMITTED], ['available', ['program_budget']]] as const) {
         let running = new Money(await sum(`category = ANY($1) AND day < $2::date`, [[...categories], period.from]));
         const changes = new Map((await grouped(month, `category = ANY($1) AND ${inPeriod}`, [[...categories], period.from, period.to])).map((c) => [c.key as string, c.amount]));
         for (const mm of monthsOf(period.from, period.to)) {
@@ -264,7 +272,7 @@ export class ExecutionService {
     // One after another: they share the transaction's connection.
     const appropriated = await this.appropriated(m, p.budgetAccountId, from, to);
     const executed = await executedFromBudget(m, p.id, from, to);
-    const committed = await this.stock(m, p.id, ['cycle_commitment', 'grant_award'], to);
+    const committed = await this.stock(m, p.id, COMMITTED, to);
     const available = await this.stock(m, p.id, ['program_budget'], to);
     const reintegrated: string = (await m.query(this.reintegroSql(`'total'`), [p.reintegroAccountId, from, to]))[0]?.amount ?? '0';
     const f = (v: string) => new Money(v).toFixed(2);
@@ -292,7 +300,7 @@ export class ExecutionService {
            JOIN ledger_accounts a ON a.id = x.account_id AND a.program_id = $1 AND NOT (a.category = ANY($5))
            ${by === 'zone' ? `LEFT JOIN beneficiaries b ON b.id = (e.metadata->>'beneficiaryId')::uuid` : ''}
           GROUP BY 1`,
-        [p.id, CYCLE_KINDS, from, to, BUDGET_SIDE],
+        [p.id, EXECUTING_KINDS, from, to, BUDGET_SIDE],
       )
     ).map((r: { key: string | ZoneFields; amount: string }) => ({ key: by === 'zone' ? zoneOf(r.key as ZoneFields) : (r.key as string), amount: r.amount, column: 'executed' as const }));
 
@@ -327,7 +335,7 @@ export class ExecutionService {
 
     if (by === 'month') {
       // End-of-month balances: the opening balance before `from` plus each month's net change.
-      for (const [column, categories] of [['committed', ['cycle_commitment', 'grant_award']], ['available', ['program_budget']]] as const) {
+      for (const [column, categories] of [['committed', COMMITTED], ['available', ['program_budget']]] as const) {
         const opening = await this.stock(m, p.id, [...categories], from);
         const changes: Array<{ key: string; amount: string }> = await m.query(
           `SELECT ${month('x.effective_at')} AS key, sum(CASE WHEN x.side = 'credit' THEN x.amount ELSE -x.amount END)::text AS amount

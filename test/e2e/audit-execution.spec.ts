@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { ExecutionService } from '../../src/audit/execution.service';
 import { createTestApp, TestApp } from '../support/app';
 import { addBeneficiaries, meetObligations } from '../support/cycle-fixtures';
+import { applyLoan, approveLoan, borrowers, disbursedLoan, LoanActors, loanProgram } from '../support/loan-fixtures';
 import { key, programFromFixture, runCycle, seedFixture } from '../support/payout-fixtures';
 
 type Staff = Awaited<ReturnType<TestApp['staff']>>;
@@ -133,5 +134,42 @@ describe('audit: budget execution by month, zone and component', () => {
     await t.http.get(`/v1/audit/programs/${programId}/execution?from=2016-10-01&to=2016-09-01`).set(auditor.auth).expect(400);
     await t.http.get(`/v1/audit/programs/${programId}/execution?to=2016-12-01`).set(auditor.auth).expect(400);
     await t.http.get(`/v1/audit/programs/${programId}/execution`).set(officer.auth).expect(403);
+  });
+});
+
+/**
+ * M11 for money paths other than cycles: a loan fund's budget goes to approved loans (committed)
+ * and to disbursements (executed), so "available = appropriated − committed − executed" holds for
+ * it too. Before loans counted, the report showed a −20,000.00 difference here.
+ */
+describe('audit: budget execution of a loan fund (FONDESOC)', () => {
+  let t: TestApp;
+  let auditor: Staff;
+  let who: LoanActors;
+
+  beforeAll(async () => {
+    t = await createTestApp({ role: 'all', now: new Date('2020-05-15T17:00:00Z') });
+    who = { officer: await t.staff('program_officer'), operator: await t.staff('finance_operator'), approver: await t.staff('finance_approver') };
+    auditor = await t.staff('auditor');
+  });
+  afterAll(() => t.close());
+
+  it('M11, R000-01: a loan approved is committed and a loan disbursed is executed; every check at 0.00, from the summary and from the postings', async () => {
+    const fund = await loanProgram(t, 'FONDESOC', { capital: '100000.00' });
+    const [lent, approved] = await borrowers(t, fund.id, 2);
+    await disbursedLoan(t, fund.id, who, { beneficiaryId: lent, principal: '10000.00' });
+    const applied = await applyLoan(t, fund.id, who.officer, { beneficiaryId: approved, principal: '10000.00' }).expect(201);
+    await approveLoan(t, applied.body.id, who.approver).expect(200);
+
+    for (const by of ['month', 'zone', 'component'] as const) {
+      const r = (await t.http.get(`/v1/audit/programs/${fund.id}/execution?by=${by}`).set(auditor.auth).expect(200)).body;
+      expect(r.totals).toMatchObject({ appropriated: '100000.00', committed: '10000.00', executed: '10000.00', available: '80000.00' });
+      expect(r.checks.filter((c: { difference: string }) => c.difference !== '0.00')).toEqual([]);
+    }
+    const execution = t.app.get(ExecutionService);
+    await execution.refreshSummary();
+    for (const by of ['month', 'zone', 'component'] as const) {
+      expect(await execution.program(fund.id, t.clock.now(), { by }, 'summary')).toEqual(await execution.program(fund.id, t.clock.now(), { by }, 'entries'));
+    }
   });
 });
