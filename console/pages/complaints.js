@@ -231,6 +231,6 @@ export function ComplaintPage({ id }) {
           </div>
         </form>`
       : null}
-    <p class="muted">${t('complaints.registered', { when: fmtDate(c.createdAt, lang) })}</p>
+    <p class="muted">${t('complaints.registered', { when: fmtDate(c.createdAt, lang, c.timeZone) })}</p>
   </section>`;
 }

@@ -19,6 +19,8 @@ interface ComplaintRow {
   folio: string;
   programId: string;
   programCode: string;
+  /** The program's time zone, in which the console shows `createdAt`. */
+  timeZone: string;
   confidential: boolean;
   beneficiaryId: string | null;
   channel: string;
@@ -43,7 +45,7 @@ interface ComplaintRow {
   cursorAt: string;
 }
 
-const COLUMNS = `c.id, c.folio, c.program_id AS "programId", p.code AS "programCode", p.confidential, c.beneficiary_id AS "beneficiaryId",
+const COLUMNS = `c.id, c.folio, c.program_id AS "programId", p.code AS "programCode", p.time_zone AS "timeZone", p.confidential, c.beneficiary_id AS "beneficiaryId",
   c.channel, c.subject, c.description, c.area, c.owner, to_char(c.received_on, 'YYYY-MM-DD') AS "receivedOn", c.steps,
   c.deadline_rule AS "deadlineRule", to_char(c.due_on, 'YYYY-MM-DD') AS "dueOn", c.status, c.answer, c.outcome,
   to_char(c.answered_on, 'YYYY-MM-DD') AS "answeredOn", c.answered_by AS "answeredBy", c.escalated_to AS "escalatedTo",

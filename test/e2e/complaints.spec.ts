@@ -39,6 +39,8 @@ describe('complaints', () => {
     t.clock.set('2016-03-17T18:00:00Z');
     const overdue = await t.http.get(`/v1/complaints?programId=${program.id}&status=overdue`).set(auditor.auth).expect(200);
     expect(overdue.body.data.map((c: { id: string; overdue: boolean }) => [c.id, c.overdue])).toEqual([[created.body.id, true]]);
+    // The program's time zone comes with each complaint: the console shows when it was registered in it.
+    expect(overdue.body.data[0]).toMatchObject({ timeZone: 'America/Mexico_City', createdAt: '2016-03-01T18:00:00.000Z' });
     const report = await t.http.get(`/v1/complaints/report?programId=${program.id}`).set(auditor.auth).expect(200);
     expect(report.body.overdue).toEqual([expect.objectContaining({ folio: created.body.folio, dueOn: '2016-03-15', businessDaysLate: 2 })]);
     expect(report.body).toMatchObject({ overdueTotal: 1, overdueNextCursor: null, openCommitmentsTotal: 0 });
