@@ -118,7 +118,7 @@ export class ComplaintsService {
 
   async get(id: string, staff: StaffPrincipal) {
     const c = await this.find(id, this.db);
-    return this.view(c, await this.commitments([c.id]), staff, this.today(await this.timeZoneOf(c.programId)));
+    return this.view(c, await this.commitments([c.id]), staff, this.today(c.timeZone));
   }
 
   /** P53: the written, reasoned answer (refute, confirm or remedy), with the commitments it makes. */
@@ -126,7 +126,7 @@ export class ComplaintsService {
     return withTransaction(this.db, async (m) => {
       const c = await this.lockForChange(id, staff, m);
       if (c.status !== 'open') throw problems.conflict('invalid_status_transition', `the complaint is ${c.status}`);
-      const today = this.today(await this.timeZoneOf(c.programId));
+      const today = this.today(c.timeZone);
       for (const k of input.commitments ?? []) if (!isDate(k.dueOn)) throw problems.validation('commitment dueOn is not a real date');
       for (const k of input.commitments ?? []) if (k.dueOn < today) throw problems.validation('a commitment cannot be due before today');
       await m.query(`UPDATE complaints SET status = 'answered', answer = $2, outcome = $3, answered_on = $4, answered_by = $5 WHERE id = $1`, [id, input.answer, input.outcome, today, staff.username]);
@@ -145,7 +145,7 @@ export class ComplaintsService {
       const c = await this.lockForChange(id, staff, m);
       if (c.answeredOn === null) throw problems.conflict('invalid_status_transition', 'the complaint has no answer to sign for');
       if (c.receiptOn !== null) throw problems.conflict('invalid_status_transition', 'the receipt of the answer is already recorded');
-      const today = this.today(await this.timeZoneOf(c.programId));
+      const today = this.today(c.timeZone);
       await m.query(`UPDATE complaints SET receipt_signed_by = $2, receipt_on = $3 WHERE id = $1`, [id, signedBy, today]);
       return this.view(await this.find(id, m), await this.commitments([id], m), staff, today);
     });
@@ -155,7 +155,7 @@ export class ComplaintsService {
   async escalate(id: string, to: string, staff: StaffPrincipal) {
     return withTransaction(this.db, async (m) => {
       const c = await this.lockForChange(id, staff, m);
-      const today = this.today(await this.timeZoneOf(c.programId));
+      const today = this.today(c.timeZone);
       const refusal = escalationRefusal(c.status, c.dueOn, today, to, complaintRulesOf(c.programCode));
       if (refusal) throw new ApiProblem(refusal.code === 'escalation_target_not_allowed' ? 422 : 409, refusal.code, refusal.detail);
       await m.query(`UPDATE complaints SET status = 'escalated', escalated_to = $2, escalated_on = $3, escalated_by = $4 WHERE id = $1`, [id, to, today, staff.username]);
@@ -167,7 +167,7 @@ export class ComplaintsService {
   async fulfil(id: string, commitmentNo: number, staff: StaffPrincipal) {
     return withTransaction(this.db, async (m) => {
       const c = await this.lockForChange(id, staff, m);
-      const today = this.today(await this.timeZoneOf(c.programId));
+      const today = this.today(c.timeZone);
       const rows = returnedRows(await m.query(
         `UPDATE complaint_commitments SET fulfilled_on = $3, fulfilled_by = $4 WHERE complaint_id = $1 AND commitment_no = $2 AND fulfilled_on IS NULL RETURNING 1`,
         [id, commitmentNo, today, staff.username],
